@@ -1,0 +1,935 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vas-events: the generic netlink family "vas" (proto/vas.h, docs/netlink.md).
+ *
+ * Notifications go to the "events" multicast group; WINDOW_GET, CAPS_GET and
+ * MIGRATION_GET read the backend's state; a daemon may register as the
+ * migration coordinator and acknowledge a migration's PREPARE with its token
+ * (the completion scheme of net/handshake: one waiter, exactly one ack,
+ * bounded wait, released when the daemon's socket closes).
+ */
+
+#include <linux/atomic.h>
+#include <linux/build_bug.h>
+#include <linux/jiffies.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/notifier.h>
+#include <linux/random.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "vas-events.h"
+
+/*
+ * Only kernels with GENL_MCAST_CAP_NET_ADMIN (v6.7, backported to 6.1.y) can
+ * keep unprivileged sockets out of the events group: genetlink has no bind
+ * hook on the kernels that lack it, so there is nothing to fall back to.
+ */
+#ifndef GENL_MCAST_CAP_NET_ADMIN
+#error "the vas family needs GENL_MCAST_CAP_NET_ADMIN (v6.7, 6.1.y stable)"
+#endif
+
+static unsigned int coord_timeout_ms = 5000;
+module_param(coord_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(coord_timeout_ms,
+		 "How long a migration waits for the coordinator's ack after PREPARE, in ms (0: no wait)");
+
+enum vas_nl_grp {
+	VAS_NLGRP_EVENTS,
+};
+
+static const struct vas_ev_backend *vas_be;
+static u64 vas_generation;
+
+/*
+ * The number of the last notification. Callers of vas_notify_*() hold the
+ * backend lock, which orders the numbers; the atomic keeps them unique even
+ * if a caller forgot it.
+ */
+static atomic64_t vas_seq = ATOMIC64_INIT(0);
+
+enum vas_coord_outcome {
+	VAS_COORD_PENDING,
+	VAS_COORD_ACKED,
+	VAS_COORD_GONE,
+};
+
+/*
+ * The coordinator and the one migration that may wait for it. A spinlock,
+ * not a mutex: the netlink notifier that releases the coordinator may run in
+ * atomic context (the chain is atomic on older kernels).
+ */
+static struct vas_coord {
+	spinlock_t lock;
+	wait_queue_head_t wq;
+	bool registered;
+	u32 portid;
+	/* compared, never dereferenced: no reference is held */
+	struct net *net;
+	bool waiting;
+	u64 token;
+	enum vas_coord_outcome outcome;
+} vas_coord = {
+	.lock = __SPIN_LOCK_UNLOCKED(vas_coord.lock),
+	.wq = __WAIT_QUEUE_HEAD_INITIALIZER(vas_coord.wq),
+};
+
+/* One migration at a time may wait for the coordinator. */
+static DEFINE_MUTEX(vas_prepare_lock);
+
+/* Cursor of a dump, kept in cb->ctx between parts. */
+struct vas_dump_ctx {
+	u64 start_seq;
+	u32 next;	/* window id, or caps type, to fill next */
+	bool started;
+	bool done;
+};
+static_assert(sizeof(struct vas_dump_ctx) <=
+	      sizeof_field(struct netlink_callback, ctx));
+
+static struct genl_family vas_nl_family;
+
+static u64 vas_random_nonzero(void)
+{
+	u64 v;
+
+	do {
+		v = get_random_u64();
+	} while (!v);
+	return v;
+}
+
+/* Message sizes, for genlmsg_new(). */
+
+static size_t vas_ids_size(void)
+{
+	return nla_total_size_64bit(sizeof(u64)) +	/* GENERATION */
+	       nla_total_size_64bit(sizeof(u64)) +	/* SEQ */
+	       nla_total_size_64bit(sizeof(u64));	/* TIMESTAMP */
+}
+
+static size_t vas_window_size(void)
+{
+	return nla_total_size(0) +			/* WINDOW */
+	       nla_total_size(sizeof(u32)) * 7 +	/* ID ... REASON */
+	       nla_total_size(TASK_COMM_LEN) +		/* COMM */
+	       nla_total_size_64bit(sizeof(u64));	/* OPENED_AT */
+}
+
+static size_t vas_caps_size(void)
+{
+	return nla_total_size(0) +			/* CAPS */
+	       nla_total_size(sizeof(u32)) * 3;		/* TYPE, TOTAL, USED */
+}
+
+static size_t vas_migration_size(void)
+{
+	return nla_total_size(0) +			/* MIGRATION */
+	       nla_total_size_64bit(sizeof(u64)) +	/* STREAM_ID */
+	       nla_total_size(sizeof(u32)) +		/* PHASE */
+	       nla_total_size_64bit(sizeof(u64));	/* TOKEN */
+}
+
+/* Attribute writers. */
+
+static int vas_put_ids(struct sk_buff *skb, u64 seq)
+{
+	if (nla_put_u64_64bit(skb, VAS_A_GENERATION, vas_generation,
+			      VAS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VAS_A_SEQ, seq, VAS_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int vas_put_window(struct sk_buff *skb, const struct vas_ev_window *w)
+{
+	char comm[TASK_COMM_LEN];
+	struct nlattr *nest;
+
+	/* the backend's comm need not be terminated; the attribute must be */
+	strscpy(comm, w->comm, sizeof(comm));
+
+	nest = nla_nest_start(skb, VAS_A_WINDOW);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VAS_A_WINDOW_ID, w->id) ||
+	    nla_put_u32(skb, VAS_A_WINDOW_TGID, w->tgid) ||
+	    nla_put_u32(skb, VAS_A_WINDOW_PID, w->pid) ||
+	    nla_put_string(skb, VAS_A_WINDOW_COMM, comm) ||
+	    nla_put_u32(skb, VAS_A_WINDOW_COP, w->cop) ||
+	    nla_put_u32(skb, VAS_A_WINDOW_TYPE, w->type) ||
+	    nla_put_u32(skb, VAS_A_WINDOW_STATE, w->state) ||
+	    nla_put_u32(skb, VAS_A_WINDOW_REASON, w->reason) ||
+	    nla_put_u64_64bit(skb, VAS_A_WINDOW_OPENED_AT, w->opened_at,
+			      VAS_A_WINDOW_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int vas_put_caps(struct sk_buff *skb, const struct vas_ev_caps *c)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, VAS_A_CAPS);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VAS_A_CAPS_TYPE, c->type) ||
+	    nla_put_u32(skb, VAS_A_CAPS_TOTAL, c->total) ||
+	    nla_put_u32(skb, VAS_A_CAPS_USED, c->used)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int vas_put_migration(struct sk_buff *skb,
+			     const struct vas_ev_migration *m)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, VAS_A_MIGRATION);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, VAS_A_MIGRATION_STREAM_ID, m->stream_id,
+			      VAS_A_MIGRATION_PAD) ||
+	    nla_put_u32(skb, VAS_A_MIGRATION_PHASE, m->phase) ||
+	    nla_put_u64_64bit(skb, VAS_A_MIGRATION_TOKEN, m->token,
+			      VAS_A_MIGRATION_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Notifications. */
+
+/*
+ * A notification that cannot be built is a lost event: tell the group's
+ * listeners the way an overrun receive buffer does, so they resync.
+ */
+static void vas_ntf_lost(void)
+{
+	genl_set_err(&vas_nl_family, &init_net, 0, VAS_NLGRP_EVENTS, -ENOBUFS);
+}
+
+/*
+ * Callers hold the backend lock, which may be a spinlock: allocate with
+ * GFP_ATOMIC. The family is not netns-aware, so its group lives in init_net.
+ */
+static struct sk_buff *vas_ntf_begin(u8 cmd, u64 seq, size_t obj_size,
+				     void **hdr)
+{
+	struct sk_buff *skb;
+
+	skb = genlmsg_new(vas_ids_size() + obj_size, GFP_ATOMIC);
+	if (!skb)
+		goto lost;
+	*hdr = genlmsg_put(skb, 0, 0, &vas_nl_family, 0, cmd);
+	if (!*hdr || vas_put_ids(skb, seq) ||
+	    nla_put_u64_64bit(skb, VAS_A_TIMESTAMP, ktime_get_real_ns(),
+			      VAS_A_PAD))
+		goto free;
+	return skb;
+
+free:
+	nlmsg_free(skb);
+lost:
+	vas_ntf_lost();
+	return NULL;
+}
+
+static void vas_ntf_send(struct sk_buff *skb, void *hdr, int err)
+{
+	if (err) {
+		nlmsg_free(skb);
+		vas_ntf_lost();
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	/* netlink_broadcast() itself flags the sockets it could not reach */
+	genlmsg_multicast(&vas_nl_family, skb, 0, VAS_NLGRP_EVENTS, GFP_ATOMIC);
+}
+
+static bool vas_ntf_wanted(void)
+{
+	return genl_has_listeners(&vas_nl_family, &init_net, VAS_NLGRP_EVENTS);
+}
+
+/* Every notification takes a number, listened to or not: no gaps. */
+static u64 vas_seq_next(void)
+{
+	return atomic64_inc_return(&vas_seq);
+}
+
+static u64 vas_seq_current(void)
+{
+	return atomic64_read(&vas_seq);
+}
+
+static void vas_notify_window(u8 cmd, const struct vas_ev_window *w)
+{
+	u64 seq = vas_seq_next();
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!vas_ntf_wanted())
+		return;
+	skb = vas_ntf_begin(cmd, seq, vas_window_size(), &hdr);
+	if (skb)
+		vas_ntf_send(skb, hdr, vas_put_window(skb, w));
+}
+
+/**
+ * vas_notify_window_add - a window became visible (listed)
+ * @w: the window
+ *
+ * Call with the backend lock held.
+ */
+void vas_notify_window_add(const struct vas_ev_window *w)
+{
+	vas_notify_window(VAS_CMD_WINDOW_ADD_NTF, w);
+}
+
+/**
+ * vas_notify_window_del - a window was closed and freed
+ * @w: the window, in its last state
+ *
+ * Call with the backend lock held.
+ */
+void vas_notify_window_del(const struct vas_ev_window *w)
+{
+	vas_notify_window(VAS_CMD_WINDOW_DEL_NTF, w);
+}
+
+/**
+ * vas_notify_window_change - a window's state or suspension reason changed
+ * @w: the window, in its new state
+ *
+ * Call with the backend lock held.
+ */
+void vas_notify_window_change(const struct vas_ev_window *w)
+{
+	vas_notify_window(VAS_CMD_WINDOW_CHANGE_NTF, w);
+}
+
+/**
+ * vas_notify_caps_change - the total credits of a window type changed
+ * @c: the capabilities of that type after the change
+ *
+ * Call with the backend lock held.
+ */
+void vas_notify_caps_change(const struct vas_ev_caps *c)
+{
+	u64 seq = vas_seq_next();
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!vas_ntf_wanted())
+		return;
+	skb = vas_ntf_begin(VAS_CMD_CAPS_CHANGE_NTF, seq, vas_caps_size(),
+			    &hdr);
+	if (skb)
+		vas_ntf_send(skb, hdr, vas_put_caps(skb, c));
+}
+
+/**
+ * vas_notify_migration - a migration entered a new phase
+ * @m: the migration
+ *
+ * Call with the backend lock held.
+ */
+void vas_notify_migration(const struct vas_ev_migration *m)
+{
+	u64 seq = vas_seq_next();
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!vas_ntf_wanted())
+		return;
+	skb = vas_ntf_begin(VAS_CMD_MIGRATION_CHANGE_NTF, seq,
+			    vas_migration_size(), &hdr);
+	if (skb)
+		vas_ntf_send(skb, hdr, vas_put_migration(skb, m));
+}
+
+/* Requests: do. */
+
+/*
+ * The backend fills a copy under its lock; the reply is built from the copy
+ * together with the seq read under the same lock, so the two agree.
+ */
+static int vas_nl_reply(struct genl_info *info, struct sk_buff *rsp, u64 seq,
+			int (*put)(struct sk_buff *skb, const void *obj),
+			const void *obj)
+{
+	void *hdr;
+
+	hdr = genlmsg_put_reply(rsp, info, &vas_nl_family, 0,
+				info->genlhdr->cmd);
+	if (!hdr || vas_put_ids(rsp, seq) || put(rsp, obj)) {
+		nlmsg_free(rsp);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(rsp, hdr);
+	return genlmsg_reply(rsp, info);
+}
+
+static int vas_put_window_obj(struct sk_buff *skb, const void *obj)
+{
+	return vas_put_window(skb, obj);
+}
+
+static int vas_put_caps_obj(struct sk_buff *skb, const void *obj)
+{
+	return vas_put_caps(skb, obj);
+}
+
+static int vas_put_migration_obj(struct sk_buff *skb, const void *obj)
+{
+	return vas_put_migration(skb, obj);
+}
+
+static const struct nla_policy vas_window_id_nl_policy[VAS_A_WINDOW_ID + 1] = {
+	[VAS_A_WINDOW_ID] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy vas_caps_type_nl_policy[VAS_A_CAPS_TYPE + 1] = {
+	[VAS_A_CAPS_TYPE] = NLA_POLICY_MAX(NLA_U32, VAS_WIN_TYPE_QOS),
+};
+
+static const struct nla_policy vas_window_get_nl_policy[VAS_A_WINDOW + 1] = {
+	[VAS_A_WINDOW] = NLA_POLICY_NESTED(vas_window_id_nl_policy),
+};
+
+static const struct nla_policy vas_caps_get_nl_policy[VAS_A_CAPS + 1] = {
+	[VAS_A_CAPS] = NLA_POLICY_NESTED(vas_caps_type_nl_policy),
+};
+
+static const struct nla_policy vas_coord_ack_nl_policy[VAS_A_TOKEN + 1] = {
+	[VAS_A_TOKEN] = { .type = NLA_U64 },
+};
+
+static int vas_nl_window_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ARRAY_SIZE(vas_window_id_nl_policy)];
+	struct vas_ev_window w;
+	struct sk_buff *rsp;
+	struct nlattr *nest;
+	u64 seq;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VAS_A_WINDOW)) {
+		GENL_SET_ERR_MSG(info, "missing VAS_A_WINDOW");
+		return -EINVAL;
+	}
+	nest = info->attrs[VAS_A_WINDOW];
+	err = nla_parse_nested(tb, ARRAY_SIZE(tb) - 1, nest,
+			       vas_window_id_nl_policy, info->extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(info->extack, nest, tb, VAS_A_WINDOW_ID)) {
+		GENL_SET_ERR_MSG(info, "missing VAS_A_WINDOW_ID");
+		return -EINVAL;
+	}
+
+	rsp = genlmsg_new(vas_ids_size() + vas_window_size(), GFP_KERNEL);
+	if (!rsp)
+		return -ENOMEM;
+
+	vas_be->lock();
+	err = vas_be->window_get(nla_get_u32(tb[VAS_A_WINDOW_ID]), &w);
+	seq = vas_seq_current();
+	vas_be->unlock();
+	if (err) {
+		if (err == -ENOENT)
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[VAS_A_WINDOW_ID],
+					    "no window with this id");
+		nlmsg_free(rsp);
+		return err;
+	}
+	return vas_nl_reply(info, rsp, seq, vas_put_window_obj, &w);
+}
+
+static int vas_nl_caps_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[ARRAY_SIZE(vas_caps_type_nl_policy)];
+	struct vas_ev_caps c;
+	struct sk_buff *rsp;
+	struct nlattr *nest;
+	u64 seq;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VAS_A_CAPS)) {
+		GENL_SET_ERR_MSG(info, "missing VAS_A_CAPS");
+		return -EINVAL;
+	}
+	nest = info->attrs[VAS_A_CAPS];
+	err = nla_parse_nested(tb, ARRAY_SIZE(tb) - 1, nest,
+			       vas_caps_type_nl_policy, info->extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(info->extack, nest, tb, VAS_A_CAPS_TYPE)) {
+		GENL_SET_ERR_MSG(info, "missing VAS_A_CAPS_TYPE");
+		return -EINVAL;
+	}
+
+	rsp = genlmsg_new(vas_ids_size() + vas_caps_size(), GFP_KERNEL);
+	if (!rsp)
+		return -ENOMEM;
+
+	vas_be->lock();
+	err = vas_be->caps_get(nla_get_u32(tb[VAS_A_CAPS_TYPE]), &c);
+	seq = vas_seq_current();
+	vas_be->unlock();
+	if (err) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[VAS_A_CAPS_TYPE],
+				    "no capabilities for this window type");
+		nlmsg_free(rsp);
+		return err;
+	}
+	return vas_nl_reply(info, rsp, seq, vas_put_caps_obj, &c);
+}
+
+static int vas_nl_migration_get_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	struct vas_ev_migration m;
+	struct sk_buff *rsp;
+	u64 seq;
+
+	rsp = genlmsg_new(vas_ids_size() + vas_migration_size(), GFP_KERNEL);
+	if (!rsp)
+		return -ENOMEM;
+
+	vas_be->lock();
+	vas_be->migration_get(&m);
+	seq = vas_seq_current();
+	vas_be->unlock();
+	return vas_nl_reply(info, rsp, seq, vas_put_migration_obj, &m);
+}
+
+/* Requests: dump. */
+
+/*
+ * Called under the backend lock at the start of every part. The snapshot is
+ * consistent when the seq has not moved since the first part. cb->seq only
+ * tells nl_dump_check_consistent() whether it moved: 1 (unchanged) or 2
+ * (moved), because cb->seq is 32 bits wide and 0 means "not set", so the raw
+ * seq could hide a change.
+ */
+static u64 vas_dump_part_seq(struct netlink_callback *cb,
+			     struct vas_dump_ctx *ctx)
+{
+	u64 seq = vas_seq_current();
+
+	if (!ctx->started) {
+		ctx->started = true;
+		ctx->start_seq = seq;
+	}
+	cb->seq = seq == ctx->start_seq ? 1 : 2;
+	return seq;
+}
+
+static void *vas_dump_msg_begin(struct sk_buff *skb,
+				struct netlink_callback *cb, u8 cmd, u64 seq)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &vas_nl_family, NLM_F_MULTI, cmd);
+	if (!hdr)
+		return NULL;
+	genl_dump_check_consistent(cb, hdr);
+	if (vas_put_ids(skb, seq)) {
+		genlmsg_cancel(skb, hdr);
+		return NULL;
+	}
+	return hdr;
+}
+
+/*
+ * A full skb ends the part, not the dump: report what was written so the
+ * core calls again (kernels before v6.7 do not turn -EMSGSIZE into that).
+ */
+static int vas_dump_part_end(struct sk_buff *skb, int err)
+{
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err;
+}
+
+static int vas_nl_window_get_dumpit(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct vas_dump_ctx *ctx = (struct vas_dump_ctx *)cb->ctx;
+	struct vas_ev_window w;
+	int err = 0;
+	void *hdr;
+	u64 seq;
+
+	if (ctx->done)
+		return 0;
+
+	vas_be->lock();
+	seq = vas_dump_part_seq(cb, ctx);
+	for (;;) {
+		err = vas_be->window_next(ctx->next, &w);
+		if (err == -ENOENT) {
+			ctx->done = true;
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+		hdr = vas_dump_msg_begin(skb, cb, VAS_CMD_WINDOW_GET, seq);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		err = vas_put_window(skb, &w);
+		if (err) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		/* the id space ends here; next would wrap to 0 */
+		if (w.id == U32_MAX) {
+			ctx->done = true;
+			break;
+		}
+		ctx->next = w.id + 1;
+	}
+	vas_be->unlock();
+
+	return vas_dump_part_end(skb, err);
+}
+
+static const u32 vas_caps_types[] = {
+	VAS_WIN_TYPE_DEFAULT,
+	VAS_WIN_TYPE_QOS,
+};
+
+static int vas_nl_caps_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct vas_dump_ctx *ctx = (struct vas_dump_ctx *)cb->ctx;
+	struct vas_ev_caps c;
+	int err = 0;
+	void *hdr;
+	u64 seq;
+
+	if (ctx->next >= ARRAY_SIZE(vas_caps_types))
+		return 0;
+
+	vas_be->lock();
+	seq = vas_dump_part_seq(cb, ctx);
+	for (; ctx->next < ARRAY_SIZE(vas_caps_types); ctx->next++) {
+		err = vas_be->caps_get(vas_caps_types[ctx->next], &c);
+		if (err)
+			break;
+		hdr = vas_dump_msg_begin(skb, cb, VAS_CMD_CAPS_GET, seq);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		err = vas_put_caps(skb, &c);
+		if (err) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	vas_be->unlock();
+
+	return vas_dump_part_end(skb, err);
+}
+
+/* The migration coordinator. */
+
+static bool vas_coord_is(u32 portid, const struct net *net)
+{
+	return vas_coord.registered && vas_coord.portid == portid &&
+	       vas_coord.net == net;
+}
+
+/* Called with vas_coord.lock held. A waiting migration proceeds at once. */
+static void vas_coord_release(void)
+{
+	vas_coord.registered = false;
+	if (vas_coord.waiting && vas_coord.outcome == VAS_COORD_PENDING) {
+		WRITE_ONCE(vas_coord.outcome, VAS_COORD_GONE);
+		wake_up(&vas_coord.wq);
+	}
+}
+
+/*
+ * Registering again from the coordinator's own socket succeeds: a daemon
+ * that re-registers after a resync need not treat its earlier registration
+ * as an error.
+ */
+static int vas_nl_coord_register_doit(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	int err = 0;
+
+	spin_lock(&vas_coord.lock);
+	if (!vas_coord.registered) {
+		vas_coord.registered = true;
+		vas_coord.portid = info->snd_portid;
+		vas_coord.net = net;
+	} else if (!vas_coord_is(info->snd_portid, net)) {
+		GENL_SET_ERR_MSG(info,
+				 "another socket is the migration coordinator");
+		err = -EBUSY;
+	}
+	spin_unlock(&vas_coord.lock);
+	return err;
+}
+
+static int vas_nl_coord_unregister_doit(struct sk_buff *skb,
+					struct genl_info *info)
+{
+	int err = 0;
+
+	spin_lock(&vas_coord.lock);
+	if (vas_coord_is(info->snd_portid, genl_info_net(info))) {
+		vas_coord_release();
+	} else {
+		GENL_SET_ERR_MSG(info,
+				 "this socket is not the migration coordinator");
+		err = -ENOENT;
+	}
+	spin_unlock(&vas_coord.lock);
+	return err;
+}
+
+static int vas_nl_coord_ack_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	int err = 0;
+	u64 token;
+
+	if (GENL_REQ_ATTR_CHECK(info, VAS_A_TOKEN)) {
+		GENL_SET_ERR_MSG(info, "missing VAS_A_TOKEN");
+		return -EINVAL;
+	}
+	token = nla_get_u64(info->attrs[VAS_A_TOKEN]);
+
+	spin_lock(&vas_coord.lock);
+	if (!vas_coord_is(info->snd_portid, genl_info_net(info))) {
+		GENL_SET_ERR_MSG(info,
+				 "this socket is not the migration coordinator");
+		err = -EACCES;
+	} else if (!vas_coord.waiting ||
+		   vas_coord.outcome != VAS_COORD_PENDING) {
+		GENL_SET_ERR_MSG(info, "no migration waits for an ack");
+		err = -ENOENT;
+	} else if (token != vas_coord.token) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VAS_A_TOKEN],
+				    "token does not match the waiting migration");
+		err = -ESTALE;
+	} else {
+		WRITE_ONCE(vas_coord.outcome, VAS_COORD_ACKED);
+		wake_up(&vas_coord.wq);
+	}
+	spin_unlock(&vas_coord.lock);
+	return err;
+}
+
+static int vas_nl_sock_event(struct notifier_block *nb, unsigned long event,
+			     void *ptr)
+{
+	const struct netlink_notify *n = ptr;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+
+	spin_lock(&vas_coord.lock);
+	if (vas_coord_is(n->portid, n->net))
+		vas_coord_release();
+	spin_unlock(&vas_coord.lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vas_nl_notifier = {
+	.notifier_call = vas_nl_sock_event,
+};
+
+/* Documented in vas-events.h, with its return values. */
+int vas_migration_prepare(struct vas_ev_migration *m)
+{
+	unsigned long timeout;
+	bool armed;
+	long left;
+	int ret;
+
+	WARN_ON_ONCE(m->phase != VAS_MIGRATION_PHASE_PREPARE);
+
+	mutex_lock(&vas_prepare_lock);
+	m->token = vas_random_nonzero();
+
+	/* armed before the notification, so that no ack can come too early */
+	spin_lock(&vas_coord.lock);
+	armed = vas_coord.registered;
+	if (armed) {
+		vas_coord.waiting = true;
+		vas_coord.token = m->token;
+		WRITE_ONCE(vas_coord.outcome, VAS_COORD_PENDING);
+	}
+	spin_unlock(&vas_coord.lock);
+
+	vas_be->lock();
+	vas_notify_migration(m);
+	vas_be->unlock();
+
+	if (!armed) {
+		ret = 1;
+		goto out;
+	}
+
+	timeout = msecs_to_jiffies(READ_ONCE(coord_timeout_ms));
+	left = wait_event_interruptible_timeout(vas_coord.wq,
+			READ_ONCE(vas_coord.outcome) != VAS_COORD_PENDING,
+			timeout);
+
+	/* the outcome under the lock wins over how the wait ended */
+	spin_lock(&vas_coord.lock);
+	vas_coord.waiting = false;
+	switch (vas_coord.outcome) {
+	case VAS_COORD_ACKED:
+		ret = 0;
+		break;
+	case VAS_COORD_GONE:
+		ret = -ECONNRESET;
+		break;
+	default:
+		ret = left < 0 ? -EINTR : -ETIMEDOUT;
+		break;
+	}
+	spin_unlock(&vas_coord.lock);
+out:
+	mutex_unlock(&vas_prepare_lock);
+	return ret;
+}
+
+/*
+ * One genl_ops entry per command carries both do and dump on v6.1 (split ops
+ * came in v6.2), so a dump request is validated against the do policy and
+ * its attributes are ignored. Commands without a policy accept no attributes
+ * at all (resv_start_op is 0: every command is validated strictly).
+ */
+static const struct genl_ops vas_nl_ops[] = {
+	{
+		.cmd = VAS_CMD_WINDOW_GET,
+		.doit = vas_nl_window_get_doit,
+		.dumpit = vas_nl_window_get_dumpit,
+		.policy = vas_window_get_nl_policy,
+		.maxattr = ARRAY_SIZE(vas_window_get_nl_policy) - 1,
+	},
+	{
+		.cmd = VAS_CMD_CAPS_GET,
+		.doit = vas_nl_caps_get_doit,
+		.dumpit = vas_nl_caps_get_dumpit,
+		.policy = vas_caps_get_nl_policy,
+		.maxattr = ARRAY_SIZE(vas_caps_get_nl_policy) - 1,
+	},
+	{
+		.cmd = VAS_CMD_MIGRATION_GET,
+		.doit = vas_nl_migration_get_doit,
+	},
+	{
+		.cmd = VAS_CMD_COORD_REGISTER,
+		.flags = GENL_ADMIN_PERM,
+		.doit = vas_nl_coord_register_doit,
+	},
+	{
+		.cmd = VAS_CMD_COORD_UNREGISTER,
+		.flags = GENL_ADMIN_PERM,
+		.doit = vas_nl_coord_unregister_doit,
+	},
+	{
+		.cmd = VAS_CMD_COORD_ACK,
+		.flags = GENL_ADMIN_PERM,
+		.doit = vas_nl_coord_ack_doit,
+		.policy = vas_coord_ack_nl_policy,
+		.maxattr = ARRAY_SIZE(vas_coord_ack_nl_policy) - 1,
+	},
+};
+
+static const struct genl_multicast_group vas_nl_mcgrps[] = {
+	[VAS_NLGRP_EVENTS] = {
+		.name = VAS_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+
+/*
+ * parallel_ops: the ops do their own locking (backend lock, vas_coord.lock),
+ * so genl_mutex is not taken around them and never nests with the backend
+ * lock.
+ */
+static struct genl_family vas_nl_family __ro_after_init = {
+	.name = VAS_FAMILY_NAME,
+	.version = VAS_FAMILY_VERSION,
+	.maxattr = VAS_A_MAX,
+	.netnsok = false,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = vas_nl_ops,
+	.n_ops = ARRAY_SIZE(vas_nl_ops),
+	.mcgrps = vas_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(vas_nl_mcgrps),
+};
+
+/**
+ * vas_events_init - register the "vas" family
+ * @backend: the platform code; must outlive vas_events_exit()
+ *
+ * Chooses the instance's generation. Call once, from module init, before
+ * any vas_notify_*().
+ *
+ * Return: 0 or a negative errno.
+ */
+int vas_events_init(const struct vas_ev_backend *backend)
+{
+	int err;
+
+	vas_be = backend;
+	vas_generation = vas_random_nonzero();
+
+	/* first, so a coordinator can never register unwatched */
+	err = netlink_register_notifier(&vas_nl_notifier);
+	if (err)
+		return err;
+	err = genl_register_family(&vas_nl_family);
+	if (err)
+		netlink_unregister_notifier(&vas_nl_notifier);
+	return err;
+}
+
+/**
+ * vas_events_exit - unregister the "vas" family
+ *
+ * Drops the coordinator; a migration still waiting for it returns
+ * -ECONNRESET at once.
+ */
+void vas_events_exit(void)
+{
+	genl_unregister_family(&vas_nl_family);
+	netlink_unregister_notifier(&vas_nl_notifier);
+
+	spin_lock(&vas_coord.lock);
+	vas_coord_release();
+	spin_unlock(&vas_coord.lock);
+}
