@@ -10,6 +10,7 @@
  */
 
 #include <linux/atomic.h>
+#include <linux/bug.h>
 #include <linux/build_bug.h>
 #include <linux/jiffies.h>
 #include <linux/moduleparam.h>
@@ -38,7 +39,7 @@
 static unsigned int coord_timeout_ms = 5000;
 module_param(coord_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(coord_timeout_ms,
-		 "How long a migration waits for the coordinator's ack after PREPARE, in ms (0: no wait)");
+		 "ms a migration waits for the coordinator's ack (0: none)");
 
 enum vas_nl_grp {
 	VAS_NLGRP_EVENTS,
@@ -61,12 +62,11 @@ enum vas_coord_outcome {
 };
 
 /*
- * The coordinator and the one migration that may wait for it. A spinlock,
- * not a mutex: the netlink notifier that releases the coordinator may run in
- * atomic context (the chain is atomic on older kernels).
+ * The coordinator and the one migration that may wait for it. Nothing under
+ * the lock sleeps, so a spinlock; the waiter sleeps outside it.
  */
 static struct vas_coord {
-	spinlock_t lock;
+	spinlock_t lock;	/* protects all fields below but wq */
 	wait_queue_head_t wq;
 	bool registered;
 	u32 portid;
@@ -86,10 +86,10 @@ static DEFINE_MUTEX(vas_prepare_lock);
 /* Cursor of a dump, kept in cb->ctx between parts. */
 struct vas_dump_ctx {
 	u64 start_seq;
-	u32 next;	/* window id, or caps type, to fill next */
+	u32 next;	/* window id, or index in vas_caps_types, to fill next */
 	bool started;
-	bool done;
 };
+
 static_assert(sizeof(struct vas_dump_ctx) <=
 	      sizeof_field(struct netlink_callback, ctx));
 
@@ -578,15 +578,11 @@ static int vas_nl_window_get_dumpit(struct sk_buff *skb,
 	void *hdr;
 	u64 seq;
 
-	if (ctx->done)
-		return 0;
-
 	vas_be->lock();
 	seq = vas_dump_part_seq(cb, ctx);
 	for (;;) {
 		err = vas_be->window_next(ctx->next, &w);
 		if (err == -ENOENT) {
-			ctx->done = true;
 			err = 0;
 			break;
 		}
@@ -603,11 +599,9 @@ static int vas_nl_window_get_dumpit(struct sk_buff *skb,
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		/* the id space ends here; next would wrap to 0 */
-		if (w.id == U32_MAX) {
-			ctx->done = true;
+		/* the id space ends here: returning 0 ends the dump */
+		if (w.id == U32_MAX)
 			break;
-		}
 		ctx->next = w.id + 1;
 	}
 	vas_be->unlock();
@@ -628,9 +622,6 @@ static int vas_nl_caps_get_dumpit(struct sk_buff *skb,
 	int err = 0;
 	void *hdr;
 	u64 seq;
-
-	if (ctx->next >= ARRAY_SIZE(vas_caps_types))
-		return 0;
 
 	vas_be->lock();
 	seq = vas_dump_part_seq(cb, ctx);
@@ -766,6 +757,11 @@ static struct notifier_block vas_nl_notifier = {
 	.notifier_call = vas_nl_sock_event,
 };
 
+static bool vas_coord_settled(void)
+{
+	return READ_ONCE(vas_coord.outcome) != VAS_COORD_PENDING;
+}
+
 /* Documented in vas-events.h, with its return values. */
 int vas_migration_prepare(struct vas_ev_migration *m)
 {
@@ -800,8 +796,7 @@ int vas_migration_prepare(struct vas_ev_migration *m)
 
 	timeout = msecs_to_jiffies(READ_ONCE(coord_timeout_ms));
 	left = wait_event_interruptible_timeout(vas_coord.wq,
-			READ_ONCE(vas_coord.outcome) != VAS_COORD_PENDING,
-			timeout);
+						vas_coord_settled(), timeout);
 
 	/* the outcome under the lock wins over how the wait ended */
 	spin_lock(&vas_coord.lock);

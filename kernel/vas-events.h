@@ -83,7 +83,8 @@ void vas_notify_migration(const struct vas_ev_migration *m);
  *
  * Return: 0 when acked, 1 when no coordinator is registered, -ETIMEDOUT
  * when the bound passed, -ECONNRESET when the coordinator went away while
- * waiting. The caller proceeds with the migration in every case.
+ * waiting, -EINTR when a signal ended the wait. The caller proceeds with the
+ * migration in every case.
  */
 int vas_migration_prepare(struct vas_ev_migration *m);
 
