@@ -1,0 +1,60 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# build-kmod.sh OUTDIR SRCDIR [KDIR]
+#
+# Builds vas_sim.ko from a copy of SRCDIR/kernel and SRCDIR/proto made in
+# OUTDIR/kmod, so the source tree stays clean, and puts it in OUTDIR. KDIR
+# defaults to the build directory of the release Debian's
+# linux-headers-amd64 depends on, else the newest /lib/modules/*/build.
+# Any compiler warning fails the build.
+set -eu
+
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+	echo "usage: $0 OUTDIR SRCDIR [KDIR]" >&2
+	exit 2
+fi
+outdir=$1
+srcdir=$2
+kdir=${3:-}
+
+default_kdir() {
+	release=$(dpkg-query -W -f '${Depends}' linux-headers-amd64 2>/dev/null |
+		sed -n 's/^.*linux-headers-\([^ ,]*\).*$/\1/p') || true
+	if [ -n "$release" ] && [ -d "/lib/modules/$release/build" ]; then
+		echo "/lib/modules/$release/build"
+		return
+	fi
+	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1
+}
+
+if [ -z "$kdir" ]; then
+	kdir=$(default_kdir)
+fi
+if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
+	echo "error: no kernel headers found${kdir:+ in $kdir}." >&2
+	echo "Install them (apt-get install linux-headers-amd64) or pass KDIR." >&2
+	exit 1
+fi
+
+kmod=$outdir/kmod
+rm -rf "$kmod"
+mkdir -p "$kmod/kernel" "$kmod/proto"
+cp "$srcdir"/kernel/*.c "$srcdir"/kernel/*.h "$srcdir"/kernel/Kbuild \
+	"$kmod/kernel/"
+cp "$srcdir"/proto/*.h "$kmod/proto/"
+
+log=$kmod/build.log
+if ! make -C "$kdir" M="$kmod/kernel" W=1 -j"$(nproc)" modules >"$log" 2>&1
+then
+	cat "$log" >&2
+	echo "error: building vas_sim.ko against $kdir failed" >&2
+	exit 1
+fi
+if grep -qi 'warning:' "$log"; then
+	cat "$log" >&2
+	echo "error: building vas_sim.ko produced warnings" >&2
+	exit 1
+fi
+
+cp "$kmod/kernel/vas_sim.ko" "$outdir/vas_sim.ko"
