@@ -557,8 +557,8 @@ int vas_sim_migrate(u64 stream_id)
 	if (missed) {
 		atomic64_inc(&vas_sim_stats.aborted);
 		atomic64_add(missed, &vas_sim_stats.missed_windows);
-		pr_info("migration %llu aborted: %d window(s) still open in the hypervisor\n",
-			stream_id, missed);
+		pr_info_ratelimited("migration %llu aborted: %d window(s) still open in the hypervisor\n",
+				    stream_id, missed);
 	}
 	mutex_unlock(&vas_migrate_mutex);
 	return missed ? -EAGAIN : 0;
