@@ -25,7 +25,9 @@ default_kdir() {
 		echo "/lib/modules/$release/build"
 		return
 	fi
-	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1
+	for dir in /lib/modules/*/build; do
+		[ -d "$dir" ] && echo "$dir"
+	done | sort -V | tail -n 1
 }
 
 if [ -z "$kdir" ]; then
