@@ -224,15 +224,17 @@ static void vas_ntf_lost(void)
 }
 
 /*
- * Callers hold the backend lock, which may be a spinlock: allocate with
- * GFP_ATOMIC. The family is not netns-aware, so its group lives in init_net.
+ * Callers hold the backend lock, a sleeping lock taken in process context
+ * (vas-events.h), so allocations may sleep: a burst of events does not turn
+ * into lost notifications for want of atomic memory. The family is not
+ * netns-aware, so its group lives in init_net.
  */
 static struct sk_buff *vas_ntf_begin(u8 cmd, u64 seq, size_t obj_size,
 				     void **hdr)
 {
 	struct sk_buff *skb;
 
-	skb = genlmsg_new(vas_ids_size() + obj_size, GFP_ATOMIC);
+	skb = genlmsg_new(vas_ids_size() + obj_size, GFP_KERNEL);
 	if (!skb)
 		goto lost;
 	*hdr = genlmsg_put(skb, 0, 0, &vas_nl_family, 0, cmd);
@@ -258,7 +260,7 @@ static void vas_ntf_send(struct sk_buff *skb, void *hdr, int err)
 	}
 	genlmsg_end(skb, hdr);
 	/* netlink_broadcast() itself flags the sockets it could not reach */
-	genlmsg_multicast(&vas_nl_family, skb, 0, VAS_NLGRP_EVENTS, GFP_ATOMIC);
+	genlmsg_multicast(&vas_nl_family, skb, 0, VAS_NLGRP_EVENTS, GFP_KERNEL);
 }
 
 static bool vas_ntf_wanted(void)
@@ -766,6 +768,7 @@ static bool vas_coord_settled(void)
 int vas_migration_prepare(struct vas_ev_migration *m)
 {
 	unsigned long timeout;
+	u64 token;
 	bool armed;
 	long left;
 	int ret;
@@ -773,19 +776,21 @@ int vas_migration_prepare(struct vas_ev_migration *m)
 	WARN_ON_ONCE(m->phase != VAS_MIGRATION_PHASE_PREPARE);
 
 	mutex_lock(&vas_prepare_lock);
-	m->token = vas_random_nonzero();
+	token = vas_random_nonzero();
 
 	/* armed before the notification, so that no ack can come too early */
 	spin_lock(&vas_coord.lock);
 	armed = vas_coord.registered;
 	if (armed) {
 		vas_coord.waiting = true;
-		vas_coord.token = m->token;
+		vas_coord.token = token;
 		WRITE_ONCE(vas_coord.outcome, VAS_COORD_PENDING);
 	}
 	spin_unlock(&vas_coord.lock);
 
+	/* @m may be the backend's record, read by migration_get() under the lock */
 	vas_be->lock();
+	m->token = token;
 	vas_notify_migration(m);
 	vas_be->unlock();
 

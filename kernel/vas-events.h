@@ -42,7 +42,8 @@ struct vas_ev_migration {
 
 /**
  * struct vas_ev_backend - what the family asks of the platform code
- * @lock: take the lock that serialises window state and notifications
+ * @lock: take the lock that serialises window state and notifications;
+ *	a sleeping lock (a mutex), taken in process context only
  * @unlock: release it
  * @window_get: fill @out with window @id; -ENOENT if there is none
  * @window_next: fill @out with the window of lowest id >= @pos;
