@@ -918,18 +918,22 @@ int vt_event_wait(struct vt_nl *nl, struct vt_msg *ret, int timeout_ms)
 			return 1;
 		}
 
-		left = (int)(deadline - vt_now_ms());
-		if (left < 0)
-			left = 0;
-		n = poll(&pfd, 1, left);
+		/* poll only when nothing is queued: one syscall per event */
+		n = recv(pfd.fd, nl->rbuf, VT_RBUF, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
-		TEST_ASSERTF(n >= 0, "poll: %s", strerror(errno));
-		if (n == 0)
-			return 0;
-		n = recv(pfd.fd, nl->rbuf, VT_RBUF, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		if (n < 0 && errno == EAGAIN) {
+			left = (int)(deadline - vt_now_ms());
+			if (left < 0)
+				left = 0;
+			n = poll(&pfd, 1, left);
+			if (n < 0 && errno == EINTR)
+				continue;
+			TEST_ASSERTF(n >= 0, "poll: %s", strerror(errno));
+			if (n == 0)
+				return 0;
 			continue;
+		}
 		if (n < 0)
 			return -errno;
 		nl->rlen = (size_t)n;
