@@ -99,7 +99,6 @@ struct snapshot {
 	uint8_t cmd;		/* the GET command dumped */
 	struct vas_msg *msgs;
 	size_t n;
-	int err;		/* set by add_msg when the reply was unusable */
 };
 
 static int snapshot_add(const struct nlmsghdr *nlh, void *userdata)
