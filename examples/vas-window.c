@@ -79,16 +79,16 @@ int main(int argc, char **argv)
 
 	fd = open(NX_GZIP_DEV, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "vas-window: %s: %m\n", NX_GZIP_DEV);
+		fprintf(stderr, "vas-window: %s: %s\n", NX_GZIP_DEV, strerror(errno));
 		return 1;
 	}
 	if (ioctl(fd, VAS_TX_WIN_OPEN, &attr) < 0) {
-		fprintf(stderr, "vas-window: VAS_TX_WIN_OPEN: %m\n");
+		fprintf(stderr, "vas-window: VAS_TX_WIN_OPEN: %s\n", strerror(errno));
 		return 1;
 	}
 	paste = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_WRITE, MAP_SHARED, fd, 0);
 	if (paste == MAP_FAILED) {
-		fprintf(stderr, "vas-window: mmap of the paste page: %m\n");
+		fprintf(stderr, "vas-window: mmap of the paste page: %s\n", strerror(errno));
 		return 1;
 	}
 	/* A real client pastes CRBs here; touching the page stands in for it. */
