@@ -574,28 +574,27 @@ static void vas_sim_unlock(void)
 	mutex_unlock(&vas_pseries_mutex);
 }
 
-static int vas_sim_window_next(u32 pos, struct vas_ev_window *out)
+/* The listed window of lowest id in [@pos, @max]. */
+static int vas_sim_window_find(u32 pos, u32 max, struct vas_ev_window *out)
 {
 	unsigned long index = pos;
 	struct vas_sim_window *win;
 
-	win = xa_find(&vas_windows, &index, U32_MAX, VAS_WIN_LISTED);
+	win = xa_find(&vas_windows, &index, max, VAS_WIN_LISTED);
 	if (!win)
 		return -ENOENT;
 	*out = win->ev;
 	return 0;
 }
 
+static int vas_sim_window_next(u32 pos, struct vas_ev_window *out)
+{
+	return vas_sim_window_find(pos, U32_MAX, out);
+}
+
 static int vas_sim_window_get(u32 id, struct vas_ev_window *out)
 {
-	unsigned long index = id;
-	struct vas_sim_window *win;
-
-	win = xa_find(&vas_windows, &index, id, VAS_WIN_LISTED);
-	if (!win)
-		return -ENOENT;
-	*out = win->ev;
-	return 0;
+	return vas_sim_window_find(id, id, out);
 }
 
 static void vas_sim_migration_get(struct vas_ev_migration *out)

@@ -33,9 +33,7 @@ static uint64_t last_seq;
 
 static void next_event(uint8_t cmd, struct vt_msg *m)
 {
-	vt_event_expect(ev, cmd, 5000, m);
-	TEST_ASSERT_EQ(last_seq + 1, m->seq);
-	last_seq = m->seq;
+	vt_event_next(ev, cmd, 5000, &last_seq, m);
 }
 
 static void expect_phase(uint32_t phase, uint64_t stream, uint64_t token)

@@ -957,6 +957,16 @@ void vt_event_expect(struct vt_nl *nl, uint8_t cmd, int timeout_ms,
 		     vt_cmd_name(cmd));
 }
 
+void vt_event_next(struct vt_nl *nl, uint8_t cmd, int timeout_ms,
+		   uint64_t *last_seq, struct vt_msg *ret)
+{
+	vt_event_expect(nl, cmd, timeout_ms, ret);
+	TEST_ASSERTF(ret->seq == *last_seq + 1,
+		     "%s has seq %" PRIu64 " after %" PRIu64, vt_cmd_name(cmd),
+		     ret->seq, *last_seq);
+	*last_seq = ret->seq;
+}
+
 void vt_event_none(struct vt_nl *nl, int timeout_ms)
 {
 	struct vt_msg m;

@@ -162,6 +162,12 @@ int vt_event_wait(struct vt_nl *nl, struct vt_msg *ret, int timeout_ms);
 /* The next event, which must be @cmd within @timeout_ms. */
 void vt_event_expect(struct vt_nl *nl, uint8_t cmd, int timeout_ms,
 		     struct vt_msg *ret);
+/*
+ * vt_event_expect(), and the event must be numbered right after *@last_seq
+ * (0 before an instance's first event); *@last_seq becomes its seq.
+ */
+void vt_event_next(struct vt_nl *nl, uint8_t cmd, int timeout_ms,
+		   uint64_t *last_seq, struct vt_msg *ret);
 /* No event within @timeout_ms. */
 void vt_event_none(struct vt_nl *nl, int timeout_ms);
 
