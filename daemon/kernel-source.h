@@ -62,7 +62,7 @@ int kernel_source_dump(struct kernel_source *ks, uint8_t cmd,
 		       kernel_source_msg_fn fn, void *userdata);
 
 /*
- * Send a request that changes something (VAS_CMD_COORD_*) with attributes
+ * Send a "do" request (VAS_CMD_COORD_*, VAS_CMD_MIGRATION_GET, ...) with attributes
  * already encoded in attrs (a sequence of nlattr, may be NULL/0) and wait for
  * its ack. fn (may be NULL) sees a reply message, if any. Returns 0 or the
  * kernel's -errno; when ret_extack is not NULL it is set to the kernel's

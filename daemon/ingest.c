@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <libmnl/libmnl.h>
+
+#include "event.h"
+#include "ingest.h"
+#include "kernel-source.h"
+#include "ledger.h"
+#include "log.h"
+#include "snapshot.h"
+#include "state.h"
+#include "vas-msg.h"
+#include "vas-nl.h"
+
+/* Latencies kept for the percentiles: the most recent ones. */
+#define LATENCY_RING	65536
+#define SNAPSHOT_TRIES	50
+#define RETRY_USEC	(1000 * 1000)
+
+struct ingest {
+	struct event_base *base;
+	struct ledger *ledger;
+	struct ingest_config config;
+	char *kernel;
+
+	struct kernel_source *ks;
+	struct event *read_ev;
+	struct event *retry_ev;
+	bool retry_logged;
+	bool resync_pending;
+	int pending_reason;
+
+	struct vasd_state *state;
+	ingest_commit_fn commit_fn;
+	void *commit_userdata;
+	bool first_sync_done;
+	int exit_error;
+
+	struct ingest_stats stats;
+	unsigned int n_batch;
+	uint64_t *batch_ts;		/* kernel timestamps of the open batch */
+	uint32_t *latency;		/* ring of microseconds */
+	uint64_t n_latency;
+
+	uint8_t buf[VAS_NL_BUFFER_SIZE];
+};
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void fail(struct ingest *in, int error)
+{
+	if (!in->exit_error)
+		in->exit_error = error;
+	event_base_loopbreak(in->base);
+}
+
+static int commit(struct ingest *in)
+{
+	uint64_t now;
+	int r;
+
+	if (!ledger_in_transaction(in->ledger))
+		return 0;
+	r = ledger_commit(in->ledger);
+	if (r < 0) {
+		log_error_errno(r, "Failed to commit %u events to the ledger: %s; exiting (what was committed before is kept)",
+				in->n_batch, strerror(-r));
+		fail(in, r);
+		return r;
+	}
+	now = now_ns(CLOCK_REALTIME);
+	for (unsigned int i = 0; i < in->n_batch; i++) {
+		uint64_t us = now > in->batch_ts[i] ?
+			      (now - in->batch_ts[i]) / 1000 : 0;
+
+		in->latency[in->n_latency++ % LATENCY_RING] =
+			us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	}
+	in->n_batch = 0;
+	in->stats.transactions++;
+	if (in->commit_fn)
+		in->commit_fn(in, false, in->commit_userdata);
+	return 0;
+}
+
+static int append(struct ingest *in, struct vasd_event *ev,
+		  const struct vasd_effect *effect)
+{
+	int r;
+
+	if (!ledger_in_transaction(in->ledger)) {
+		r = ledger_begin(in->ledger);
+		if (r < 0) {
+			log_error_errno(r, "Failed to begin a ledger transaction: %s", strerror(-r));
+			fail(in, r);
+			return r;
+		}
+	}
+	r = ledger_append(in->ledger, ev, effect);
+	if (r < 0) {
+		log_error_errno(r, "Failed to append a %s event to the ledger: %s",
+				vasd_event_kind_to_string(ev->kind), strerror(-r));
+		ledger_rollback(in->ledger);
+		fail(in, r);
+		return r;
+	}
+	/* bounded by batch_events, but resyncs append more in one go */
+	if (in->n_batch < in->config.batch_events)
+		in->batch_ts[in->n_batch++] = vasd_event_kind_is_kernel(ev->kind) ?
+					      ev->timestamp : ev->recorded;
+	in->stats.events++;
+	return 0;
+}
+
+/* Apply and store one of vasd's own events; they always apply. */
+static int record(struct ingest *in, struct vasd_event *ev)
+{
+	struct vasd_effect effect;
+	int r;
+
+	r = vasd_apply(in->state, ev, &effect);
+	if (r != VASD_APPLY_APPLIED) {
+		log_error("A %s event of vasd's own does not apply (%d): ledger and memory disagree; exiting",
+			  vasd_event_kind_to_string(ev->kind), r);
+		fail(in, -EUCLEAN);
+		return -EUCLEAN;
+	}
+	return append(in, ev, &effect);
+}
+
+static void schedule_retry(struct ingest *in)
+{
+	const struct timeval tv = { .tv_sec = RETRY_USEC / 1000000 };
+
+	evtimer_add(in->retry_ev, &tv);
+}
+
+static void detach(struct ingest *in);
+
+static int take_snapshot(struct ingest *in, struct snapshot *s)
+{
+	int r = -EAGAIN;
+
+	for (int i = 0; i < SNAPSHOT_TRIES && r == -EAGAIN; i++) {
+		if (i)
+			usleep(i < 10 ? 1000 : 10000);
+		r = snapshot_take(in->ks, s);
+	}
+	return r;
+}
+
+static int resync(struct ingest *in, int reason, uint64_t generation,
+		  uint64_t seq, uint64_t lost_from)
+{
+	_cleanup_(snapshot_done) struct snapshot s = { 0 };
+	struct vasd_event begin = {
+		.kind = VASD_EVENT_RESYNC_BEGIN,
+		.reason = (uint32_t)reason,
+		.generation = generation,
+		.seq = seq,
+		.lost_from = lost_from,
+	};
+	struct vasd_event *events = NULL;
+	size_t n = 0, changes = 0;
+	uint64_t now;
+	int r;
+
+	r = take_snapshot(in, &s);
+	if (r < 0) {
+		if (r == -EAGAIN)
+			log_warning("Resync (%s): the kernel kept changing during %d dumps; trying again in a second",
+				    vasd_resync_reason_to_string(reason), SNAPSHOT_TRIES);
+		else
+			log_warning_errno(r, "Resync (%s): dump failed: %s; trying again in a second",
+					  vasd_resync_reason_to_string(reason), strerror(-r));
+		in->resync_pending = true;
+		in->pending_reason = reason;
+		if (r != -EAGAIN && r != -EBADMSG) {
+			detach(in);
+			return 0;
+		}
+		schedule_retry(in);
+		return 0;
+	}
+
+	now = now_ns(CLOCK_REALTIME);
+	begin.timestamp = begin.recorded = now;
+	r = vasd_reconcile(in->state, &s.snap, &begin, now, &events, &n);
+	if (r < 0)
+		return log_error_errno(r, "Resync: cannot reconcile: %s", strerror(-r));
+
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = record(in, &events[i]);
+	free(events);
+	if (r < 0)
+		return r;
+	r = commit(in);
+	if (r < 0)
+		return r;
+
+	changes = n >= 2 ? n - 2 : 0;
+	in->stats.resyncs++;
+	in->resync_pending = false;
+	log_full_errno(changes || reason != VASD_RESYNC_START ? LOG_NOTICE : LOG_INFO, 0,
+		       "Resync (%s): %zu difference%s recorded; following generation %016llx from seq %llu (%zu windows)",
+		       vasd_resync_reason_to_string(reason), changes,
+		       changes == 1 ? "" : "s",
+		       (unsigned long long)s.snap.generation,
+		       (unsigned long long)s.snap.seq,
+		       vasd_state_n_windows(in->state));
+	if (!in->first_sync_done) {
+		in->first_sync_done = true;
+		if (in->commit_fn)
+			in->commit_fn(in, true, in->commit_userdata);
+	}
+	return 0;
+}
+
+static void summarize(const void *buf, size_t len, char *out, size_t size)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(out, size, "%zu bytes:", len);
+	for (size_t i = 0; i < len && i < 24 && o + 4 < size; i++)
+		o += (size_t)snprintf(out + o, size - o, " %02x",
+				      ((const uint8_t *)buf)[i]);
+	if (len > 24 && o + 5 < size)
+		snprintf(out + o, size - o, " ...");
+}
+
+static int handle_event(struct ingest *in, struct vasd_event *ev)
+{
+	struct vasd_effect effect;
+	uint64_t next = vasd_state_seq(in->state) + 1;
+	int r;
+
+	r = vasd_apply(in->state, ev, &effect);
+	switch (r) {
+	case VASD_APPLY_APPLIED:
+		return append(in, ev, &effect);
+	case VASD_APPLY_STALE:
+		in->stats.stale++;
+		return 0;
+	case VASD_APPLY_GAP:
+		log_warning("Events %llu..%llu of generation %016llx never arrived; resyncing",
+			    (unsigned long long)next,
+			    (unsigned long long)ev->seq - 1,
+			    (unsigned long long)ev->generation);
+		return resync(in, VASD_RESYNC_GAP, ev->generation, ev->seq, next);
+	case VASD_APPLY_GENERATION:
+		if (!vasd_state_synced(in->state) && in->resync_pending)
+			return 0;	/* a resync is scheduled: it covers this */
+		log_notice("Kernel instance %016llx replaces %016llx; resyncing",
+			   (unsigned long long)ev->generation,
+			   (unsigned long long)vasd_state_generation(in->state));
+		return resync(in, VASD_RESYNC_GENERATION, ev->generation,
+			      ev->seq, 0);
+	case VASD_APPLY_INCONSISTENT:
+		log_warning("A %s event (seq %llu, window %u) contradicts the ledger; resyncing",
+			    vasd_event_kind_to_string(ev->kind),
+			    (unsigned long long)ev->seq, ev->window.id);
+		return resync(in, VASD_RESYNC_INCONSISTENT, ev->generation,
+			      ev->seq, 0);
+	default:
+		in->stats.malformed++;
+		log_warning_errno(r, "Dropped a %s event with invalid values (seq %llu): %s",
+				  vasd_event_kind_to_string(ev->kind),
+				  (unsigned long long)ev->seq, strerror(-r));
+		return 0;
+	}
+}
+
+static int handle_datagram(struct ingest *in, const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+	uint64_t now = now_ns(CLOCK_REALTIME);
+	char summary[128];
+	int r;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		struct vasd_event ev;
+		struct vas_msg m;
+		const char *err = NULL;
+
+		if (nlh->nlmsg_type == NLMSG_NOOP)
+			continue;
+		r = vas_msg_decode(nlh, nlh->nlmsg_len, &m, &err);
+		if (r >= 0)
+			r = vasd_event_from_msg(&m, now, &ev);
+		if (r < 0) {
+			in->stats.malformed++;
+			summarize(nlh, nlh->nlmsg_len, summary, sizeof(summary));
+			log_warning("Dropped a malformed message (%s): %s",
+				    err ? err : "not a notification", summary);
+			continue;
+		}
+		r = handle_event(in, &ev);
+		if (r < 0 || in->exit_error)
+			return r;
+	}
+	if (left > 0) {
+		in->stats.malformed++;
+		summarize(nlh, (size_t)left, summary, sizeof(summary));
+		log_warning("Dropped %d trailing bytes of a datagram: %s", left,
+			    summary);
+	}
+	return 0;
+}
+
+static void detach(struct ingest *in)
+{
+	if (in->read_ev) {
+		event_free(in->read_ev);
+		in->read_ev = NULL;
+	}
+	in->ks = kernel_source_free(in->ks);
+	in->retry_logged = false;
+	schedule_retry(in);
+}
+
+static void on_read(evutil_socket_t fd, short what, void *userdata)
+{
+	struct ingest *in = userdata;
+	uint64_t start = now_ns(CLOCK_MONOTONIC);
+	uint64_t bound = (uint64_t)in->config.batch_ms * 1000000;
+	ssize_t n;
+	int r = 0;
+
+	while (!in->exit_error && in->ks) {
+		if (in->n_batch >= in->config.batch_events ||
+		    now_ns(CLOCK_MONOTONIC) - start >= bound)
+			break;	/* level-triggered: the loop comes back */
+		n = kernel_source_recv(in->ks, in->buf, sizeof(in->buf));
+		if (n == -EAGAIN || n == -EINTR)
+			break;
+		if (n == -ENOBUFS) {
+			in->stats.overruns++;
+			log_warning("Events were lost: the receive buffer overflowed; resyncing");
+			r = commit(in);
+			if (r >= 0)
+				r = resync(in, VASD_RESYNC_OVERRUN,
+					   vasd_state_generation(in->state), 0, 0);
+			if (r < 0)
+				break;
+			continue;
+		}
+		if (n < 0) {
+			log_warning_errno((int)n, "Lost the kernel source: %s; reattaching", strerror((int)-n));
+			commit(in);
+			detach(in);
+			return;
+		}
+		r = handle_datagram(in, in->buf, (size_t)n);
+		if (r < 0)
+			break;
+	}
+	if (r < 0 && !in->exit_error)
+		fail(in, r);
+	if (!in->exit_error)
+		commit(in);
+}
+
+static int attach(struct ingest *in)
+{
+	int r;
+
+	r = kernel_source_new(in->kernel, in->config.rcvbuf, &in->ks);
+	if (r < 0) {
+		if (!in->retry_logged)
+			log_notice("The kernel part is not available (%s: %s); trying every second",
+				   in->kernel, strerror(-r));
+		in->retry_logged = true;
+		schedule_retry(in);
+		return 0;
+	}
+	in->read_ev = event_new(in->base, kernel_source_get_fd(in->ks),
+				EV_READ | EV_PERSIST, on_read, in);
+	if (!in->read_ev || event_add(in->read_ev, NULL) < 0)
+		return log_error_errno(-ENOMEM, "Failed to watch the kernel source: %s", strerror(ENOMEM));
+	log_info("Attached to the kernel part (%s)", in->kernel);
+	return resync(in, VASD_RESYNC_START, 0, 0, 0);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *userdata)
+{
+	struct ingest *in = userdata;
+	int r;
+
+	if (!in->ks)
+		r = attach(in);
+	else if (in->resync_pending)
+		r = resync(in, in->pending_reason, 0, 0, 0);
+	else
+		r = 0;
+	if (r < 0)
+		fail(in, r);
+}
+
+int ingest_new(struct event_base *base, struct ledger *ledger,
+	       const struct ingest_config *config, struct ingest **ret)
+{
+	struct ingest *in;
+	int r;
+
+	if (config->batch_events < 1)
+		return -EINVAL;
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return -ENOMEM;
+	in->base = base;
+	in->ledger = ledger;
+	in->config = *config;
+	in->kernel = strdup(config->kernel);
+	in->batch_ts = calloc(config->batch_events, sizeof(*in->batch_ts));
+	in->latency = calloc(LATENCY_RING, sizeof(*in->latency));
+	in->retry_ev = evtimer_new(base, on_retry, in);
+	if (!in->kernel || !in->batch_ts || !in->latency || !in->retry_ev) {
+		ingest_free(in);
+		return -ENOMEM;
+	}
+	r = vasd_state_new(&in->state);
+	if (r < 0) {
+		ingest_free(in);
+		return r;
+	}
+	*ret = in;
+	return 0;
+}
+
+struct ingest *ingest_free(struct ingest *in)
+{
+	if (!in)
+		return NULL;
+	if (in->read_ev)
+		event_free(in->read_ev);
+	if (in->retry_ev)
+		event_free(in->retry_ev);
+	kernel_source_free(in->ks);
+	vasd_state_free(in->state);
+	free(in->batch_ts);
+	free(in->latency);
+	free(in->kernel);
+	free(in);
+	return NULL;
+}
+
+void ingest_set_commit_callback(struct ingest *in, ingest_commit_fn fn,
+				void *userdata)
+{
+	in->commit_fn = fn;
+	in->commit_userdata = userdata;
+}
+
+int ingest_start(struct ingest *in)
+{
+	struct vasd_event ev = { .kind = VASD_EVENT_DAEMON_START };
+	int r;
+
+	r = ledger_load_state(in->ledger, in->state);
+	if (r < 0)
+		return log_error_errno(r, "Failed to load the ledger's projection: %s", strerror(-r));
+	ev.timestamp = ev.recorded = now_ns(CLOCK_REALTIME);
+	r = record(in, &ev);
+	if (r >= 0)
+		r = commit(in);
+	if (r < 0)
+		return r;
+	return attach(in);
+}
+
+int ingest_stop(struct ingest *in)
+{
+	struct vasd_event ev = { .kind = VASD_EVENT_DAEMON_STOP };
+	int r;
+
+	if (in->exit_error)
+		return in->exit_error;
+	r = commit(in);
+	if (r < 0)
+		return r;
+	ev.timestamp = ev.recorded = now_ns(CLOCK_REALTIME);
+	r = record(in, &ev);
+	if (r < 0)
+		return r;
+	return commit(in);
+}
+
+bool ingest_attached(const struct ingest *in)
+{
+	return in->ks && in->first_sync_done && !in->resync_pending;
+}
+
+const struct vasd_state *ingest_state(const struct ingest *in)
+{
+	return in->state;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void ingest_get_stats(const struct ingest *in, struct ingest_stats *ret)
+{
+	size_t n = in->n_latency < LATENCY_RING ? in->n_latency : LATENCY_RING;
+	uint32_t *sorted;
+
+	*ret = in->stats;
+	if (!n)
+		return;
+	sorted = malloc(n * sizeof(*sorted));
+	if (!sorted)
+		return;
+	memcpy(sorted, in->latency, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_u32);
+	ret->latency_p50_us = sorted[n / 2];
+	ret->latency_p99_us = sorted[n * 99 / 100];
+	ret->latency_max_us = sorted[n - 1];
+	free(sorted);
+}
+
+int ingest_exit_error(const struct ingest *in)
+{
+	return in->exit_error;
+}

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vasd: the VAS window ledger daemon. main() parses the options, opens the
+ * ledger, and runs one libevent loop with the ingest of kernel events,
+ * signals and the systemd notifications (READY once the first resync is
+ * committed, STATUS after each transaction, WATCHDOG when asked).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <systemd/sd-daemon.h>
+
+#include "ingest.h"
+#include "ledger.h"
+#include "log.h"
+#include "macro.h"
+#include "state.h"
+
+enum {
+	EXIT_RUNTIME = 1,	/* a runtime failure; systemd restarts us */
+	EXIT_USAGE = 2,
+	EXIT_LEDGER_REFUSED = 3,/* not ours, damaged or newer: never touched */
+};
+
+struct options {
+	char *database;
+	struct ingest_config ingest;
+};
+
+struct daemon {
+	struct event_base *base;
+	struct ingest *ingest;
+	struct event *sigterm, *sigint, *watchdog;
+	bool ready;
+	uint64_t status_events;
+};
+
+static void help(void)
+{
+	printf("Usage: vasd [OPTIONS]\n"
+	       "\n"
+	       "Keep the event-sourced ledger of VAS windows, credits and migrations.\n"
+	       "\n"
+	       "  -d --database=PATH     Ledger file (default: $STATE_DIRECTORY/ledger.db,\n"
+	       "                         else /var/lib/vasd/ledger.db)\n"
+	       "  -k --kernel=SOURCE     'netlink' (default), or 'unix:PATH' for a test kernel\n"
+	       "     --batch-events=N    At most N events per transaction (default 256)\n"
+	       "     --batch-ms=MS       An event waits at most MS ms for its commit (default 10)\n"
+	       "     --rcvbuf=BYTES      Events socket receive buffer, K/M suffixes (default 8M)\n"
+	       "  -l --log-level=LEVEL   emerg..debug or 0..7 (default info)\n"
+	       "  -h --help              Show this help\n"
+	       "     --version           Show the version\n"
+	       "\n"
+	       "See vasd(8).\n");
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_size(const char *s, int *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	if (*end || v > INT_MAX)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
+static int default_database(char **ret)
+{
+	const char *dir = getenv("STATE_DIRECTORY");
+	const char *colon;
+	char *p;
+
+	if (!dir || !*dir)
+		dir = "/var/lib/vasd";
+	/* systemd lists several directories separated by ':'; ours is the first */
+	colon = strchr(dir, ':');
+	if (asprintf(&p, "%.*s/ledger.db",
+		     colon ? (int)(colon - dir) : (int)strlen(dir), dir) < 0)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
+}
+
+/* 0: run; 1: exit 0 (--help); <0: usage error, already reported. */
+static int parse_argv(int argc, char **argv, struct options *o)
+{
+	enum { ARG_VERSION = 0x100, ARG_BATCH_EVENTS, ARG_BATCH_MS, ARG_RCVBUF };
+	static const struct option options[] = {
+		{ "database", required_argument, NULL, 'd' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "batch-events", required_argument, NULL, ARG_BATCH_EVENTS },
+		{ "batch-ms", required_argument, NULL, ARG_BATCH_MS },
+		{ "rcvbuf", required_argument, NULL, ARG_RCVBUF },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, ARG_VERSION },
+		{ 0 },
+	};
+	unsigned long v;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "d:k:l:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'd':
+			free(o->database);
+			o->database = strdup(optarg);
+			if (!o->database)
+				return log_error_errno(-ENOMEM, "Out of memory");
+			break;
+		case 'k':
+			if (strcmp(optarg, "netlink") != 0 &&
+			    (strncmp(optarg, "unix:", 5) != 0 || !optarg[5])) {
+				log_error("--kernel: expected 'netlink' or 'unix:PATH', got '%s'", optarg);
+				return -EINVAL;
+			}
+			o->ingest.kernel = optarg;
+			break;
+		case ARG_BATCH_EVENTS:
+			if (parse_uint(optarg, 1000000, &v) < 0 || v < 1) {
+				log_error("--batch-events: expected 1..1000000, got '%s'", optarg);
+				return -EINVAL;
+			}
+			o->ingest.batch_events = (unsigned int)v;
+			break;
+		case ARG_BATCH_MS:
+			if (parse_uint(optarg, 60000, &v) < 0) {
+				log_error("--batch-ms: expected 0..60000, got '%s'", optarg);
+				return -EINVAL;
+			}
+			o->ingest.batch_ms = (unsigned int)v;
+			break;
+		case ARG_RCVBUF:
+			if (parse_size(optarg, &o->ingest.rcvbuf) < 0) {
+				log_error("--rcvbuf: expected a size like 8M, got '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'l':
+			r = log_level_from_string(optarg);
+			if (r < 0) {
+				log_error("--log-level: expected emerg..debug or 0..7, got '%s'", optarg);
+				return -EINVAL;
+			}
+			log_set_max_level(r);
+			break;
+		case 'h':
+			help();
+			return 1;
+		case ARG_VERSION:
+			printf("vasd %s\n", PROJECT_VERSION);
+			return 1;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		log_error("Unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->database)
+		return default_database(&o->database);
+	return 0;
+}
+
+static void notify_status(struct daemon *d)
+{
+	const struct vasd_state *s = ingest_state(d->ingest);
+	struct ingest_stats st;
+
+	ingest_get_stats(d->ingest, &st);
+	if (!ingest_attached(d->ingest)) {
+		sd_notifyf(0, "STATUS=Waiting for the kernel part; %zu windows in the ledger",
+			   vasd_state_n_windows(s));
+		return;
+	}
+	sd_notifyf(0, "STATUS=Following generation %016llx at seq %llu: %zu windows (%zu suspended), %llu events, %llu resyncs",
+		   (unsigned long long)vasd_state_generation(s),
+		   (unsigned long long)vasd_state_seq(s),
+		   vasd_state_n_windows(s),
+		   vasd_state_n_windows_in(s, VAS_WIN_STATE_SUSPENDED),
+		   (unsigned long long)st.events,
+		   (unsigned long long)st.resyncs);
+}
+
+static void on_commit(struct ingest *in, bool first, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (first && !d->ready) {
+		d->ready = true;
+		sd_notify(0, "READY=1");
+		log_info("Ready");
+	}
+	notify_status(d);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	log_info("Received %s; committing and stopping",
+		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	sd_notify(0, "STOPPING=1");
+	event_base_loopbreak(d->base);
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *userdata)
+{
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static int setup_watchdog(struct daemon *d)
+{
+	uint64_t usec;
+	struct timeval tv;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	/* half the interval, as sd_watchdog_enabled(3) advises */
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+	if (!d->watchdog || event_add(d->watchdog, &tv) < 0)
+		return -ENOMEM;
+	sd_notify(0, "WATCHDOG=1");
+	return 0;
+}
+
+static int exit_code_of_open(int r)
+{
+	switch (r) {
+	case -EMEDIUMTYPE:
+	case -EUCLEAN:
+	case -EPROTONOSUPPORT:
+		return EXIT_LEDGER_REFUSED;
+	default:
+		return EXIT_RUNTIME;
+	}
+}
+
+static int run(struct options *o)
+{
+	_cleanup_(ledger_freep) struct ledger *ledger = NULL;
+	struct daemon d = { 0 };
+	struct ingest_stats st;
+	char *why = NULL;
+	int r, rc = EXIT_RUNTIME;
+
+	r = ledger_open(o->database, LEDGER_READ_WRITE, &ledger, &why);
+	if (r < 0) {
+		log_error_errno(r, "Cannot use the ledger %s: %s%s%s",
+				o->database, ledger_strerror(r),
+				why ? ": " : "", why ? why : "");
+		if (exit_code_of_open(r) == EXIT_LEDGER_REFUSED)
+			log_error("The file was left untouched; move it away or point --database elsewhere");
+		free(why);
+		return exit_code_of_open(r);
+	}
+	log_info("Ledger %s (schema %d)", o->database, ledger_file_version(ledger));
+
+	d.base = event_base_new();
+	if (!d.base) {
+		log_error_errno(-ENOMEM, "Failed to create the event loop: %s", strerror(ENOMEM));
+		return EXIT_RUNTIME;
+	}
+	r = ingest_new(d.base, ledger, &o->ingest, &d.ingest);
+	if (r < 0) {
+		log_error_errno(r, "Failed to set up: %s", strerror(-r));
+		goto out;
+	}
+	ingest_set_commit_callback(d.ingest, on_commit, &d);
+
+	d.sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	d.sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+	if (!d.sigterm || !d.sigint || evsignal_add(d.sigterm, NULL) < 0 ||
+	    evsignal_add(d.sigint, NULL) < 0 || setup_watchdog(&d) < 0) {
+		log_error("Failed to set up signals and the watchdog");
+		goto out;
+	}
+
+	r = ingest_start(d.ingest);
+	if (r < 0)
+		goto out;
+	if (!d.ready && !ingest_attached(d.ingest)) {
+		/* nothing to wait for: the ledger is served as it is */
+		d.ready = true;
+		sd_notify(0, "READY=1");
+		notify_status(&d);
+	}
+
+	event_base_dispatch(d.base);
+
+	r = ingest_exit_error(d.ingest);
+	if (r < 0)
+		goto out;
+	r = ingest_stop(d.ingest);
+	if (r < 0)
+		goto out;
+	ingest_get_stats(d.ingest, &st);
+	log_info("Stopped: %llu events in %llu transactions, %llu resyncs, %llu overruns, %llu malformed, %llu stale; event-to-commit p50 %llu us, p99 %llu us, max %llu us",
+		 (unsigned long long)st.events,
+		 (unsigned long long)st.transactions,
+		 (unsigned long long)st.resyncs,
+		 (unsigned long long)st.overruns,
+		 (unsigned long long)st.malformed,
+		 (unsigned long long)st.stale,
+		 (unsigned long long)st.latency_p50_us,
+		 (unsigned long long)st.latency_p99_us,
+		 (unsigned long long)st.latency_max_us);
+	rc = 0;
+out:
+	if (d.watchdog)
+		event_free(d.watchdog);
+	if (d.sigterm)
+		event_free(d.sigterm);
+	if (d.sigint)
+		event_free(d.sigint);
+	ingest_free(d.ingest);
+	event_base_free(d.base);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {
+		.ingest = {
+			.kernel = "netlink",
+			.rcvbuf = 8 << 20,
+			.batch_events = 256,
+			.batch_ms = 10,
+		},
+	};
+	int r;
+
+	/* a fake kernel that goes away must be an error, not a signal */
+	signal(SIGPIPE, SIG_IGN);
+	r = parse_argv(argc, argv, &o);
+	if (r != 0) {
+		free(o.database);
+		return r > 0 ? 0 : EXIT_USAGE;
+	}
+	r = run(&o);
+	free(o.database);
+	return r;
+}
