@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Helpers for the host tests: run the fake kernel and vasd as systemd
+would (NOTIFY_SOCKET, READY=1, SIGTERM), and read the ledger with Python's
+own sqlite3 module, independently of vasd's code."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+VASD = os.environ.get("VASD", "")
+VASCTL = os.environ.get("VASCTL", "")
+FAKE_KERNEL = os.environ.get("FAKE_KERNEL", "")
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+class TempDir:
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="vasd-host.")
+
+    def __enter__(self):
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class FakeKernel:
+    """The fake kernel, fed a script on its stdin, line by line."""
+
+    def __init__(self, directory, extra=()):
+        self.socket = os.path.join(directory, "kernel.sock")
+        self.dir = directory
+        self.stderr = open(os.path.join(directory, "fake-kernel.log"), "w")
+        self.proc = subprocess.Popen(
+            [FAKE_KERNEL, "--socket", self.socket, "--linger", *extra],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=self.stderr, text=True)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.socket):
+            check(self.proc.poll() is None, "fake kernel exited at start")
+            check(time.monotonic() < deadline, "fake kernel did not listen")
+            time.sleep(0.01)
+
+    def run(self, *lines):
+        for line in lines:
+            self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def truth(self, timeout=30):
+        """Ask for the truth and wait until the script got there."""
+        path = os.path.join(self.dir, "truth-%d.json" % time.monotonic_ns())
+        self.run("truth " + path)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(path):
+            check(self.proc.poll() is None, "fake kernel died")
+            check(time.monotonic() < deadline, "no truth from the fake kernel")
+            time.sleep(0.01)
+        with open(path) as f:
+            return json.load(f)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+        self.stderr.close()
+
+    @property
+    def spec(self):
+        return "unix:" + self.socket
+
+
+class Vasd:
+    """vasd on a ledger in directory, started as systemd would start it."""
+
+    def __init__(self, directory, kernel_spec, extra=(), db=None):
+        self.dir = directory
+        self.db = db or os.path.join(directory, "ledger.db")
+        self.kernel = kernel_spec
+        self.extra = list(extra)
+        self.proc = None
+        self.status = ""
+        self.notify_path = os.path.join(directory, "notify")
+        self.log_path = os.path.join(directory, "vasd.log")
+        self.notify = None
+
+    def spawn(self):
+        if self.notify is None:
+            self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self.notify.bind(self.notify_path)
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        self.logf = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [VASD, "--database", self.db, "--kernel", self.kernel,
+             *self.extra],
+            env=env, stdout=self.logf, stderr=self.logf)
+        return self
+
+    def start(self, timeout=30):
+        self.spawn()
+        self.wait_notify("READY=1", timeout)
+        return self
+
+    def wait_notify(self, needle, timeout=30):
+        deadline = time.monotonic() + timeout
+        if needle in self.status:
+            return
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                fail("vasd did not say %r within %ss (last status: %s)\n%s"
+                     % (needle, timeout, self.status, self.log_tail()))
+            self.notify.settimeout(min(left, 0.1))
+            try:
+                msg = self.notify.recv(4096).decode()
+            except socket.timeout:
+                if self.proc.poll() is not None:
+                    fail("vasd exited with %d while we waited for %r\n%s"
+                         % (self.proc.returncode, needle, self.log_tail()))
+                continue
+            for line in msg.split("\n"):
+                if line.startswith("STATUS="):
+                    self.status = line[7:]
+            if needle in msg:
+                return
+
+    def wait_seq(self, seq, timeout=30):
+        self.wait_notify("at seq %d:" % seq, timeout)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(30)
+        self.logf.close()
+        return rc
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+        self.logf.close()
+
+    def wait_exit(self, timeout=30):
+        rc = self.proc.wait(timeout)
+        self.logf.close()
+        return rc
+
+    def log_tail(self, n=30):
+        try:
+            with open(self.log_path) as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.kill()
+        if self.notify:
+            self.notify.close()
+
+
+def ledger(path):
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
+    db.row_factory = sqlite3.Row
+    return db
+
+
+WINDOW_FIELDS = ("id", "tgid", "pid", "comm", "cop", "type", "state",
+                 "reason", "opened_at")
+
+
+def ledger_windows(db):
+    rows = db.execute("SELECT %s FROM windows ORDER BY id"
+                      % ", ".join(WINDOW_FIELDS)).fetchall()
+    return [tuple(r) for r in rows]
+
+
+def truth_windows(truth):
+    return sorted(tuple(w[f] for f in WINDOW_FIELDS)
+                  for w in truth["windows"])
+
+
+def check_windows(db, truth):
+    got, want = ledger_windows(db), truth_windows(truth)
+    if got != want:
+        fail("ledger windows differ from the kernel's:\n ledger: %s\n kernel: %s"
+             % (got[:10], want[:10]))
+    return len(got)
+
+
+def check_seqs(db, generation, last):
+    """Every seq is stored once in order or covered by a later resync-end.
+    Returns the resyncs after the first, by reason."""
+    expect = gen = None
+    reasons = {}
+    pending = None
+    for row in db.execute("SELECT kind, generation, seq, reason FROM events "
+                          "WHERE kind NOT LIKE 'daemon%' ORDER BY position"):
+        kind = row["kind"]
+        if kind == "resync-begin":
+            pending = row["reason"]
+        elif kind == "resync-end":
+            if expect is not None:
+                reasons[pending] = reasons.get(pending, 0) + 1
+                if row["generation"] == gen:
+                    check(row["seq"] + 1 >= expect,
+                          "resync went back to %d from %d" % (row["seq"], expect - 1))
+            gen = row["generation"]
+            expect = row["seq"] + 1
+        elif not kind.startswith("resync"):
+            check(expect is not None, "%s before the first resync" % kind)
+            check(row["generation"] == gen, "%s of another generation" % kind)
+            check(row["seq"] == expect, "%s: seq %d, expected %d"
+                  % (kind, row["seq"], expect))
+            expect += 1
+    check(gen == generation, "ledger follows generation %x, kernel is %x"
+          % (gen, generation))
+    check(expect == last + 1, "ledger ends at seq %d, kernel at %d"
+          % (expect - 1, last))
+    return reasons
+
+
+def vasctl(*args, check_rc=None):
+    p = subprocess.run([VASCTL, *args], capture_output=True, text=True)
+    if check_rc is not None and p.returncode != check_rc:
+        fail("vasctl %s exited %d (expected %d):\n%s%s"
+             % (" ".join(args), p.returncode, check_rc, p.stdout, p.stderr))
+    return p
