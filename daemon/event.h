@@ -69,7 +69,8 @@ struct vasd_event {
  * The event of one kernel notification (WINDOW_ADD/DEL/CHANGE_NTF,
  * CAPS_CHANGE_NTF, MIGRATION_CHANGE_NTF). -EBADMSG when the message is not a
  * notification or lacks what its kind needs (generation, seq, timestamp,
- * the object); ret untouched then.
+ * the object); ret untouched then. Only the kind's object is copied (the
+ * others stay zero); values are not checked here but by vasd_apply().
  */
 int vasd_event_from_msg(const struct vas_msg *m, uint64_t recorded,
 			struct vasd_event *ret);
