@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@ struct vas_nl {
 	uint32_t seq;			/* of the last request sent */
 	uint16_t family_id;
 	uint32_t events_group;
+	char extack[256];		/* of the last request's error, or "" */
 	uint8_t buf[VAS_NL_BUFFER_SIZE];
 };
 
@@ -50,6 +52,28 @@ static int send_request(struct vas_nl *nl)
 	return 0;
 }
 
+/* Keep the kernel's extack message of an error reply, if it has one. */
+static void parse_extack(struct vas_nl *nl, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	size_t offset = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	/* without NLM_F_CAPPED the request is echoed before the TLVs */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		offset += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	if (offset > mnl_nlmsg_get_payload_len(nlh))
+		return;
+	mnl_attr_for_each(a, nlh, offset) {
+		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			snprintf(nl->extack, sizeof(nl->extack), "%s",
+				 mnl_attr_get_str(a));
+	}
+}
+
 /*
  * Read the replies to the last request until its end (an ACK, an error or
  * NLMSG_DONE), passing the others to fn. Replies to an earlier request
@@ -60,6 +84,7 @@ static int send_request(struct vas_nl *nl)
  */
 static int read_replies(struct vas_nl *nl, vas_nl_msg_fn fn, void *userdata)
 {
+	nl->extack[0] = '\0';
 	bool interrupted = false, done = false;
 	int r = 0;
 
@@ -93,6 +118,7 @@ static int read_replies(struct vas_nl *nl, vas_nl_msg_fn fn, void *userdata)
 						r = -EBADMSG;
 				} else if (e->error < 0 && r == 0) {
 					r = e->error;
+					parse_extack(nl, nlh);
 				}
 				done = true;
 			} else if (nlh->nlmsg_type == NLMSG_DONE) {
@@ -114,6 +140,11 @@ static int read_replies(struct vas_nl *nl, vas_nl_msg_fn fn, void *userdata)
 	if (r == 0 && interrupted)
 		return -EAGAIN;
 	return r;
+}
+
+static int ignore_msg(const struct nlmsghdr *nlh, void *userdata)
+{
+	return 0;
 }
 
 struct family_info {
@@ -221,6 +252,11 @@ int vas_nl_new(struct vas_nl **ret)
 	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -errno;
 	nl->portid = mnl_socket_get_portid(nl->sock);
+	/* error replies carry the kernel's message; older kernels ignore it */
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &(int){ 1 },
+				    sizeof(int));
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &(int){ 1 },
+				    sizeof(int));
 
 	r = resolve_family(nl);
 	if (r < 0)
@@ -335,4 +371,40 @@ ssize_t vas_nl_recv(struct vas_nl *nl, void *buf, size_t size)
 	if ((size_t)n > size)
 		return -EMSGSIZE;
 	return n;
+}
+
+/**
+ * vas_nl_request() - send a "do" request and wait for its end
+ * @nl: the client; its socket must not be in the events group
+ * @cmd: the command (VAS_CMD_COORD_*, VAS_CMD_MIGRATION_GET, ...)
+ * @attrs: attributes, already encoded (a sequence of nlattr), or NULL
+ * @attrs_len: their length in bytes
+ * @fn: called with each reply message (may be NULL)
+ * @userdata: passed to @fn
+ * @ret_extack: (may be NULL) set to the kernel's message with an error, or
+ *	NULL; valid until the next request
+ *
+ * Returns: 0 or a negative errno from the kernel, the socket or @fn.
+ */
+int vas_nl_request(struct vas_nl *nl, uint8_t cmd, const void *attrs,
+		   size_t attrs_len, vas_nl_msg_fn fn, void *userdata,
+		   const char **ret_extack)
+{
+	struct nlmsghdr *nlh;
+	int r;
+
+	nlh = (struct nlmsghdr *)put_request(nl, nl->family_id, NLM_F_ACK, cmd,
+					     VAS_FAMILY_VERSION);
+	if (attrs_len > sizeof(nl->buf) - nlh->nlmsg_len)
+		return -EMSGSIZE;
+	if (attrs_len) {
+		memcpy(mnl_nlmsg_get_payload_tail(nlh), attrs, attrs_len);
+		nlh->nlmsg_len += (uint32_t)MNL_ALIGN(attrs_len);
+	}
+	r = send_request(nl);
+	if (r >= 0)
+		r = read_replies(nl, fn ? fn : ignore_msg, userdata);
+	if (ret_extack)
+		*ret_extack = nl->extack[0] ? nl->extack : NULL;
+	return r;
 }

@@ -41,4 +41,7 @@ int vas_nl_join_events(struct vas_nl *nl);
 int vas_nl_set_rcvbuf(struct vas_nl *nl, int bytes);
 int vas_nl_dump(struct vas_nl *nl, uint8_t cmd, vas_nl_msg_fn fn,
 		void *userdata);
+int vas_nl_request(struct vas_nl *nl, uint8_t cmd, const void *attrs,
+		   size_t attrs_len, vas_nl_msg_fn fn, void *userdata,
+		   const char **ret_extack);
 ssize_t vas_nl_recv(struct vas_nl *nl, void *buf, size_t size);

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <string.h>
+
+#include "kernel-source-internal.h"
+
+int kernel_source_new(const char *spec, int rcvbuf, struct kernel_source **ret)
+{
+	if (strcmp(spec, "netlink") == 0)
+		return kernel_source_netlink_new(rcvbuf, ret);
+	if (strncmp(spec, "unix:", 5) == 0 && spec[5])
+		return kernel_source_unix_new(spec + 5, rcvbuf, ret);
+	return -EINVAL;
+}
+
+struct kernel_source *kernel_source_free(struct kernel_source *ks)
+{
+	if (ks)
+		ks->ops->free(ks);
+	return NULL;
+}
+
+int kernel_source_get_fd(const struct kernel_source *ks)
+{
+	return ks->ops->get_fd(ks);
+}
+
+ssize_t kernel_source_recv(struct kernel_source *ks, void *buf, size_t size)
+{
+	return ks->ops->recv(ks, buf, size);
+}
+
+int kernel_source_dump(struct kernel_source *ks, uint8_t cmd,
+		       kernel_source_msg_fn fn, void *userdata)
+{
+	return ks->ops->dump(ks, cmd, fn, userdata);
+}
+
+int kernel_source_request(struct kernel_source *ks, uint8_t cmd,
+			  const void *attrs, size_t attrs_len,
+			  kernel_source_msg_fn fn, void *userdata,
+			  const char **ret_extack)
+{
+	return ks->ops->request(ks, cmd, attrs, attrs_len, fn, userdata,
+				ret_extack);
+}
