@@ -27,7 +27,7 @@ enum vasd_event_kind {
 	VASD_EVENT_RESYNC_CAPS,		/* vasd: credits differ from the dump */
 	VASD_EVENT_RESYNC_MIGRATION,	/* vasd: migration differs from the dump */
 	VASD_EVENT_RESYNC_END,		/* vasd: ledger equals the kernel at (generation, seq) */
-	VASD_EVENT_DAEMON_START,	/* vasd: started (version in detail) */
+	VASD_EVENT_DAEMON_START,	/* vasd: started */
 	VASD_EVENT_DAEMON_STOP,		/* vasd: stopping cleanly */
 	_VASD_EVENT_KIND_MAX,
 	_VASD_EVENT_KIND_INVALID = -EINVAL,
