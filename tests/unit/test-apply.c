@@ -407,6 +407,12 @@ static void test_inconsistent(void)
 	w.reason = VAS_SUSPEND_REASON_MIGRATION;
 	ev = kwin(VASD_EVENT_WINDOW_DEL, 11, w);
 	expect(s, t, &ev, VASD_APPLY_INCONSISTENT);
+	w.id = 6;
+	ev = own_win(VASD_EVENT_RESYNC_WINDOW_ADD, w);
+	expect(s, t, &ev, VASD_APPLY_APPLIED);
+	w.reason = VAS_SUSPEND_REASON_CREDITS;
+	ev = kwin(VASD_EVENT_WINDOW_DEL, 11, w);
+	expect(s, t, &ev, VASD_APPLY_INCONSISTENT);
 	w = a;
 	strcpy(w.comm, "other");
 	ev.window = w;
@@ -670,6 +676,11 @@ static void test_equal(void)
 	w2.state = VAS_WIN_STATE_SUSPENDED;
 	ASSERT_INT_EQ(vasd_state_put_window(b, &w2), 0);
 	ASSERT(!vasd_state_equal(a, b));
+	vasd_state_set_window_state(a, 3, VAS_WIN_STATE_SUSPENDED,
+				    VAS_SUSPEND_REASON_MIGRATION);
+	ASSERT(!vasd_state_equal(a, b));
+	vasd_state_set_window_state(a, 3, VAS_WIN_STATE_ACTIVE,
+				    VAS_SUSPEND_REASON_NONE);
 	vasd_state_set_window_state(b, 3, VAS_WIN_STATE_ACTIVE,
 				    VAS_SUSPEND_REASON_NONE);
 	ASSERT(vasd_state_equal(a, b));
