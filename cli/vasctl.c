@@ -21,6 +21,8 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "monitor", "Print the kernel's VAS events as they happen",
 	  vasctl_monitor },
+	{ "ledger", "Verify, export or summarize vasd's ledger file",
+	  vasctl_ledger },
 };
 
 void vasctl_error(const char *fmt, ...)

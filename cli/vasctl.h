@@ -8,6 +8,7 @@ enum {
 	VASCTL_EXIT_FAILURE = 1,
 	VASCTL_EXIT_USAGE = 2,
 	VASCTL_EXIT_NO_FAMILY = 3,
+	VASCTL_EXIT_NO_LEDGER = 4,	/* the ledger cannot be opened or read */
 };
 
 /*
@@ -15,6 +16,7 @@ enum {
  * it has already said on stderr what went wrong.
  */
 int vasctl_monitor(int argc, char **argv);
+int vasctl_ledger(int argc, char **argv);
 
 __attribute__((format(printf, 1, 2)))
 void vasctl_error(const char *fmt, ...);

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vasctl ledger verify|export|stats: read vasd's ledger file directly,
+ * without vasd. The file is opened read-only: SQLite's WAL lets these run
+ * while vasd writes, each seeing one committed snapshot.
+ *
+ * The JSON that export and stats --json print is described in
+ * proto/ledger-export.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json.h>
+
+#include "ledger.h"
+#include "vasctl.h"
+
+enum ledger_verb {
+	VERB_VERIFY,
+	VERB_EXPORT,
+	VERB_STATS,
+	_VERB_MAX,
+};
+
+static const char *const verb_names[_VERB_MAX] = {
+	[VERB_VERIFY] = "verify",
+	[VERB_EXPORT] = "export",
+	[VERB_STATS] = "stats",
+};
+
+static void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+struct args {
+	const char *path;
+	int64_t from;
+	bool has_from;
+	bool json;
+};
+
+static void ledger_usage(FILE *f)
+{
+	fputs("Usage: vasctl ledger verify|export|stats [OPTIONS]\n"
+	      "\n"
+	      "Read vasd's ledger file (read-only; vasd may be running).\n"
+	      "\n"
+	      "Commands:\n"
+	      "  verify                   Replay every event and compare with the stored\n"
+	      "                           projection\n"
+	      "  export                   Print the events as JSON, one a line\n"
+	      "  stats                    Summarize the ledger\n"
+	      "\n"
+	      "Options:\n"
+	      "  -d --database=PATH       The ledger (default $STATE_DIRECTORY/ledger.db,\n"
+	      "                           else /var/lib/vasd/ledger.db)\n"
+	      "     --from=POSITION       export: start at this position (default: the first)\n"
+	      "     --json                stats: print JSON\n"
+	      "  -h --help                Show this help\n"
+	      "\n"
+	      "Exit status: 0 success (verify: the projection equals the replay);\n"
+	      "1 verify: they differ, or another failure; 2 usage error;\n"
+	      "4 the ledger cannot be opened or read.\n", f);
+}
+
+static int open_ledger(const char *path, struct ledger **ret)
+{
+	char *error = NULL;
+	int r;
+
+	r = ledger_open(path, LEDGER_READ_ONLY, ret, &error);
+	if (r < 0) {
+		vasctl_error("cannot open ledger: %s (%s)", ledger_strerror(r),
+			     error ? error : path);
+		free(error);
+		return VASCTL_EXIT_NO_LEDGER;
+	}
+	return VASCTL_EXIT_OK;
+}
+
+static int finish_output(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		vasctl_error("ledger: cannot write the output: %s",
+			     strerror(errno));
+		return VASCTL_EXIT_FAILURE;
+	}
+	return VASCTL_EXIT_OK;
+}
+
+static int run_verify(struct ledger *l, const char *path)
+{
+	int64_t replayed = 0;
+	char *error = NULL;
+	int r;
+
+	r = ledger_verify(l, &replayed, &error);
+	if (r < 0 && r != -EUCLEAN) {
+		vasctl_error("ledger verify: cannot read %s: %s", path,
+			     strerror(-r));
+		return VASCTL_EXIT_NO_LEDGER;
+	}
+	printf("ledger:   %s (schema version %d)\n"
+	       "replayed: %" PRId64 " events\n", path, ledger_file_version(l),
+	       replayed);
+	if (r == 0)
+		printf("result:   equal\n");
+	else
+		printf("result:   differs: %s\n", error ? error : "(no detail)");
+	free(error);
+	r = r == 0 ? VASCTL_EXIT_OK : VASCTL_EXIT_FAILURE;
+	return finish_output() == VASCTL_EXIT_OK ? r : VASCTL_EXIT_FAILURE;
+}
+
+static struct json_object *json_hex(uint64_t v)
+{
+	char hex[17];
+
+	snprintf(hex, sizeof(hex), "%016" PRIx64, v);
+	return json_object_new_string(hex);
+}
+
+/* An enum as its name, or as its number when this vasctl does not know it. */
+static struct json_object *json_enum(const char *name, uint32_t v)
+{
+	return name ? json_object_new_string(name) : json_object_new_int64(v);
+}
+
+/* The comm as printable ASCII, every other byte and the backslash as \xHH. */
+static struct json_object *json_comm(const char *comm)
+{
+	char buf[VAS_COMM_MAX * 4 + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < VAS_COMM_MAX && comm[i]; i++) {
+		unsigned char c = (unsigned char)comm[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      "\\x%02x", c);
+	}
+	buf[n] = '\0';
+	return json_object_new_string(buf);
+}
+
+static struct json_object *json_window(const struct vas_window *w)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(w->id));
+	json_object_object_add(o, "tgid", json_object_new_int64(w->tgid));
+	json_object_object_add(o, "pid", json_object_new_int64(w->pid));
+	json_object_object_add(o, "comm", json_comm(w->comm));
+	json_object_object_add(o, "cop",
+			       json_enum(vas_cop_to_string(w->cop), w->cop));
+	json_object_object_add(o, "type",
+			       json_enum(vas_win_type_to_string(w->type),
+					 w->type));
+	json_object_object_add(o, "state",
+			       json_enum(vas_win_state_to_string(w->state),
+					 w->state));
+	json_object_object_add(o, "reason",
+			       json_enum(vas_suspend_reason_to_string(w->reason),
+					 w->reason));
+	json_object_object_add(o, "opened_at",
+			       json_object_new_uint64(w->opened_at));
+	return o;
+}
+
+static struct json_object *json_caps(const struct vas_caps *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type",
+			       json_enum(vas_win_type_to_string(c->type),
+					 c->type));
+	json_object_object_add(o, "total", json_object_new_int64(c->total));
+	json_object_object_add(o, "used", json_object_new_int64(c->used));
+	return o;
+}
+
+static struct json_object *json_migration(const struct vas_migration *m)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "stream_id",
+			       json_object_new_uint64(m->stream_id));
+	json_object_object_add(o, "phase",
+			       json_enum(vas_migration_phase_to_string(m->phase),
+					 m->phase));
+	json_object_object_add(o, "token", json_hex(m->token));
+	return o;
+}
+
+/* One event: the fields its row stores, named; NULL columns are left out. */
+static struct json_object *json_event(const struct vasd_event *ev)
+{
+	unsigned int carries = ledger_kind_carries(ev->kind);
+	bool seq = carries & LEDGER_CARRIES_SEQ;
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "position",
+			       json_object_new_int64(ev->position));
+	json_object_object_add(o, "kind",
+			       json_object_new_string(vasd_event_kind_to_string(ev->kind)));
+	if (seq || ev->generation)
+		json_object_object_add(o, "generation", json_hex(ev->generation));
+	if (seq || ev->seq)
+		json_object_object_add(o, "seq", json_object_new_uint64(ev->seq));
+	if (ev->lost_from)
+		json_object_object_add(o, "lost_from",
+				       json_object_new_uint64(ev->lost_from));
+	json_object_object_add(o, "timestamp",
+			       json_object_new_uint64(ev->timestamp));
+	json_object_object_add(o, "recorded",
+			       json_object_new_uint64(ev->recorded));
+	if (carries & LEDGER_CARRIES_REASON)
+		json_object_object_add(o, "reason",
+				       json_object_new_string(vasd_resync_reason_to_string((int)ev->reason)));
+	if (carries & LEDGER_CARRIES_WINDOW)
+		json_object_object_add(o, "window", json_window(&ev->window));
+	if (carries & LEDGER_CARRIES_CAPS)
+		json_object_object_add(o, "caps", json_caps(&ev->caps));
+	if (carries & LEDGER_CARRIES_MIGRATION)
+		json_object_object_add(o, "migration",
+				       json_migration(&ev->migration));
+	return o;
+}
+
+static int print_json(struct json_object *o)
+{
+	const char *s;
+
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					   JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s)
+		return -ENOMEM;
+	if (fputs(s, stdout) == EOF || putchar('\n') == EOF)
+		return -errno;
+	return 0;
+}
+
+/* Tells the ledger's errors from ours: only ours stop with a flag set. */
+struct export {
+	bool failed;
+};
+
+static int export_one(const struct vasd_event *ev, void *userdata)
+{
+	struct export *ex = userdata;
+	struct json_object *o = json_event(ev);
+	int r;
+
+	r = o ? print_json(o) : -ENOMEM;
+	json_object_put(o);
+	if (r < 0)
+		ex->failed = true;
+	return r;
+}
+
+static int run_export(struct ledger *l, const char *path, int64_t from)
+{
+	struct export ex = { .failed = false };
+	int r;
+
+	r = ledger_foreach_event(l, from, export_one, &ex);
+	if (r < 0 && ex.failed) {
+		vasctl_error("ledger export: cannot write the output: %s",
+			     strerror(-r));
+		return VASCTL_EXIT_FAILURE;
+	}
+	if (r < 0) {
+		vasctl_error("ledger export: cannot read %s: %s", path,
+			     r == -EBADMSG ?
+			     "an event of a kind this vasctl does not know" :
+			     strerror(-r));
+		return VASCTL_EXIT_NO_LEDGER;
+	}
+	return finish_output();
+}
+
+/* 1023B, 1.0K, 152.3M: binary units, one decimal. */
+static void format_bytes(char *buf, size_t size, int64_t bytes)
+{
+	static const char units[] = "KMGTPE";
+	double v = (double)bytes;
+	size_t i = 0;
+
+	if (bytes < 1024) {
+		snprintf(buf, size, "%" PRId64 "B", bytes);
+		return;
+	}
+	v /= 1024;
+	while (v >= 1024 && i + 1 < sizeof(units) - 1) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, size, "%.1f%c", v, units[i]);
+}
+
+static void print_stats_text(const struct ledger_stats *st, const char *path)
+{
+	char file[32], wal[32];
+
+	format_bytes(file, sizeof(file), st->file_bytes);
+	format_bytes(wal, sizeof(wal), st->wal_bytes);
+	printf("Ledger:   %s\n"
+	       "Schema:   version %d\n", path, st->schema_version);
+	if (st->n_events)
+		printf("Events:   %" PRId64 " (positions %" PRId64 "..%" PRId64 ")\n",
+		       st->n_events, st->first_position, st->last_position);
+	else
+		printf("Events:   0\n");
+	for (int k = 0; k < _VASD_EVENT_KIND_MAX; k++)
+		if (st->n_events_by_kind[k])
+			printf("          %-22s %" PRId64 "\n",
+			       vasd_event_kind_to_string(k),
+			       st->n_events_by_kind[k]);
+	printf("Resyncs:  %" PRId64 "\n"
+	       "Windows:  %" PRId64 "\n"
+	       "Cursor:   generation %016" PRIx64 ", seq %" PRIu64 ", %s\n"
+	       "Size:     %s, WAL %s\n",
+	       st->n_resyncs, st->n_windows, st->generation, st->seq,
+	       st->synced ? "synced" : "not synced", file, wal);
+}
+
+static struct json_object *json_stats(const struct ledger_stats *st,
+				      const char *path)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *kinds = json_object_new_object();
+	struct json_object *cursor = json_object_new_object();
+
+	for (int k = 0; k < _VASD_EVENT_KIND_MAX; k++)
+		json_object_object_add(kinds, vasd_event_kind_to_string(k),
+				       json_object_new_int64(st->n_events_by_kind[k]));
+	json_object_object_add(cursor, "generation", json_hex(st->generation));
+	json_object_object_add(cursor, "seq", json_object_new_uint64(st->seq));
+	json_object_object_add(cursor, "synced",
+			       json_object_new_boolean(st->synced));
+
+	json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "schema_version",
+			       json_object_new_int(st->schema_version));
+	json_object_object_add(o, "events", json_object_new_int64(st->n_events));
+	json_object_object_add(o, "first_position",
+			       json_object_new_int64(st->first_position));
+	json_object_object_add(o, "last_position",
+			       json_object_new_int64(st->last_position));
+	json_object_object_add(o, "events_by_kind", kinds);
+	json_object_object_add(o, "resyncs", json_object_new_int64(st->n_resyncs));
+	json_object_object_add(o, "windows", json_object_new_int64(st->n_windows));
+	json_object_object_add(o, "cursor", cursor);
+	json_object_object_add(o, "file_bytes",
+			       json_object_new_int64(st->file_bytes));
+	json_object_object_add(o, "wal_bytes",
+			       json_object_new_int64(st->wal_bytes));
+	return o;
+}
+
+static int run_stats(struct ledger *l, const char *path, bool json)
+{
+	struct ledger_stats st;
+	int r;
+
+	r = ledger_stats(l, &st);
+	if (r < 0) {
+		vasctl_error("ledger stats: cannot read %s: %s", path,
+			     strerror(-r));
+		return VASCTL_EXIT_NO_LEDGER;
+	}
+	if (json) {
+		struct json_object *o = json_stats(&st, path);
+
+		r = o ? print_json(o) : -ENOMEM;
+		json_object_put(o);
+		if (r < 0) {
+			vasctl_error("ledger stats: %s", strerror(-r));
+			return VASCTL_EXIT_FAILURE;
+		}
+	} else {
+		print_stats_text(&st, path);
+	}
+	return finish_output();
+}
+
+static int parse_position(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* An exit code when done (help, usage error), else -1 and *ret_verb. */
+static int parse_args(int argc, char **argv, struct args *args,
+		      enum ledger_verb *ret_verb)
+{
+	enum { ARG_FROM = 0x100, ARG_JSON };
+	static const struct option options[] = {
+		{ "database", required_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, ARG_FROM },
+		{ "json", no_argument, NULL, ARG_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int verb = -1, c;
+
+	while ((c = getopt_long(argc, argv, "d:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'd':
+			args->path = optarg;
+			break;
+		case ARG_FROM:
+			if (parse_position(optarg, &args->from) < 0) {
+				vasctl_error("ledger: invalid position '%s'",
+					     optarg);
+				return VASCTL_EXIT_USAGE;
+			}
+			args->has_from = true;
+			break;
+		case ARG_JSON:
+			args->json = true;
+			break;
+		case 'h':
+			ledger_usage(stdout);
+			return VASCTL_EXIT_OK;
+		default:
+			ledger_usage(stderr);
+			return VASCTL_EXIT_USAGE;
+		}
+	}
+
+	if (optind >= argc) {
+		vasctl_error("ledger: no command given");
+		ledger_usage(stderr);
+		return VASCTL_EXIT_USAGE;
+	}
+	for (int i = 0; i < _VERB_MAX; i++)
+		if (strcmp(argv[optind], verb_names[i]) == 0)
+			verb = i;
+	if (verb < 0) {
+		vasctl_error("ledger: unknown command '%s'", argv[optind]);
+		ledger_usage(stderr);
+		return VASCTL_EXIT_USAGE;
+	}
+	if (optind + 1 < argc) {
+		vasctl_error("ledger %s: unexpected argument '%s'",
+			     verb_names[verb], argv[optind + 1]);
+		return VASCTL_EXIT_USAGE;
+	}
+	if (args->has_from && verb != VERB_EXPORT) {
+		vasctl_error("ledger %s: --from is for export", verb_names[verb]);
+		return VASCTL_EXIT_USAGE;
+	}
+	if (args->json && verb != VERB_STATS) {
+		vasctl_error("ledger %s: --json is for stats (export always prints JSON)",
+			     verb_names[verb]);
+		return VASCTL_EXIT_USAGE;
+	}
+	*ret_verb = (enum ledger_verb)verb;
+	return -1;
+}
+
+int vasctl_ledger(int argc, char **argv)
+{
+	_cleanup_(ledger_freep) struct ledger *l = NULL;
+	_cleanup_(freep) char *default_path = NULL;
+	struct args args = { .path = NULL };
+	enum ledger_verb verb;
+	int r;
+
+	r = parse_args(argc, argv, &args, &verb);
+	if (r >= 0)
+		return r;
+	if (!args.path) {
+		if (ledger_default_path(&default_path) < 0) {
+			vasctl_error("ledger: out of memory");
+			return VASCTL_EXIT_FAILURE;
+		}
+		args.path = default_path;
+	}
+
+	r = open_ledger(args.path, &l);
+	if (r != VASCTL_EXIT_OK)
+		return r;
+	switch (verb) {
+	case VERB_VERIFY:
+		return run_verify(l, args.path);
+	case VERB_EXPORT:
+		return run_export(l, args.path, args.from);
+	default:
+		return run_stats(l, args.path, args.json);
+	}
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ledger-schema: the forward migrations of the ledger. See ledger-schema.h.
+ *
+ * Every value is a typed column, NULL where an event's kind has none, so
+ * that a replay reads integers and short strings, never parses documents.
+ * u64 values (generation, tokens, stream ids) are stored as the int64 with
+ * the same bits: SQLite integers are signed, and only equality matters.
+ * Event kinds and resync reasons are stored by their stable names
+ * (vasd_event_kind_to_string()); the kernel's enums (window type, state,
+ * phase, ...) are uapi values and stored as numbers.
+ *
+ * (generation, seq) is unique among kernel events only: vasd's resync
+ * events name the kernel position they refer to in the same columns, and
+ * that may be the position of a stored kernel event (a resync right after
+ * it) or of another resync (vasd restarted twice with nothing in between).
+ */
+#include "ledger-schema.h"
+#include "macro.h"
+
+static const char step_1[] =
+	/* Version 1: window events, the windows projection and the cursor. */
+	"CREATE TABLE events ("
+	"  position INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  kind TEXT NOT NULL,"
+	"  generation INTEGER,"
+	"  seq INTEGER,"
+	"  lost_from INTEGER,"
+	"  timestamp INTEGER NOT NULL,"
+	"  recorded INTEGER NOT NULL,"
+	"  reason TEXT,"
+	"  window_id INTEGER,"
+	"  window_tgid INTEGER,"
+	"  window_pid INTEGER,"
+	"  window_comm TEXT,"
+	"  window_cop INTEGER,"
+	"  window_type INTEGER,"
+	"  window_state INTEGER,"
+	"  window_reason INTEGER,"
+	"  window_opened_at INTEGER"
+	") STRICT;"
+	"CREATE UNIQUE INDEX events_kernel_seq ON events (generation, seq)"
+	"  WHERE kind IN ('window-add', 'window-del', 'window-change');"
+	"CREATE TABLE windows ("
+	"  id INTEGER PRIMARY KEY,"
+	"  tgid INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  comm TEXT NOT NULL,"
+	"  cop INTEGER NOT NULL,"
+	"  type INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  reason INTEGER NOT NULL,"
+	"  opened_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE cursor ("
+	"  one INTEGER PRIMARY KEY CHECK (one = 1),"
+	"  generation INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  synced INTEGER NOT NULL CHECK (synced IN (0, 1))"
+	") STRICT;"
+	"INSERT INTO cursor VALUES (1, 0, 0, 0);";
+
+static const char step_2[] =
+	/*
+	 * Version 2: credits and migrations, as events and projections; the
+	 * uniqueness of kernel events covers their kinds too.
+	 */
+	"ALTER TABLE events ADD COLUMN caps_type INTEGER;"
+	"ALTER TABLE events ADD COLUMN caps_total INTEGER;"
+	"ALTER TABLE events ADD COLUMN caps_used INTEGER;"
+	"ALTER TABLE events ADD COLUMN migration_stream_id INTEGER;"
+	"ALTER TABLE events ADD COLUMN migration_phase INTEGER;"
+	"ALTER TABLE events ADD COLUMN migration_token INTEGER;"
+	"DROP INDEX events_kernel_seq;"
+	"CREATE UNIQUE INDEX events_kernel_seq ON events (generation, seq)"
+	"  WHERE kind IN ('window-add', 'window-del', 'window-change',"
+	"                 'caps-change', 'migration-change');"
+	"CREATE TABLE caps ("
+	"  type INTEGER PRIMARY KEY,"
+	"  total INTEGER NOT NULL,"
+	"  used INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE migration ("
+	"  one INTEGER PRIMARY KEY CHECK (one = 1),"
+	"  stream_id INTEGER NOT NULL,"
+	"  phase INTEGER NOT NULL,"
+	"  token INTEGER NOT NULL"
+	") STRICT;";
+
+const char *const ledger_schema_steps[] = {
+	step_1,
+	step_2,
+};
+
+const size_t ledger_schema_n_steps = ELEMENTSOF(ledger_schema_steps);

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ledger_open() on real SQLite files: a new ledger, the forward migration
+ * from version 1, and every file it must refuse (newer, foreign, not
+ * SQLite, damaged, missing) left byte for byte as it was; read-only
+ * opening never writes and works while a writer is in a transaction.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "ledger-schema.h"
+#include "test-files.h"
+#include "test-ledger-events.h"
+#include "test.h"
+
+static char *dir;
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+		TEST_FAIL("sqlite3_open_v2 %s: %s", path, sqlite3_errmsg(db));
+	return db;
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+	char *error = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &error) != SQLITE_OK)
+		TEST_FAIL("%s: %s", sql, error);
+}
+
+static int64_t raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		TEST_FAIL("%s: %s", sql, sqlite3_errmsg(db));
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static char *raw_text(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	char *v;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		TEST_FAIL("%s: %s", sql, sqlite3_errmsg(db));
+	v = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void raw_close(sqlite3 *db)
+{
+	if (sqlite3_close(db) != SQLITE_OK)
+		TEST_FAIL("sqlite3_close: %s", sqlite3_errmsg(db));
+}
+
+/* Open as vasd does, start, add windows; closing checkpoints the WAL. */
+static void make_ledger(const char *path, uint32_t n_windows)
+{
+	struct history h = { .seq = 0 };
+	char *error = NULL;
+	int r;
+
+	r = ledger_open(path, LEDGER_READ_WRITE, &h.ledger, &error);
+	if (r < 0)
+		TEST_FAIL("ledger_open %s: %s", path, error);
+	ASSERT_INT_EQ(vasd_state_new(&h.state), 0);
+	history_begin(&h);
+	history_start(&h);
+	history_commit(&h);
+	history_windows(&h, 1, n_windows);
+	ledger_free(h.ledger);
+	vasd_state_free(h.state);
+}
+
+/*
+ * ledger_open() fails with expected and leaves path and its WAL as they
+ * were. Where there was no WAL, SQLite's WAL reader may leave an empty one
+ * and the -shm index beside a WAL-mode file, as any reader does.
+ */
+static void assert_refused(const char *path, enum ledger_mode mode,
+			   int expected)
+{
+	struct test_file before, after, wal_before, wal_after;
+	size_t n_files = test_dir_count(dir);
+	struct ledger *l = NULL;
+	char *error = NULL, *wal_path;
+	int r;
+
+	if (asprintf(&wal_path, "%s-wal", path) < 0)
+		TEST_FAIL("out of memory");
+	before = test_file_read(path);
+	wal_before = test_file_read(wal_path);
+
+	r = ledger_open(path, mode, &l, &error);
+	if (r != expected)
+		TEST_FAIL("ledger_open %s: %d (%s), expected %d", path, r,
+			  error ? error : "no message", expected);
+	ASSERT_NULL(l);
+	ASSERT(error && *error);
+	ASSERT(ledger_strerror(r));
+
+	after = test_file_read(path);
+	wal_after = test_file_read(wal_path);
+	ASSERT(test_file_same(&before, &after));
+	if (wal_before.exists || !wal_after.exists) {
+		ASSERT(test_file_same(&wal_before, &wal_after));
+		ASSERT_UINT_EQ(test_dir_count(dir), n_files);
+	} else {
+		ASSERT_UINT_EQ(wal_after.size, 0);
+		ASSERT_UINT_EQ(test_dir_count(dir), n_files + 2);
+	}
+
+	test_file_free(&before);
+	test_file_free(&after);
+	test_file_free(&wal_before);
+	test_file_free(&wal_after);
+	free(wal_path);
+	free(error);
+}
+
+static void assert_refused_both(const char *path, int expected)
+{
+	assert_refused(path, LEDGER_READ_WRITE, expected);
+	assert_refused(path, LEDGER_READ_ONLY, expected);
+}
+
+static void remove_ledger(const char *path)
+{
+	const char *suffixes[] = { "", "-wal", "-shm" };
+
+	for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+		char *p;
+
+		if (asprintf(&p, "%s%s", path, suffixes[i]) < 0)
+			TEST_FAIL("out of memory");
+		if (unlink(p) < 0 && errno != ENOENT)
+			TEST_FAIL("unlink %s: %s", p, strerror(errno));
+		free(p);
+	}
+}
+
+static void test_new(void)
+{
+	char *path = test_path(dir, "new.db");
+	const char *tables[] = { "events", "windows", "caps", "migration",
+				 "cursor" };
+	struct ledger *l = NULL;
+	char *mode;
+	sqlite3 *db;
+
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
+	ASSERT_INT_EQ(ledger_schema_version(), 2);
+	ASSERT_INT_EQ(ledger_file_version(l), ledger_schema_version());
+	ASSERT_INT_EQ(ledger_last_position(l), 0);
+	ledger_free(l);
+
+	db = raw_open(path);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 2);
+	mode = raw_text(db, "PRAGMA journal_mode");
+	ASSERT_STR_EQ(mode, "wal");
+	free(mode);
+	for (size_t i = 0; i < ELEMENTSOF(tables); i++) {
+		char *sql;
+
+		if (asprintf(&sql, "SELECT strict FROM pragma_table_list WHERE name = '%s'",
+			     tables[i]) < 0)
+			TEST_FAIL("out of memory");
+		if (raw_int(db, sql) != 1)
+			TEST_FAIL("table %s is not STRICT", tables[i]);
+		free(sql);
+	}
+	/* the cursor row exists from the start: commits only update it */
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM cursor"), 1);
+	raw_close(db);
+
+	/* opening again changes nothing */
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
+	ASSERT_INT_EQ(ledger_file_version(l), 2);
+	ledger_free(l);
+	remove_ledger(path);
+	free(path);
+}
+
+/*
+ * A file as version 1 left it: its windows and cursor, from a history
+ * version 1 could hold (window events only, no credits).
+ */
+static void make_v1(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+	char sql[128];
+
+	raw_exec(db, "PRAGMA journal_mode = WAL");
+	raw_exec(db, "BEGIN");
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
+		 LEDGER_APPLICATION_ID);
+	raw_exec(db, sql);
+	raw_exec(db, ledger_schema_steps[0]);
+	raw_exec(db, "PRAGMA user_version = 1");
+	raw_exec(db,
+		 "INSERT INTO events (kind, timestamp, recorded) VALUES ('daemon-start', 100, 100);"
+		 "INSERT INTO events (kind, reason, timestamp, recorded) VALUES ('resync-begin', 'start', 101, 101);"
+		 "INSERT INTO events (kind, generation, seq, timestamp, recorded) VALUES ('resync-end', -8340936873044259233, 4, 102, 102);"
+		 "INSERT INTO events (kind, generation, seq, timestamp, recorded, window_id, window_tgid, window_pid, window_comm, window_cop, window_type, window_state, window_reason, window_opened_at) "
+		 "  VALUES ('window-add', -8340936873044259233, 5, 103, 104, 7, 70, 71, 'nxclient', 0, 1, 0, 0, 99);"
+		 "INSERT INTO events (kind, generation, seq, timestamp, recorded, window_id, window_tgid, window_pid, window_comm, window_cop, window_type, window_state, window_reason, window_opened_at) "
+		 "  VALUES ('window-change', -8340936873044259233, 6, 105, 106, 7, 70, 71, 'nxclient', 0, 1, 1, 1, 99);"
+		 "INSERT INTO windows VALUES (7, 70, 71, 'nxclient', 0, 1, 1, 1, 99);"
+		 "UPDATE cursor SET generation = -8340936873044259233, seq = 6, synced = 1;");
+	raw_exec(db, "COMMIT");
+	raw_close(db);
+}
+
+static void test_migration(void)
+{
+	char *path = test_path(dir, "v1.db");
+	struct vasd_state *s;
+	const struct vas_window *w;
+	struct ledger *l = NULL;
+	struct vasd_event ev = {
+		.kind = VASD_EVENT_CAPS_CHANGE,
+		.generation = GEN,
+		.seq = 7,
+		.timestamp = 107,
+		.recorded = 108,
+		.caps = { .type = VAS_WIN_TYPE_QOS, .total = 8, .used = 0 },
+	};
+	struct vasd_effect effect;
+	char *error = NULL;
+	int64_t n;
+	sqlite3 *db;
+
+	make_v1(path);
+	/* a reader cannot migrate, and does not touch it */
+	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
+
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
+	ASSERT_INT_EQ(ledger_file_version(l), 2);
+	ASSERT_INT_EQ(ledger_last_position(l), 5);
+
+	/* the old events replay to the old projection */
+	ASSERT_INT_EQ(ledger_verify(l, &n, &error), 0);
+	ASSERT_NULL(error);
+	ASSERT_INT_EQ(n, 5);
+	ASSERT_INT_EQ(vasd_state_new(&s), 0);
+	ASSERT_INT_EQ(ledger_load_state(l, s), 0);
+	ASSERT_UINT_EQ(vasd_state_generation(s), GEN);
+	ASSERT_UINT_EQ(vasd_state_seq(s), 6);
+	ASSERT(vasd_state_synced(s));
+	w = vasd_state_window(s, 7);
+	ASSERT(w);
+	ASSERT_STR_EQ(w->comm, "nxclient");
+	ASSERT_UINT_EQ(w->state, VAS_WIN_STATE_SUSPENDED);
+	ASSERT_NULL(vasd_state_caps(s, VAS_WIN_TYPE_QOS));
+
+	/* and what version 2 added takes new events */
+	ASSERT_INT_EQ(vasd_apply(s, &ev, &effect), VASD_APPLY_APPLIED);
+	ASSERT_INT_EQ(ledger_begin(l), 0);
+	ASSERT_INT_EQ(ledger_append(l, &ev, &effect), 0);
+	ASSERT_INT_EQ(ledger_commit(l), 0);
+	ASSERT_INT_EQ(ev.position, 6);
+	ASSERT_INT_EQ(ledger_verify(l, &n, &error), 0);
+	ASSERT_INT_EQ(n, 6);
+	/* the unique index covers the new kinds: the same seq again is refused */
+	ev.caps.total = 9;
+	ASSERT_INT_EQ(ledger_begin(l), 0);
+	ASSERT_INT_EQ(ledger_append(l, &ev, &effect), -EEXIST);
+	ASSERT(!ledger_in_transaction(l));
+	ledger_free(l);
+	vasd_state_free(s);
+
+	db = raw_open(path);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 2);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events"), 6);
+	ASSERT_INT_EQ(raw_int(db, "SELECT total FROM caps WHERE type = 1"), 8);
+	ASSERT_INT_EQ(raw_int(db, "SELECT strict FROM pragma_table_list WHERE name = 'caps'"), 1);
+	raw_close(db);
+	remove_ledger(path);
+	free(path);
+}
+
+static void test_newer(void)
+{
+	char *path = test_path(dir, "newer.db");
+	sqlite3 *db;
+
+	make_ledger(path, 10);
+	db = raw_open(path);
+	raw_exec(db, "PRAGMA user_version = 3");
+	raw_close(db);
+	assert_refused_both(path, -EPROTONOSUPPORT);
+	remove_ledger(path);
+	free(path);
+}
+
+static void test_foreign(void)
+{
+	char *path = test_path(dir, "foreign.db");
+	sqlite3 *db;
+
+	/* another application's database */
+	db = raw_open(path);
+	raw_exec(db, "PRAGMA application_id = 305419896;"
+		     "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);");
+	raw_close(db);
+	assert_refused_both(path, -EMEDIUMTYPE);
+	remove_ledger(path);
+
+	/* no application_id at all, but tables */
+	db = raw_open(path);
+	raw_exec(db, "CREATE TABLE events (x INTEGER)");
+	raw_close(db);
+	assert_refused_both(path, -EMEDIUMTYPE);
+	remove_ledger(path);
+
+	/*
+	 * A foreign WAL database whose log was not checkpointed: closing a
+	 * connection to it must not write the log into it.
+	 */
+	db = raw_open(path);
+	raw_exec(db, "PRAGMA journal_mode = WAL; PRAGMA application_id = 7;"
+		     "CREATE TABLE t (x INTEGER)");
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	raw_exec(db, "INSERT INTO t VALUES (1), (2), (3)");
+	raw_close(db);
+	assert_refused(path, LEDGER_READ_WRITE, -EMEDIUMTYPE);
+	remove_ledger(path);
+	free(path);
+}
+
+static void test_not_sqlite(void)
+{
+	char *path = test_path(dir, "junk.db");
+	static const char text[] =
+		"# not a database\nledger = /var/lib/vasd/ledger.db\n";
+	uint8_t bytes[8192];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	for (size_t i = 0; i < sizeof(bytes); i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		bytes[i] = (uint8_t)x;
+	}
+	test_file_write(path, bytes, sizeof(bytes));
+	assert_refused_both(path, -EMEDIUMTYPE);
+	test_file_write(path, text, sizeof(text) - 1);
+	assert_refused_both(path, -EMEDIUMTYPE);
+	remove_ledger(path);
+	free(path);
+}
+
+static void test_damaged(void)
+{
+	char *path = test_path(dir, "damaged.db");
+	struct test_file f;
+	size_t page_size = 4096, n_pages;
+	sqlite3 *db;
+
+	make_ledger(path, 3000);
+	db = raw_open(path);
+	page_size = (size_t)raw_int(db, "PRAGMA page_size");
+	raw_close(db);
+	f = test_file_read(path);
+	n_pages = f.size / page_size;
+	ASSERT(n_pages > 20);
+	/*
+	 * A page in the middle of the file belongs to a b-tree (a ledger is
+	 * only appended to, so there are no free pages): overwrite its header
+	 * and first cell pointers.
+	 */
+	memset((uint8_t *)f.bytes + (n_pages / 2) * page_size, 0xa5, 32);
+	test_file_write(path, f.bytes, f.size);
+	test_file_free(&f);
+	assert_refused(path, LEDGER_READ_WRITE, -EUCLEAN);
+	assert_refused(path, LEDGER_READ_ONLY, -EUCLEAN);
+	remove_ledger(path);
+
+	/* the header hit: then it is not recognized at all */
+	make_ledger(path, 10);
+	f = test_file_read(path);
+	memset(f.bytes, 'x', 16);
+	test_file_write(path, f.bytes, f.size);
+	test_file_free(&f);
+	assert_refused_both(path, -EMEDIUMTYPE);
+	remove_ledger(path);
+	free(path);
+}
+
+static void test_missing(void)
+{
+	char *path = test_path(dir, "missing.db");
+	struct ledger *l = NULL;
+	char *error = NULL;
+
+	ASSERT_INT_EQ(test_dir_count(dir), 0);
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_ONLY, &l, &error), -ENOENT);
+	ASSERT_NULL(l);
+	ASSERT(error);
+	ASSERT_INT_EQ(test_dir_count(dir), 0);
+	free(error);
+	free(path);
+}
+
+static int count_event(const struct vasd_event *ev, void *userdata)
+{
+	int64_t *n = userdata;
+
+	(*n)++;
+	return 0;
+}
+
+static void test_read_only(void)
+{
+	char *path = test_path(dir, "ro.db");
+	struct test_file before, after;
+	struct ledger_stats st;
+	struct ledger *l = NULL;
+	struct vasd_state *s;
+	int64_t n = 0;
+
+	make_ledger(path, 300);
+	ASSERT_INT_EQ(test_dir_count(dir), 1);
+	before = test_file_read(path);
+
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_ONLY, &l, NULL), 0);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL), 0);
+	ASSERT_INT_EQ(n, 5 + 300 + 100);
+	ASSERT_INT_EQ(ledger_stats(l, &st), 0);
+	ASSERT_INT_EQ(st.n_events, n);
+	ASSERT_INT_EQ(vasd_state_new(&s), 0);
+	ASSERT_INT_EQ(ledger_load_state(l, s), 0);
+	ASSERT_UINT_EQ(vasd_state_n_windows(s), 200);
+	vasd_state_free(s);
+	ASSERT_INT_EQ(ledger_begin(l), -EROFS);
+	ledger_free(l);
+
+	after = test_file_read(path);
+	ASSERT(test_file_same(&before, &after));
+	test_file_free(&before);
+	test_file_free(&after);
+	remove_ledger(path);
+	free(path);
+}
+
+/* WAL: a reader opens, checks and reads while the writer is in a transaction. */
+static void test_reader_beside_writer(void)
+{
+	char *path = test_path(dir, "busy.db");
+	struct history h = { .seq = 0 };
+	struct ledger *reader = NULL;
+	struct ledger_stats st;
+	int64_t n = 0, n_committed;
+
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &h.ledger, NULL), 0);
+	ASSERT_INT_EQ(vasd_state_new(&h.state), 0);
+	history_begin(&h);
+	history_start(&h);
+	history_commit(&h);
+	history_windows(&h, 1, 50);
+	n_committed = ledger_last_position(h.ledger);
+
+	history_begin(&h);
+	history_window_add(&h, 1000, VAS_WIN_TYPE_QOS);
+	history_window_add(&h, 1001, VAS_WIN_TYPE_QOS);
+
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_ONLY, &reader, NULL), 0);
+	ASSERT_INT_EQ(ledger_foreach_event(reader, 0, count_event, &n), 0);
+	ASSERT_INT_EQ(n, n_committed);
+	ASSERT_INT_EQ(ledger_verify(reader, &n, NULL), 0);
+	ASSERT_INT_EQ(n, n_committed);
+
+	history_commit(&h);
+	/* a new snapshot sees the commit */
+	ASSERT_INT_EQ(ledger_stats(reader, &st), 0);
+	ASSERT_INT_EQ(st.n_events, n_committed + 2);
+	ASSERT_INT_EQ(st.last_position, n_committed + 2);
+	ASSERT_INT_EQ(ledger_verify(reader, &n, NULL), 0);
+	ASSERT_INT_EQ(n, n_committed + 2);
+
+	ledger_free(reader);
+	ledger_free(h.ledger);
+	vasd_state_free(h.state);
+	remove_ledger(path);
+	free(path);
+}
+
+int main(void)
+{
+	dir = test_tmpdir_new();
+	test_missing();
+	test_new();
+	test_migration();
+	test_newer();
+	test_foreign();
+	test_not_sqlite();
+	test_damaged();
+	test_read_only();
+	test_reader_beside_writer();
+	test_tmpdir_free(dir);
+	return 0;
+}
