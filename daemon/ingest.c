@@ -43,7 +43,8 @@ struct ingest {
 	int exit_error;
 
 	struct ingest_stats stats;
-	unsigned int n_batch;
+	unsigned int n_batch;		/* events in the open transaction */
+	unsigned int n_batch_ts;
 	uint64_t *batch_ts;		/* kernel timestamps of the open batch */
 	uint32_t *latency;		/* ring of microseconds */
 	uint64_t n_latency;
@@ -81,14 +82,14 @@ static int commit(struct ingest *in)
 		return r;
 	}
 	now = now_ns(CLOCK_REALTIME);
-	for (unsigned int i = 0; i < in->n_batch; i++) {
+	for (unsigned int i = 0; i < in->n_batch_ts; i++) {
 		uint64_t us = now > in->batch_ts[i] ?
 			      (now - in->batch_ts[i]) / 1000 : 0;
 
 		in->latency[in->n_latency++ % LATENCY_RING] =
 			us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	}
-	in->n_batch = 0;
+	in->n_batch = in->n_batch_ts = 0;
 	in->stats.transactions++;
 	if (in->commit_fn)
 		in->commit_fn(in, false, in->commit_userdata);
@@ -116,10 +117,11 @@ static int append(struct ingest *in, struct vasd_event *ev,
 		fail(in, r);
 		return r;
 	}
-	/* bounded by batch_events, but resyncs append more in one go */
-	if (in->n_batch < in->config.batch_events)
-		in->batch_ts[in->n_batch++] = vasd_event_kind_is_kernel(ev->kind) ?
-					      ev->timestamp : ev->recorded;
+	/* latency is the kernel's events' (resyncs append past the bound) */
+	if (vasd_event_kind_is_kernel(ev->kind) &&
+	    in->n_batch_ts < in->config.batch_events)
+		in->batch_ts[in->n_batch_ts++] = ev->timestamp;
+	in->n_batch++;
 	in->stats.events++;
 	return 0;
 }

@@ -92,23 +92,6 @@ static int parse_size(const char *s, int *ret)
 	return 0;
 }
 
-static int default_database(char **ret)
-{
-	const char *dir = getenv("STATE_DIRECTORY");
-	const char *colon;
-	char *p;
-
-	if (!dir || !*dir)
-		dir = "/var/lib/vasd";
-	/* systemd lists several directories separated by ':'; ours is the first */
-	colon = strchr(dir, ':');
-	if (asprintf(&p, "%.*s/ledger.db",
-		     colon ? (int)(colon - dir) : (int)strlen(dir), dir) < 0)
-		return -ENOMEM;
-	*ret = p;
-	return 0;
-}
-
 /* 0: run; 1: exit 0 (--help); <0: usage error, already reported. */
 static int parse_argv(int argc, char **argv, struct options *o)
 {
@@ -186,7 +169,7 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	if (!o->database)
-		return default_database(&o->database);
+		return ledger_default_path(&o->database);
 	return 0;
 }
 

@@ -39,7 +39,7 @@ static uint64_t kernel_seq(struct vt_nl *nl, uint64_t *ret_generation)
 }
 
 /* A process that opens windows, keeps some, and exits holding the others. */
-static pid_t spawn_client(int n_open, int n_close, int hold_fd)
+static pid_t spawn_client(int n_open, int n_close, const int hold[2])
 {
 	pid_t pid = fork();
 	char c;
@@ -47,6 +47,7 @@ static pid_t spawn_client(int n_open, int n_close, int hold_fd)
 	TEST_ASSERT(pid >= 0);
 	if (pid)
 		return pid;
+	close(hold[1]);
 	for (int i = 0; i < n_open; i++) {
 		int fd = vt_win_open(i % 2 ? VAS_TX_WIN_FLAG_QOS_CREDIT : 0);
 
@@ -55,7 +56,7 @@ static pid_t spawn_client(int n_open, int n_close, int hold_fd)
 			close(fd);
 	}
 	/* hold the rest until the parent closes the pipe */
-	if (read(hold_fd, &c, 1) < 0)
+	if (read(hold[0], &c, 1) < 0)
 		_exit(1);
 	_exit(0);
 }
@@ -229,7 +230,7 @@ int main(void)
 
 	TEST_ASSERT(pipe(hold) == 0);
 	for (int i = 0; i < N_CHILDREN; i++)
-		children[i] = spawn_client(3 + i, i, hold[0]);
+		children[i] = spawn_client(3 + i, i, hold);
 	fds[1] = vt_win_open(VAS_TX_WIN_FLAG_QOS_CREDIT);
 	fds[2] = vt_win_open(0);
 	TEST_ASSERT(fds[1] >= 0 && fds[2] >= 0);
