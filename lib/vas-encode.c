@@ -82,7 +82,26 @@ static void put_u64(struct writer *w, uint16_t type, uint16_t pad, uint64_t v)
 		w->ok = false;
 }
 
-/* nla_put_string() of a comm the kernel truncated with strscpy() */
+/*
+ * nla_put_string(): the string, its NUL and zeroed alignment padding.
+ * mnl_attr_put_strz_check() checks the room without the padding, and
+ * libmnl before 1.0.5 leaves the padding as it was.
+ */
+static bool put_strz(struct nlmsghdr *nlh, size_t size, uint16_t type,
+		     const char *s)
+{
+	size_t len = strlen(s) + 1;
+	struct nlattr *a = mnl_nlmsg_get_payload_tail(nlh);
+
+	if (nlh->nlmsg_len + MNL_ALIGN(MNL_ATTR_HDRLEN + len) > size)
+		return false;
+	mnl_attr_put(nlh, type, len, s);
+	memset((uint8_t *)mnl_attr_get_payload(a) + len, 0,
+	       MNL_ALIGN(len) - len);
+	return true;
+}
+
+/* a comm the kernel truncated with strscpy() */
 static void put_comm(struct writer *w, uint16_t type, const char *comm)
 {
 	char s[VAS_COMM_MAX];
@@ -90,7 +109,7 @@ static void put_comm(struct writer *w, uint16_t type, const char *comm)
 
 	memcpy(s, comm, n);
 	s[n] = '\0';
-	if (w->ok && !mnl_attr_put_strz_check(w->nlh, w->size, type, s))
+	if (w->ok && !put_strz(w->nlh, w->size, type, s))
 		w->ok = false;
 }
 
@@ -273,8 +292,7 @@ int vas_encode_error(void *buf, size_t size, const struct nlmsghdr *req,
 	e->error = error;
 	if (req)
 		memcpy(&e->msg, req, sizeof(e->msg));
-	if (extack &&
-	    !mnl_attr_put_strz_check(nlh, size, NLMSGERR_ATTR_MSG, extack))
+	if (extack && !put_strz(nlh, size, NLMSGERR_ATTR_MSG, extack))
 		return -EMSGSIZE;
 	return (int)nlh->nlmsg_len;
 }

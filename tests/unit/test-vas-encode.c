@@ -405,6 +405,56 @@ static void test_error(void)
 	ASSERT_INT_EQ(vas_encode_error(buf.bytes, (size_t)len + 4, &req,
 				       -EBUSY, "too long for the room"),
 		      -EMSGSIZE);
+
+	/* a message whose padding is not in the room does not fit either */
+	len = vas_encode_error(buf.bytes, sizeof(buf), &req, -EBUSY, "odd");
+	ASSERT_INT_EQ(len, NLMSG_HDRLEN + sizeof(struct nlmsgerr) + 8);
+	for (size_t size = 0; size < (size_t)len; size++) {
+		memset(&buf, 0xa5, sizeof(buf));
+		ASSERT_INT_EQ(vas_encode_error(buf.bytes, size, &req, -EBUSY,
+					       "odd"), -EMSGSIZE);
+		for (size_t i = size; i < sizeof(buf); i++)
+			ASSERT(buf.bytes[i] == 0xa5);
+	}
+}
+
+/*
+ * Every byte of a message is written, padding included: what was in the
+ * buffer before does not show.
+ */
+static void test_padding(void)
+{
+	const struct vas_encode_frame f = { .type = FAMILY_ID };
+	struct vas_msg in = test_msg(VAS_CMD_WINDOW_ADD_NTF);
+	struct nlmsghdr req = { .nlmsg_len = 20 };
+	static const char *const extacks[] = { "", "e", "ev", "evt", "odd!" };
+	uint8_t first[VAS_ENCODE_ERROR_MAX];
+	int len;
+
+	for (size_t n = 0; n < VAS_COMM_MAX; n++) {
+		memset(in.window.comm, 0, sizeof(in.window.comm));
+		memset(in.window.comm, 'c', n);
+		memset(&buf, 0xa5, sizeof(buf));
+		len = vas_encode_msg(buf.bytes, sizeof(buf), &f, &in);
+		ASSERT(len > 0);
+		memcpy(first, buf.bytes, (size_t)len);
+		memset(&buf, 0x5a, sizeof(buf));
+		ASSERT_INT_EQ(vas_encode_msg(buf.bytes, sizeof(buf), &f, &in),
+			      len);
+		ASSERT(memcmp(first, buf.bytes, (size_t)len) == 0);
+	}
+
+	for (size_t i = 0; i < ELEMENTSOF(extacks); i++) {
+		memset(&buf, 0xa5, sizeof(buf));
+		len = vas_encode_error(buf.bytes, sizeof(buf), &req, -EBUSY,
+				       extacks[i]);
+		ASSERT(len > 0);
+		memcpy(first, buf.bytes, (size_t)len);
+		memset(&buf, 0x5a, sizeof(buf));
+		ASSERT_INT_EQ(vas_encode_error(buf.bytes, sizeof(buf), &req,
+					       -EBUSY, extacks[i]), len);
+		ASSERT(memcmp(first, buf.bytes, (size_t)len) == 0);
+	}
 }
 
 int main(void)
@@ -416,5 +466,6 @@ int main(void)
 	test_comm();
 	test_done();
 	test_error();
+	test_padding();
 	return 0;
 }
