@@ -19,8 +19,6 @@
 #include "vas-nl.h"
 #include "vas.h"
 
-/* Any id will do: there is no controller to ask; the fake kernel ignores it. */
-#define UNIX_FAMILY_ID		0x1a
 /* A fake kernel that stops answering must not hang vasd forever. */
 #define REPLY_TIMEOUT_MS	10000
 
@@ -78,7 +76,7 @@ static int send_req(struct ks_unix *k, uint16_t flags, uint8_t cmd,
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(k->buf);
 	struct genlmsghdr *genl;
 
-	nlh->nlmsg_type = UNIX_FAMILY_ID;
+	nlh->nlmsg_type = KERNEL_SOURCE_UNIX_FAMILY_ID;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = ++k->seq;
 	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
@@ -99,11 +97,16 @@ static void keep_extack(struct ks_unix *k, const struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a;
+	size_t offset = sizeof(*e);
 
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) ||
-	    !(nlh->nlmsg_flags & NLM_F_CAPPED))
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
-	mnl_attr_for_each(a, nlh, sizeof(*e)) {
+	/* without NLM_F_CAPPED the request is echoed before the TLVs */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		offset += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
+	if (offset > mnl_nlmsg_get_payload_len(nlh))
+		return;
+	mnl_attr_for_each(a, nlh, offset) {
 		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
 		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
 			snprintf(k->extack, sizeof(k->extack), "%s",
@@ -230,6 +233,22 @@ static int connect_to(const char *path, int flags)
 	return fd;
 }
 
+/*
+ * Say that this connection is for requests, so that the fake kernel stops
+ * sending it events: an NLMSG_NOOP, which netlink ignores (no reply).
+ */
+static int claim_requests(int fd)
+{
+	struct nlmsghdr nlh = {
+		.nlmsg_len = NLMSG_HDRLEN,
+		.nlmsg_type = NLMSG_NOOP,
+	};
+
+	if (send(fd, &nlh, sizeof(nlh), MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
 int kernel_source_unix_new(const char *path, int rcvbuf,
 			   struct kernel_source **ret)
 {
@@ -255,6 +274,8 @@ int kernel_source_unix_new(const char *path, int rcvbuf,
 		if (k->request_fd < 0)
 			r = k->request_fd;
 	}
+	if (r >= 0)
+		r = claim_requests(k->request_fd);
 	if (r < 0) {
 		ux_free(&k->ks);
 		return r;

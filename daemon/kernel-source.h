@@ -13,10 +13,17 @@
  *                every notification); requests: a second connection, on which
  *                requests and replies are exchanged exactly as on netlink
  *                (NLM_F_DUMP, NLM_F_MULTI parts, NLMSG_DONE, NLMSG_ERROR acks).
+ *                The fake kernel sends events to every connection until it
+ *                sends something; the source sends an NLMSG_NOOP on the
+ *                request connection at once, so that it gets (almost) none,
+ *                and skips those it gets as replies to no request.
  *                A receive overrun is reported by the fake kernel as an
- *                NLMSG_ERROR with error -ENOBUFS on the events connection; the
- *                source turns it into -ENOBUFS from kernel_source_recv(),
- *                which is how netlink reports it.
+ *                NLMSG_ERROR with error -ENOBUFS and seq 0, a datagram of its
+ *                own, on the events connection; the source turns it into
+ *                -ENOBUFS from kernel_source_recv(), which is how netlink
+ *                reports it. How far the events may lag is the fake kernel's
+ *                send buffer (unix sockets do not look at the reader's
+ *                SO_RCVBUF), so rcvbuf is set but changes nothing there.
  */
 #pragma once
 
@@ -26,6 +33,13 @@
 #include <linux/netlink.h>
 
 #include "macro.h"
+
+/*
+ * The family's id on a unix socket (nlmsg_type of its messages): there is
+ * no controller to resolve it, so the fake kernel and the source agree on
+ * this one.
+ */
+#define KERNEL_SOURCE_UNIX_FAMILY_ID 0x1a
 
 struct kernel_source;
 
