@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1020,15 +1021,19 @@ void fk_server_get_stats(const struct fk_server *s,
 
 /* Setup. */
 
+/*
+ * The socket appears at @path only once it listens (bound under another
+ * name, then renamed), so that a client that sees the file can connect.
+ */
 static int listen_on(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd, r;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.%d", path,
+		     (int)getpid()) >= (int)sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
 	/* a socket left by an earlier run; anything else stays */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(path);
@@ -1036,9 +1041,14 @@ static int listen_on(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 64) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (listen(fd, 64) < 0 || rename(sa.sun_path, path) < 0) {
+		r = -errno;
+		unlink(sa.sun_path);
 		close(fd);
 		return r;
 	}

@@ -864,8 +864,14 @@ static void test_dump_intr(void)
 	t = fake_truth(&f);
 	json_object_put(t);
 
-	fake_run(&f, "burst 100000");
-	r = kernel_source_dump(c->ks, VAS_CMD_WINDOW_GET, count_msg, &n);
+	/* a dump that missed the burst (a slow test) tries again */
+	for (int i = 0; i < 5; i++) {
+		fake_run(&f, "burst 100000");
+		r = kernel_source_dump(c->ks, VAS_CMD_WINDOW_GET, count_msg, &n);
+		json_object_put(fake_truth(&f));
+		if (r != 0)
+			break;
+	}
 	ASSERT_INT_EQ(r, -EINTR);
 	t = fake_truth(&f);
 	n = 0;
