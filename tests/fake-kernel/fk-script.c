@@ -162,9 +162,12 @@ static int yield(struct fk_script *sc)
  */
 static int pace(struct fk_script *sc)
 {
+	int r;
+
 	if (!sc->cfg.rate || now_mono() >= sc->pace_next)
 		return 0;
-	return serve_until(sc, sc->pace_next, NULL) < 0 ? -ECANCELED : 0;
+	r = serve_until(sc, sc->pace_next, NULL);
+	return r < 0 ? r : 0;
 }
 
 static void paced(struct fk_script *sc, uint64_t start, uint64_t seq_before)
@@ -183,6 +186,12 @@ static void paced(struct fk_script *sc, uint64_t start, uint64_t seq_before)
 }
 
 /* Operations, each with its pacing. */
+
+/* What the module refuses (logged, the script goes on); else fatal. */
+static bool refused(int r)
+{
+	return r == -EINVAL || r == -EBUSY || r == -ENOENT;
+}
 
 static int op_open(struct fk_script *sc, uint32_t type, uint32_t tgid,
 		   uint32_t pid, const char *comm, uint32_t *ret_id)
@@ -406,7 +415,7 @@ static int cmd_open(struct fk_script *sc, const struct args *a)
 
 	r = op_open(sc, type, (uint32_t)tgid, (uint32_t)(pid ? pid : tgid),
 		    comm, &id);
-	if (r == -ECANCELED)
+	if (r < 0 && !refused(r))
 		return r;
 	if (r < 0)
 		fk_log("open %s: refused: %s", vas_win_type_to_string(type),
@@ -422,7 +431,7 @@ static int close_logged(struct fk_script *sc, uint32_t id)
 {
 	int r = op_close(sc, id);
 
-	if (r == -ECANCELED)
+	if (r < 0 && !refused(r))
 		return r;
 	if (r < 0)
 		fk_log("close %u: %s", id, strerror(-r));
@@ -565,7 +574,7 @@ static int random_op(struct fk_script *sc, struct random_stats *st)
 		tgid = 1000 + (uint32_t)(rng_next(rng) % 9000);
 		r = op_open(sc, type, tgid, tgid + (uint32_t)(rng_next(rng) % 4),
 			    comms[rng_next(rng) % ELEMENTSOF(comms)], &id);
-		if (r == -ECANCELED)
+		if (r < 0 && !refused(r))
 			return r;
 		if (r < 0)
 			st->refused++;
@@ -575,15 +584,13 @@ static int random_op(struct fk_script *sc, struct random_stats *st)
 	}
 	if (what < 850) {
 		st->closes++;
-		r = op_close(sc, nth_window(sc->model, rng_next(rng) % n));
-		return r == -ECANCELED ? r : 0;
+		return op_close(sc, nth_window(sc->model, rng_next(rng) % n));
 	}
 	if (what < 998) {
 		type = (uint32_t)(rng_next(rng) % 2);
 		st->credits++;
-		r = op_credits(sc, type, (uint32_t)(rng_next(rng) %
-			       (fk_model_initial_credits(sc->model, type) + 9)));
-		return r == -ECANCELED ? r : 0;
+		return op_credits(sc, type, (uint32_t)(rng_next(rng) %
+				  (fk_model_initial_credits(sc->model, type) + 9)));
 	}
 	st->migrations++;
 	return op_migrate(sc, sc->next_stream++, sc->cfg.ack_timeout_ms,
@@ -650,7 +657,7 @@ static int cmd_burst(struct fk_script *sc, const struct args *a)
 	for (uint64_t i = 0; i < n; i++) {
 		r = op_open(sc, VAS_WIN_TYPE_DEFAULT, DEFAULT_TGID,
 			    DEFAULT_TGID, "burst", &id);
-		if (r == -ECANCELED)
+		if (r < 0 && !refused(r))
 			return r;
 		if (r < 0) {
 			fk_log("burst: open refused after %" PRIu64 " pairs: %s",
