@@ -67,8 +67,9 @@ int kernel_source_get_fd(const struct kernel_source *ks);
 ssize_t kernel_source_recv(struct kernel_source *ks, void *buf, size_t size);
 
 /*
- * Run a dump (cmd: VAS_CMD_WINDOW_GET, CAPS_GET or MIGRATION_GET) on the
- * request socket, blocking, calling fn for each message. Returns 0, -EINTR
+ * Run a dump (cmd: VAS_CMD_WINDOW_GET or CAPS_GET; MIGRATION_GET is a do
+ * only, -EOPNOTSUPP here: use kernel_source_request()) on the request
+ * socket, blocking, calling fn for each message. Returns 0, -EINTR
  * when the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR: run it
  * again), or -errno from the kernel or fn.
  */
