@@ -51,8 +51,8 @@ static void usage(FILE *f)
 	      "  -g --generation=N         The instance's generation (default: random)\n"
 	      "  -r --rate=N               At most N events per second (default 0: no limit)\n"
 	      "  -l --linger               After the script, serve until SIGTERM\n"
-	      "     --credits-default=N    Initial default credits (32)\n"
-	      "     --credits-qos=N        Initial QoS credits (16)\n"
+	      "     --default-credits=N    Initial default credits (32)\n"
+	      "     --qos-credits=N        Initial QoS credits (16)\n"
 	      "     --ack-timeout-ms=N     How long a migration waits for the coordinator (5000)\n"
 	      "     --pause-ms=N           The hypervisor's pause in a migration (10)\n"
 	      "     --sndbuf=BYTES         Send buffer of events connections (8 MiB)\n"
@@ -100,8 +100,8 @@ static int parse_num(const char *s, uint64_t max, uint64_t *ret)
 }
 
 enum {
-	ARG_CREDITS_DEFAULT = 0x100,
-	ARG_CREDITS_QOS,
+	ARG_DEFAULT_CREDITS = 0x100,
+	ARG_QOS_CREDITS,
 	ARG_ACK_TIMEOUT,
 	ARG_PAUSE,
 	ARG_SNDBUF,
@@ -117,8 +117,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "generation", required_argument, NULL, 'g' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "linger", no_argument, NULL, 'l' },
-		{ "credits-default", required_argument, NULL, ARG_CREDITS_DEFAULT },
-		{ "credits-qos", required_argument, NULL, ARG_CREDITS_QOS },
+		{ "default-credits", required_argument, NULL, ARG_DEFAULT_CREDITS },
+		{ "qos-credits", required_argument, NULL, ARG_QOS_CREDITS },
 		{ "ack-timeout-ms", required_argument, NULL, ARG_ACK_TIMEOUT },
 		{ "pause-ms", required_argument, NULL, ARG_PAUSE },
 		{ "sndbuf", required_argument, NULL, ARG_SNDBUF },
@@ -161,12 +161,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			name = "--rate";
 			max = UINT64_MAX;
 			break;
-		case ARG_CREDITS_DEFAULT:
-			name = "--credits-default";
+		case ARG_DEFAULT_CREDITS:
+			name = "--default-credits";
 			max = FK_CREDITS_MAX;
 			break;
-		case ARG_CREDITS_QOS:
-			name = "--credits-qos";
+		case ARG_QOS_CREDITS:
+			name = "--qos-credits";
 			max = FK_CREDITS_MAX;
 			break;
 		case ARG_ACK_TIMEOUT:
@@ -196,10 +196,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'r':
 			o->script_cfg.rate = v;
 			break;
-		case ARG_CREDITS_DEFAULT:
+		case ARG_DEFAULT_CREDITS:
 			o->credits[VAS_WIN_TYPE_DEFAULT] = (uint32_t)v;
 			break;
-		case ARG_CREDITS_QOS:
+		case ARG_QOS_CREDITS:
 			o->credits[VAS_WIN_TYPE_QOS] = (uint32_t)v;
 			break;
 		case ARG_ACK_TIMEOUT:

@@ -486,8 +486,8 @@ static void test_semantics(void)
 	json_object *t;
 	uint64_t token;
 
-	fake_start(&f, "--generation", "0x1234abcd", "--credits-default", "3",
-		   "--credits-qos", "1", NULL);
+	fake_start(&f, "--generation", "0x1234abcd", "--default-credits", "3",
+		   "--qos-credits", "1", NULL);
 	c = client_new(&f);
 	fake_run(&f, "wait-client");
 
@@ -857,7 +857,7 @@ static void test_dump_intr(void)
 	size_t n = 0;
 	int r;
 
-	fake_start(&f, "--credits-default", "1000", NULL);
+	fake_start(&f, "--default-credits", "1000", NULL);
 	c = client_new(&f);
 	for (int i = 0; i < 400; i++)
 		fake_run(&f, "open comm=w%d", i);
