@@ -549,6 +549,14 @@ static uint32_t nth_window(const struct fk_model *m, size_t n)
 	return w ? w->id : 0;
 }
 
+/*
+ * Credits bound the windows of "random" only as far as the script's
+ * credits go (--default-credits may be large): past this many, it closes
+ * instead of opening, so that its operations stay cheap and its mix the
+ * same.
+ */
+#define RANDOM_WINDOWS_MAX 64
+
 struct random_stats {
 	uint64_t opens;
 	uint64_t refused;
@@ -568,7 +576,7 @@ static int random_op(struct fk_script *sc, struct random_stats *st)
 	uint32_t id, type, tgid;
 	int r;
 
-	if (what < 450 || (what < 850 && n == 0)) {
+	if ((what < 450 && n < RANDOM_WINDOWS_MAX) || (what < 850 && n == 0)) {
 		type = rng_next(rng) % 4 == 0 ? VAS_WIN_TYPE_QOS :
 						VAS_WIN_TYPE_DEFAULT;
 		tgid = 1000 + (uint32_t)(rng_next(rng) % 9000);
