@@ -93,8 +93,9 @@ class FakeKernel:
 class Vasd:
     """vasd on a ledger in directory, started as systemd would start it."""
 
-    def __init__(self, directory, kernel_spec, extra=(), db=None):
+    def __init__(self, directory, kernel_spec, extra=(), db=None, bus=False):
         self.dir = directory
+        self.bus = bus
         self.db = db or os.path.join(directory, "ledger.db")
         self.kernel = kernel_spec
         self.extra = list(extra)
@@ -112,7 +113,7 @@ class Vasd:
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [VASD, "--database", self.db, "--kernel", self.kernel,
-             *self.extra],
+             *([] if self.bus else ["--no-bus"]), *self.extra],
             env=env, stdout=self.logf, stderr=self.logf)
         return self
 
