@@ -102,9 +102,9 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static const sd_bus_vtable logcontrol_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_WRITABLE_PROPERTY("LogLevel", "s", get_log_level, refuse_set, 0, 0),
+	SD_BUS_WRITABLE_PROPERTY("LogLevel", "s", get_log_level, refuse_set, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_WRITABLE_PROPERTY("LogTarget", "s", get_constant, refuse_set, 0, 0),
-	SD_BUS_PROPERTY("SyslogIdentifier", "s", get_constant, 0, 0),
+	SD_BUS_PROPERTY("SyslogIdentifier", "s", get_constant, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_VTABLE_END
 };
 

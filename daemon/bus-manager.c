@@ -322,6 +322,11 @@ static int method_read_events(sd_bus_message *m, void *userdata, sd_bus_error *e
 	return sd_bus_send(NULL, reply, NULL);
 }
 
+/*
+ * Every method is open to anyone (SD_BUS_VTABLE_UNPRIVILEGED: else sd-bus
+ * asks the caller's capabilities with a blocking call, and wants
+ * CAP_SYS_ADMIN); the policy file and the methods decide.
+ */
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -340,19 +345,19 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("ListWindows",
 		SD_BUS_NO_ARGS,
 		SD_BUS_RESULT("a(uuusssssto)", windows),
-		method_list_windows, 0),
+		method_list_windows, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ReadEvents",
 		SD_BUS_ARGS("x", from, "u", max),
 		SD_BUS_RESULT("a(xstta{sv})", events, "x", next),
-		method_read_events, 0),
+		method_read_events, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Inhibit",
 		SD_BUS_ARGS("s", what, "s", who, "s", why, "s", mode),
 		SD_BUS_RESULT("h", fd),
-		bus_method_inhibit, 0),
+		bus_method_inhibit, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ListInhibitors",
 		SD_BUS_NO_ARGS,
 		SD_BUS_RESULT("a(ssssuu)", inhibitors),
-		bus_method_list_inhibitors, 0),
+		bus_method_list_inhibitors, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("PrepareForMigration",
 		SD_BUS_ARGS("b", active, "s", migration), 0),
 	SD_BUS_VTABLE_END
