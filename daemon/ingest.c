@@ -39,6 +39,10 @@ struct ingest {
 	struct vasd_state *state;
 	ingest_commit_fn commit_fn;
 	void *commit_userdata;
+	const struct ingest_observer *observer;
+	void *observer_userdata;
+	struct ingest_window_event *windows;	/* of the open transaction, for the observer */
+	size_t n_windows, n_windows_allocated;
 	bool first_sync_done;
 	int exit_error;
 
@@ -91,8 +95,40 @@ static int commit(struct ingest *in)
 	}
 	in->n_batch = in->n_batch_ts = 0;
 	in->stats.transactions++;
+	if (in->observer && in->observer->committed)
+		in->observer->committed(in, in->windows, in->n_windows,
+					in->observer_userdata);
+	in->n_windows = 0;
 	if (in->commit_fn)
 		in->commit_fn(in, false, in->commit_userdata);
+	return 0;
+}
+
+static int observe_window(struct ingest *in, const struct vasd_event *ev,
+			  const struct vasd_effect *effect)
+{
+	struct ingest_window_event *w;
+
+	if (!in->observer || !(effect->what & (VASD_EFFECT_WINDOW_PUT | VASD_EFFECT_WINDOW_DEL)))
+		return 0;
+	if (in->n_windows == in->n_windows_allocated) {
+		size_t n = in->n_windows_allocated ? in->n_windows_allocated * 2 : 64;
+
+		w = reallocarray(in->windows, n, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		in->windows = w;
+		in->n_windows_allocated = n;
+	}
+	w = &in->windows[in->n_windows++];
+	w->window = effect->window;
+	if (effect->what & VASD_EFFECT_WINDOW_DEL)
+		w->change = INGEST_WINDOW_REMOVED;
+	else if (ev->kind == VASD_EVENT_WINDOW_ADD ||
+		 ev->kind == VASD_EVENT_RESYNC_WINDOW_ADD)
+		w->change = INGEST_WINDOW_ADDED;
+	else
+		w->change = INGEST_WINDOW_CHANGED;
 	return 0;
 }
 
@@ -114,6 +150,15 @@ static int append(struct ingest *in, struct vasd_event *ev,
 		log_error_errno(r, "Failed to append a %s event to the ledger: %s",
 				vasd_event_kind_to_string(ev->kind), strerror(-r));
 		ledger_rollback(in->ledger);
+		in->n_windows = 0;
+		fail(in, r);
+		return r;
+	}
+	r = observe_window(in, ev, effect);
+	if (r < 0) {
+		log_error_errno(r, "Out of memory");
+		ledger_rollback(in->ledger);
+		in->n_windows = 0;
 		fail(in, r);
 		return r;
 	}
@@ -150,6 +195,12 @@ static void schedule_retry(struct ingest *in)
 }
 
 static void detach(struct ingest *in);
+
+static void notify_attach_changed(struct ingest *in)
+{
+	if (in->observer && in->observer->attach_changed)
+		in->observer->attach_changed(in, in->observer_userdata);
+}
 
 static int take_snapshot(struct ingest *in, struct snapshot *s)
 {
@@ -189,6 +240,7 @@ static int resync(struct ingest *in, int reason, uint64_t generation,
 					  vasd_resync_reason_to_string(reason), strerror(-r));
 		in->resync_pending = true;
 		in->pending_reason = reason;
+		notify_attach_changed(in);
 		if (r != -EAGAIN && r != -EBADMSG) {
 			detach(in);
 			return 0;
@@ -331,6 +383,7 @@ static void detach(struct ingest *in)
 	in->ks = kernel_source_free(in->ks);
 	in->retry_logged = false;
 	schedule_retry(in);
+	notify_attach_changed(in);
 }
 
 static void on_read(evutil_socket_t fd, short what, void *userdata)
@@ -453,6 +506,7 @@ struct ingest *ingest_free(struct ingest *in)
 	kernel_source_free(in->ks);
 	vasd_state_free(in->state);
 	free(in->batch_ts);
+	free(in->windows);
 	free(in->latency);
 	free(in->kernel);
 	free(in);
@@ -464,6 +518,13 @@ void ingest_set_commit_callback(struct ingest *in, ingest_commit_fn fn,
 {
 	in->commit_fn = fn;
 	in->commit_userdata = userdata;
+}
+
+void ingest_set_observer(struct ingest *in, const struct ingest_observer *o,
+			 void *userdata)
+{
+	in->observer = o;
+	in->observer_userdata = userdata;
 }
 
 int ingest_start(struct ingest *in)

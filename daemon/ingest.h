@@ -13,9 +13,11 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "macro.h"
+#include "vas-msg.h"
 
 struct event_base;
 struct ledger;
@@ -45,6 +47,31 @@ struct ingest;
 /* Called after each COMMIT, and once when the first resync is committed. */
 typedef void (*ingest_commit_fn)(struct ingest *in, bool first, void *userdata);
 
+/*
+ * For observers that publish what the ledger holds (the bus): told only
+ * what is durable. committed() runs after each COMMIT, before the commit
+ * callback, with the windows the transaction added, changed (state,
+ * reason) and removed, in the order of their events; a window may appear
+ * more than once. attach_changed() runs when ingest_attached() turns false
+ * without a COMMIT (the kernel source went away, a resync must wait).
+ */
+enum ingest_window_change {
+	INGEST_WINDOW_ADDED,
+	INGEST_WINDOW_CHANGED,
+	INGEST_WINDOW_REMOVED,		/* window: as it was last */
+};
+
+struct ingest_window_event {
+	enum ingest_window_change change;
+	struct vas_window window;
+};
+
+struct ingest_observer {
+	void (*committed)(struct ingest *in, const struct ingest_window_event *windows,
+			  size_t n_windows, void *userdata);
+	void (*attach_changed)(struct ingest *in, void *userdata);
+};
+
 int ingest_new(struct event_base *base, struct ledger *ledger,
 	       const struct ingest_config *config, struct ingest **ret);
 struct ingest *ingest_free(struct ingest *in);
@@ -52,6 +79,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ingest, ingest_free)
 
 void ingest_set_commit_callback(struct ingest *in, ingest_commit_fn fn,
 				void *userdata);
+/* o is not copied: it must outlive in. */
+void ingest_set_observer(struct ingest *in, const struct ingest_observer *o,
+			 void *userdata);
 
 /*
  * Load the ledger's projection, record DAEMON_START, attach to the kernel

@@ -2,8 +2,9 @@
 /*
  * vasd: the VAS window ledger daemon. main() parses the options, opens the
  * ledger, and runs one libevent loop with the ingest of kernel events,
- * signals and the systemd notifications (READY once the first resync is
- * committed, STATUS after each transaction, WATCHDOG when asked).
+ * the bus service, signals and the systemd notifications (READY once the
+ * first resync is committed and org.vasd1 is ours, STATUS after each
+ * transaction, WATCHDOG when asked).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus.h"
 #include "ingest.h"
 #include "ledger.h"
 #include "log.h"
@@ -31,12 +33,16 @@ enum {
 struct options {
 	char *database;
 	struct ingest_config ingest;
+	bool no_bus;
 };
 
 struct daemon {
 	struct event_base *base;
 	struct ingest *ingest;
+	struct vasd_bus *bus;		/* NULL with --no-bus */
 	struct event *sigterm, *sigint, *watchdog;
+	bool synced;			/* the first resync is committed, or there is no kernel */
+	bool named;			/* org.vasd1 is ours, or there is no bus */
 	bool ready;
 	uint64_t status_events;
 };
@@ -54,6 +60,7 @@ static void help(void)
 	       "     --batch-ms=MS       An event waits at most MS ms for its commit (default 10)\n"
 	       "     --rcvbuf=BYTES      Events socket receive buffer, K/M suffixes (default 8M)\n"
 	       "  -l --log-level=LEVEL   emerg..debug or 0..7 (default info)\n"
+	       "     --no-bus            Do not connect to the system bus (no org.vasd1)\n"
 	       "  -h --help              Show this help\n"
 	       "     --version           Show the version\n"
 	       "\n"
@@ -95,7 +102,7 @@ static int parse_size(const char *s, int *ret)
 /* 0: run; 1: exit 0 (--help); <0: usage error, already reported. */
 static int parse_argv(int argc, char **argv, struct options *o)
 {
-	enum { ARG_VERSION = 0x100, ARG_BATCH_EVENTS, ARG_BATCH_MS, ARG_RCVBUF };
+	enum { ARG_VERSION = 0x100, ARG_BATCH_EVENTS, ARG_BATCH_MS, ARG_RCVBUF, ARG_NO_BUS };
 	static const struct option options[] = {
 		{ "database", required_argument, NULL, 'd' },
 		{ "kernel", required_argument, NULL, 'k' },
@@ -103,6 +110,7 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		{ "batch-ms", required_argument, NULL, ARG_BATCH_MS },
 		{ "rcvbuf", required_argument, NULL, ARG_RCVBUF },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "no-bus", no_argument, NULL, ARG_NO_BUS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, ARG_VERSION },
 		{ 0 },
@@ -154,6 +162,9 @@ static int parse_argv(int argc, char **argv, struct options *o)
 			}
 			log_set_max_level(r);
 			break;
+		case ARG_NO_BUS:
+			o->no_bus = true;
+			break;
 		case 'h':
 			help();
 			return 1;
@@ -193,16 +204,34 @@ static void notify_status(struct daemon *d)
 		   (unsigned long long)st.resyncs);
 }
 
+static void maybe_ready(struct daemon *d)
+{
+	if (d->ready || !d->synced || !d->named)
+		return;
+	d->ready = true;
+	sd_notify(0, "READY=1");
+	log_info("Ready");
+	if (d->bus)
+		vasd_bus_set_phase(d->bus, VASD_BUS_READY);
+}
+
 static void on_commit(struct ingest *in, bool first, void *userdata)
 {
 	struct daemon *d = userdata;
 
-	if (first && !d->ready) {
-		d->ready = true;
-		sd_notify(0, "READY=1");
-		log_info("Ready");
+	if (first) {
+		d->synced = true;
+		maybe_ready(d);
 	}
 	notify_status(d);
+}
+
+static void on_bus_name(struct vasd_bus *b, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	d->named = true;
+	maybe_ready(d);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *userdata)
@@ -212,6 +241,8 @@ static void on_signal(evutil_socket_t sig, short what, void *userdata)
 	log_info("Received %s; committing and stopping",
 		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	sd_notify(0, "STOPPING=1");
+	if (d->bus)
+		vasd_bus_set_phase(d->bus, VASD_BUS_STOPPING);
 	event_base_loopbreak(d->base);
 }
 
@@ -290,13 +321,21 @@ static int run(struct options *o)
 		goto out;
 	}
 
+	if (o->no_bus) {
+		d.named = true;
+	} else {
+		r = vasd_bus_new(d.base, d.ingest, ledger, on_bus_name, &d, &d.bus);
+		if (r < 0)
+			goto out;
+	}
+
 	r = ingest_start(d.ingest);
 	if (r < 0)
 		goto out;
-	if (!d.ready && !ingest_attached(d.ingest)) {
+	if (!d.synced && !ingest_attached(d.ingest)) {
 		/* nothing to wait for: the ledger is served as it is */
-		d.ready = true;
-		sd_notify(0, "READY=1");
+		d.synced = true;
+		maybe_ready(&d);
 		notify_status(&d);
 	}
 
@@ -307,6 +346,8 @@ static int run(struct options *o)
 		goto out;
 	r = ingest_stop(d.ingest);
 	if (r < 0)
+		goto out;
+	if (d.bus && vasd_bus_exit_error(d.bus) < 0)
 		goto out;
 	ingest_get_stats(d.ingest, &st);
 	log_info("Stopped: %llu events in %llu transactions, %llu resyncs, %llu overruns, %llu malformed, %llu stale; event-to-commit p50 %llu us, p99 %llu us, max %llu us",
@@ -327,6 +368,7 @@ out:
 		event_free(d.sigterm);
 	if (d.sigint)
 		event_free(d.sigint);
+	vasd_bus_free(d.bus);
 	ingest_free(d.ingest);
 	event_base_free(d.base);
 	return rc;

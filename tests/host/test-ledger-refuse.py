@@ -64,9 +64,16 @@ with TempDir() as d:
     p = os.path.join(d, "damaged.db")
     with open(good, "rb") as f:
         data = bytearray(f.read())
-    page = 4096
+    page = int.from_bytes(data[16:18], "big")
     check(len(data) > 8 * page, "ledger too small to damage: %d" % len(data))
-    for off in range(3 * page + 100, 3 * page + 400):
+    # Damage the header and cell pointers of a b-tree leaf in the middle of
+    # the file (bytes inside a record's payload would be data, which no
+    # integrity check can tell from good data).
+    leaves = [n for n in range(1, len(data) // page)
+              if data[n * page] in (0x0a, 0x0d)]
+    check(leaves, "no b-tree leaf page in the ledger")
+    n = leaves[len(leaves) // 2]
+    for off in range(n * page, n * page + 24):
         data[off] ^= 0x5a
     with open(p, "wb") as f:
         f.write(data)

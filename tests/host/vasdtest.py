@@ -93,26 +93,34 @@ class FakeKernel:
 class Vasd:
     """vasd on a ledger in directory, started as systemd would start it."""
 
-    def __init__(self, directory, kernel_spec, extra=(), db=None):
+    count = 0
+
+    def __init__(self, directory, kernel_spec, extra=(), db=None, bus=False):
+        Vasd.count += 1
+        self.n = Vasd.count
         self.dir = directory
+        self.bus = bus
         self.db = db or os.path.join(directory, "ledger.db")
         self.kernel = kernel_spec
         self.extra = list(extra)
         self.proc = None
         self.status = ""
-        self.notify_path = os.path.join(directory, "notify")
-        self.log_path = os.path.join(directory, "vasd.log")
+        # One socket per Vasd: two of them may share a directory.
+        self.notify_path = os.path.join(directory, "notify-%d" % self.n)
+        self.log_path = os.path.join(directory, "vasd-%d.log" % self.n)
         self.notify = None
 
     def spawn(self):
         if self.notify is None:
             self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            if os.path.exists(self.notify_path):
+                os.unlink(self.notify_path)
             self.notify.bind(self.notify_path)
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [VASD, "--database", self.db, "--kernel", self.kernel,
-             *self.extra],
+             *([] if self.bus else ["--no-bus"]), *self.extra],
             env=env, stdout=self.logf, stderr=self.logf)
         return self
 
@@ -149,9 +157,7 @@ class Vasd:
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(30)
-        self.logf.close()
-        return rc
+        return self.wait_exit(30)
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -159,9 +165,33 @@ class Vasd:
         self.logf.close()
 
     def wait_exit(self, timeout=30):
-        rc = self.proc.wait(timeout)
+        """Wait for vasd to exit, reading its notifications meanwhile: a
+        full notify socket would block its sd_notify() as it exits."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            check(time.monotonic() < deadline,
+                  "vasd did not exit within %ss\n%s" % (timeout, self.log_tail()))
+            self.drain_notify(0.05)
+        self.drain_notify(0)
         self.logf.close()
-        return rc
+        return self.proc.returncode
+
+    def drain_notify(self, wait):
+        if self.notify is None:
+            time.sleep(wait)
+            return
+        self.notify.settimeout(wait if wait > 0 else None)
+        if wait <= 0:
+            self.notify.setblocking(False)
+        try:
+            while True:
+                msg = self.notify.recv(4096).decode()
+                for line in msg.split("\n"):
+                    if line.startswith("STATUS="):
+                        self.status = line[7:]
+                self.notify.setblocking(False)
+        except (socket.timeout, BlockingIOError):
+            pass
 
     def log_tail(self, n=30):
         try:
@@ -206,6 +236,11 @@ def check_windows(db, truth):
     return len(got)
 
 
+def u64(v):
+    """SQLite stores a u64 as a signed INTEGER."""
+    return v & 0xFFFFFFFFFFFFFFFF
+
+
 def check_seqs(db, generation, last):
     """Every seq is stored once in order or covered by a later resync-end.
     Returns the resyncs after the first, by reason."""
@@ -220,18 +255,18 @@ def check_seqs(db, generation, last):
         elif kind == "resync-end":
             if expect is not None:
                 reasons[pending] = reasons.get(pending, 0) + 1
-                if row["generation"] == gen:
+                if u64(row["generation"]) == gen:
                     check(row["seq"] + 1 >= expect,
                           "resync went back to %d from %d" % (row["seq"], expect - 1))
-            gen = row["generation"]
+            gen = u64(row["generation"])
             expect = row["seq"] + 1
         elif not kind.startswith("resync"):
             check(expect is not None, "%s before the first resync" % kind)
-            check(row["generation"] == gen, "%s of another generation" % kind)
+            check(u64(row["generation"]) == gen, "%s of another generation" % kind)
             check(row["seq"] == expect, "%s: seq %d, expected %d"
                   % (kind, row["seq"], expect))
             expect += 1
-    check(gen == generation, "ledger follows generation %x, kernel is %x"
+    check(gen == u64(generation), "ledger follows generation %x, kernel is %x"
           % (gen, generation))
     check(expect == last + 1, "ledger ends at seq %d, kernel at %d"
           % (expect - 1, last))

@@ -64,6 +64,7 @@ static void spawn(struct vt_daemon *d, int timeout_ms, va_list ap)
 	argv[argc++] = vasd;
 	argv[argc++] = "--database";
 	argv[argc++] = d->db;
+	argv[argc++] = "--no-bus";	/* the VM has no system bus */
 	while ((a = va_arg(ap, const char *)) && argc < 30)
 		argv[argc++] = a;
 	argv[argc] = NULL;

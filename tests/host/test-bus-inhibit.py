@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Inhibitor locks: listed with the holder's uid and pid; released when the
+fd is closed, when the holder dies, and when the caller is gone before the
+reply; at most 16 a client, with org.vasd1.Error.TooManyInhibitors."""
+
+import signal
+import time
+
+from bustest import *
+
+
+class Holder:
+    def __init__(self, n, mode):
+        self.proc = subprocess.Popen([BUS_CLIENT, "inhibit", str(n), mode],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            check(line, "bus-client ended early: %s" % self.lines)
+            self.lines.append(line.strip())
+            if line.startswith("held "):
+                break
+
+    def close_one(self):
+        self.proc.stdin.write("close\n")
+        self.proc.stdin.flush()
+        check(self.proc.stdout.readline().strip() == "closed", "no close")
+
+    def quit(self):
+        self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+def inhibitors():
+    return manager("ListInhibitors")["data"][0]
+
+
+def wait_inhibitors(n, what):
+    deadline = time.monotonic() + 10
+    while len(inhibitors()) != n:
+        check(time.monotonic() < deadline,
+              "%s: %d inhibitors, expected %d" % (what, len(inhibitors()), n))
+        time.sleep(0.05)
+
+
+with TempDir() as d:
+    bus = PrivateBus(d)
+    v = start_vasd(d)
+    try:
+        a = Holder(2, "delay")
+        check(a.lines == ["ok", "ok", "held 2"], "Inhibit: %s" % a.lines)
+        got = inhibitors()
+        check(got == [["migration", "bus-client", "testing", "delay", 0, a.proc.pid]] * 2,
+              "ListInhibitors: %r" % got)
+        a.close_one()
+        wait_inhibitors(1, "after close")
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(10)
+        wait_inhibitors(0, "after the holder's death")
+        log("released by close and by death; listed with uid and pid")
+
+        a = Holder(17, "block")
+        check(a.lines[:16] == ["ok"] * 16 and
+              a.lines[16].startswith("org.vasd1.Error.TooManyInhibitors ") and
+              a.lines[17] == "held 16", "17 locks: %s" % a.lines)
+        b = Holder(1, "delay")
+        check(b.lines == ["ok", "held 1"], "another client: %s" % b.lines)
+        wait_inhibitors(17, "16 + 1")
+        modes = sorted(i[3] for i in inhibitors())
+        check(modes == ["block"] * 16 + ["delay"], "modes: %s" % modes)
+        a.quit()
+        wait_inhibitors(1, "after the client exited")
+        b.quit()
+        wait_inhibitors(0, "all released")
+        log("16 a client, the 17th refused with TooManyInhibitors; others unaffected")
+
+        for _ in range(5):
+            subprocess.run([BUS_CLIENT, "vanish"], check=True)
+        time.sleep(0.5)
+        wait_inhibitors(0, "callers gone before the reply")
+        check(prop("State") == "waiting-for-kernel", "vasd stopped serving")
+        log("callers gone mid-call: nothing held, vasd serves on")
+        check(v.stop() == 0, "vasd did not stop cleanly")
+    finally:
+        v.close()
+        bus.stop()
+log("ok")

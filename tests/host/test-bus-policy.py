@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Who may do what: with the real policy an unprivileged user reads, lists,
+reads events and takes inhibitors, and the bus denies it setting the log
+level; root sets it. With a bus that allows everything, vasd itself denies
+the unprivileged user."""
+
+from bustest import *
+
+LOGCTL = ("org.vasd1", "/org/freedesktop/LogControl1",
+          "org.freedesktop.LogControl1")
+NOBODY = unprivileged()
+
+
+def log_level(user=()):
+    return busctl("get-property", *LOGCTL, "LogLevel", user=user)["data"]
+
+
+def set_log_level(level, user=()):
+    return busctl_run("set-property", *LOGCTL, "LogLevel", "s", level, user=user)
+
+
+with TempDir() as d:
+    bus = PrivateBus(d)
+    v = start_vasd(d, 3, 1)
+    try:
+        check(prop("Windows", user=NOBODY) == 3, "nobody: Windows")
+        check(len(manager("ListWindows", user=NOBODY)["data"][0]) == 3, "nobody: ListWindows")
+        events, _ = manager("ReadEvents", "xu", "0", "5", user=NOBODY)["data"]
+        check(len(events) == 5, "nobody: ReadEvents")
+        check(manager("ListInhibitors", user=NOBODY)["data"][0] == [], "nobody: ListInhibitors")
+        p = subprocess.run([*NOBODY, BUS_CLIENT, "inhibit", "1", "delay"],
+                           input="", capture_output=True, text=True, timeout=30)
+        check(p.stdout.split("\n")[:2] == ["ok", "held 1"], "nobody: Inhibit: %r" % p.stdout)
+        busctl("call", "org.vasd1", "/org/vasd1", "org.freedesktop.DBus.ObjectManager",
+               "GetManagedObjects", user=NOBODY)
+        busctl("call", "org.vasd1", "/org/vasd1", "org.freedesktop.DBus.Peer",
+               "Ping", user=NOBODY)
+        check(log_level(user=NOBODY) == "info", "nobody: LogLevel")
+        log("unprivileged: properties, lists, events, Inhibit, ObjectManager, Peer")
+
+        p = set_log_level("debug", user=NOBODY)
+        check(p.returncode != 0 and "Access denied" in p.stderr,
+              "nobody set LogLevel: %r" % p.stderr)
+        check("org.vasd1.Error" not in p.stderr, "the bus let it through: %r" % p.stderr)
+        check(log_level() == "info", "LogLevel changed")
+        p = set_log_level("debug")
+        check(p.returncode == 0, "root: %s" % p.stderr)
+        check(log_level() == "debug", "root did not set LogLevel")
+        p = set_log_level("loud")
+        check(p.returncode != 0 and "Unknown log level" in p.stderr, "loud: %r" % p.stderr)
+        p = busctl_run("set-property", *LOGCTL, "LogTarget", "s", "kmsg")
+        check(p.returncode != 0 and "standard error" in p.stderr, "kmsg: %r" % p.stderr)
+        p = busctl_run("set-property", *LOGCTL, "SyslogIdentifier", "s", "x")
+        check(p.returncode != 0, "SyslogIdentifier was set")
+        log("the policy denies nobody the log level; root sets it, bad values refused")
+    finally:
+        v.close()
+        bus.stop()
+
+with TempDir() as d:
+    bus = PrivateBus(d, allow_all=True)
+    v = start_vasd(d)
+    try:
+        p = set_log_level("debug", user=NOBODY)
+        check(p.returncode != 0 and "Only root may change" in p.stderr,
+              "nobody on an open bus: %r" % p.stderr)
+        check(log_level() == "info", "LogLevel changed")
+        check(set_log_level("notice").returncode == 0 and log_level() == "notice",
+              "root on an open bus")
+        log("an open bus: vasd itself denies nobody the log level")
+    finally:
+        v.close()
+        bus.stop()
+log("ok")
