@@ -3,8 +3,8 @@
  * vasd: the VAS window ledger daemon. main() parses the options, opens the
  * ledger, and runs one libevent loop with the ingest of kernel events,
  * the bus service, signals and the systemd notifications (READY once the
- * first resync is committed and org.vasd1 is ours, STATUS after each
- * transaction, WATCHDOG when asked).
+ * first resync is committed and org.vasd1 is ours, STATUS after
+ * transactions, at most every STATUS_INTERVAL_MS, WATCHDOG when asked).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +30,13 @@ enum {
 	EXIT_LEDGER_REFUSED = 3,/* not ours, damaged or newer: never touched */
 };
 
+/*
+ * sd_notify() blocks when the notify socket is full: a STATUS per
+ * transaction at thousands of transactions a second would make vasd wait
+ * on its supervisor. The latest status goes out once per interval.
+ */
+#define STATUS_INTERVAL_MS 100
+
 struct options {
 	char *database;
 	struct ingest_config ingest;
@@ -40,7 +47,7 @@ struct daemon {
 	struct event_base *base;
 	struct ingest *ingest;
 	struct vasd_bus *bus;		/* NULL with --no-bus */
-	struct event *sigterm, *sigint, *watchdog;
+	struct event *sigterm, *sigint, *watchdog, *status;
 	bool synced;			/* the first resync is committed, or there is no kernel */
 	bool named;			/* org.vasd1 is ours, or there is no bus */
 	bool ready;
@@ -215,15 +222,24 @@ static void maybe_ready(struct daemon *d)
 		vasd_bus_set_phase(d->bus, VASD_BUS_READY);
 }
 
+static void on_status_timer(evutil_socket_t fd, short what, void *userdata)
+{
+	notify_status(userdata);
+}
+
 static void on_commit(struct ingest *in, bool first, void *userdata)
 {
 	struct daemon *d = userdata;
+	struct timeval tv = { 0, STATUS_INTERVAL_MS * 1000 };
 
 	if (first) {
 		d->synced = true;
 		maybe_ready(d);
+		notify_status(d);
+		return;
 	}
-	notify_status(d);
+	if (!evtimer_pending(d->status, NULL))
+		evtimer_add(d->status, &tv);
 }
 
 static void on_bus_name(struct vasd_bus *b, void *userdata)
@@ -291,9 +307,13 @@ static int run(struct options *o)
 
 	r = ledger_open(o->database, LEDGER_READ_WRITE, &ledger, &why);
 	if (r < 0) {
-		log_error_errno(r, "Cannot use the ledger %s: %s%s%s",
-				o->database, ledger_strerror(r),
-				why ? ": " : "", why ? why : "");
+		/* the reason names the file */
+		if (why)
+			log_error_errno(r, "Cannot use the ledger: %s: %s",
+					ledger_strerror(r), why);
+		else
+			log_error_errno(r, "Cannot use the ledger %s: %s",
+					o->database, ledger_strerror(r));
 		if (exit_code_of_open(r) == EXIT_LEDGER_REFUSED)
 			log_error("The file was left untouched; move it away or point --database elsewhere");
 		free(why);
@@ -315,7 +335,8 @@ static int run(struct options *o)
 
 	d.sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
 	d.sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
-	if (!d.sigterm || !d.sigint || evsignal_add(d.sigterm, NULL) < 0 ||
+	d.status = evtimer_new(d.base, on_status_timer, &d);
+	if (!d.sigterm || !d.sigint || !d.status || evsignal_add(d.sigterm, NULL) < 0 ||
 	    evsignal_add(d.sigint, NULL) < 0 || setup_watchdog(&d) < 0) {
 		log_error("Failed to set up signals and the watchdog");
 		goto out;
@@ -368,6 +389,8 @@ out:
 		event_free(d.sigterm);
 	if (d.sigint)
 		event_free(d.sigint);
+	if (d.status)
+		event_free(d.status);
 	vasd_bus_free(d.bus);
 	ingest_free(d.ingest);
 	event_base_free(d.base);

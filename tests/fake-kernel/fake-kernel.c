@@ -32,6 +32,7 @@ struct options {
 	uint32_t credits[2];
 	int sndbuf;
 	bool pad64;
+	bool backpressure;
 	bool linger;
 	struct fk_script_config script_cfg;
 };
@@ -58,6 +59,9 @@ static void usage(FILE *f)
 	      "     --sndbuf=BYTES         Send buffer of events connections (8 MiB)\n"
 	      "     --pad64                Pad attributes before u64s, as kernels do\n"
 	      "                            where unaligned access is slow\n"
+	      "     --backpressure         Wait (up to 10 s) for a listener that lags\n"
+	      "                            instead of dropping events (benchmarks; the\n"
+	      "                            kernel never waits)\n"
 	      "  -v --verbose              Log every event and request\n"
 	      "  -h --help                 Show this help\n"
 	      "\n"
@@ -106,6 +110,7 @@ enum {
 	ARG_PAUSE,
 	ARG_SNDBUF,
 	ARG_PAD64,
+	ARG_BACKPRESSURE,
 };
 
 /* 0, 1 when done (--help), or -EINVAL (reported). */
@@ -123,6 +128,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "pause-ms", required_argument, NULL, ARG_PAUSE },
 		{ "sndbuf", required_argument, NULL, ARG_SNDBUF },
 		{ "pad64", no_argument, NULL, ARG_PAD64 },
+		{ "backpressure", no_argument, NULL, ARG_BACKPRESSURE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -146,6 +152,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			continue;
 		case ARG_PAD64:
 			o->pad64 = true;
+			continue;
+		case ARG_BACKPRESSURE:
+			o->backpressure = true;
 			continue;
 		case 'v':
 			fk_log_set_verbose(true);
@@ -254,6 +263,7 @@ static int run(const struct options *o)
 		.path = o->socket,
 		.events_sndbuf = o->sndbuf,
 		.pad64 = o->pad64,
+		.backpressure = o->backpressure,
 	};
 	struct fk_server_stats st;
 	int fd = STDIN_FILENO, status = 0, r;

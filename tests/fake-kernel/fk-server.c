@@ -71,6 +71,7 @@ struct fk_server {
 	struct fk_model *model;
 	int events_sndbuf;
 	bool pad64;
+	bool backpressure;
 
 	struct conn **conns;
 	size_t n_conns;
@@ -247,6 +248,29 @@ static int send_enobufs(struct fk_server *s, struct conn *c)
 	return 0;
 }
 
+/*
+ * --backpressure (benchmarks only; the kernel never waits for a
+ * listener): wait up to BACKPRESSURE_MS for room, then send.
+ */
+#define BACKPRESSURE_MS 10000
+
+static int conn_send_waiting(struct conn *c, const void *buf, size_t len)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+	int r = conn_send(c, buf, len);
+
+	while (r == -EAGAIN) {
+		int n = poll(&pfd, 1, BACKPRESSURE_MS);
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n == 0)
+			return -EAGAIN;
+		r = conn_send(c, buf, len);
+	}
+	return r;
+}
+
 static void event_lost(struct fk_server *s, struct conn *c, uint64_t seq)
 {
 	if (!c->overrun)
@@ -287,7 +311,9 @@ void fk_server_event(struct fk_server *s, const struct vas_msg *m)
 			event_lost(s, c, m->seq);
 			continue;
 		}
-		r = conn_send(c, s->wbuf.bytes, (size_t)len);
+		r = s->backpressure ?
+		    conn_send_waiting(c, s->wbuf.bytes, (size_t)len) :
+		    conn_send(c, s->wbuf.bytes, (size_t)len);
 		if (r == -EAGAIN) {
 			event_lost(s, c, m->seq);
 		} else if (r < 0) {
@@ -1084,6 +1110,7 @@ int fk_server_new(const struct fk_server_config *c, struct fk_model *model,
 	s->model = model;
 	s->events_sndbuf = c->events_sndbuf;
 	s->pad64 = c->pad64;
+	s->backpressure = c->backpressure;
 	s->signal_fd = signals_fd();
 	if (s->signal_fd < 0)
 		return s->signal_fd;

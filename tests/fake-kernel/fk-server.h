@@ -44,6 +44,7 @@ struct fk_server_config {
 	const char *path;	/* the socket to listen on */
 	int events_sndbuf;	/* bytes: how far an events client may lag */
 	bool pad64;		/* u64 attributes with pads (vas-encode.h) */
+	bool backpressure;	/* wait for a slow listener instead of dropping */
 };
 
 enum fk_coord_outcome {

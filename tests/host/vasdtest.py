@@ -5,6 +5,7 @@ own sqlite3 module, independently of vasd's code."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -12,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 VASD = os.environ.get("VASD", "")
@@ -116,6 +118,17 @@ class Vasd:
             if os.path.exists(self.notify_path):
                 os.unlink(self.notify_path)
             self.notify.bind(self.notify_path)
+            self.notify.settimeout(0.1)
+            self.messages = []
+            self.cond = threading.Condition()
+            self.closing = False
+            # Read the notify socket all the time, as systemd does: a full
+            # socket would block vasd in sd_notify().
+            self.reader = threading.Thread(target=self.read_notify,
+                                           daemon=True)
+            self.reader.start()
+        with self.cond:
+            self.mark = len(self.messages)
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen(
@@ -124,36 +137,51 @@ class Vasd:
             env=env, stdout=self.logf, stderr=self.logf)
         return self
 
+    def read_notify(self):
+        while not self.closing:
+            try:
+                msg = self.notify.recv(4096).decode()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.cond:
+                self.messages.append(msg)
+                for line in msg.split("\n"):
+                    if line.startswith("STATUS="):
+                        self.status = line[7:]
+                self.cond.notify_all()
+
     def start(self, timeout=30):
         self.spawn()
         self.wait_notify("READY=1", timeout)
         return self
 
-    def wait_notify(self, needle, timeout=30):
+    def wait_for(self, pred, what, timeout=30):
+        """Wait until pred(message) holds for a notification sent since
+        the last spawn."""
         deadline = time.monotonic() + timeout
-        if needle in self.status:
-            return
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                fail("vasd did not say %r within %ss (last status: %s)\n%s"
-                     % (needle, timeout, self.status, self.log_tail()))
-            self.notify.settimeout(min(left, 0.1))
-            try:
-                msg = self.notify.recv(4096).decode()
-            except socket.timeout:
+        with self.cond:
+            while not any(pred(m) for m in self.messages[self.mark:]):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    fail("vasd did not say %s within %ss (last status: %s)\n%s"
+                         % (what, timeout, self.status, self.log_tail()))
                 if self.proc.poll() is not None:
-                    fail("vasd exited with %d while we waited for %r\n%s"
-                         % (self.proc.returncode, needle, self.log_tail()))
-                continue
-            for line in msg.split("\n"):
-                if line.startswith("STATUS="):
-                    self.status = line[7:]
-            if needle in msg:
-                return
+                    fail("vasd exited with %d while we waited for %s\n%s"
+                         % (self.proc.returncode, what, self.log_tail()))
+                self.cond.wait(min(left, 0.1))
+
+    def wait_notify(self, needle, timeout=30):
+        self.wait_for(lambda m: needle in m, repr(needle), timeout)
 
     def wait_seq(self, seq, timeout=30):
-        self.wait_notify("at seq %d:" % seq, timeout)
+        """The status is sent at most every 100 ms: wait for one at seq or
+        past it."""
+        def reached(m):
+            r = re.search(r"at seq (\d+):", m)
+            return r is not None and int(r.group(1)) >= seq
+        self.wait_for(reached, "seq %d" % seq, timeout)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -165,33 +193,9 @@ class Vasd:
         self.logf.close()
 
     def wait_exit(self, timeout=30):
-        """Wait for vasd to exit, reading its notifications meanwhile: a
-        full notify socket would block its sd_notify() as it exits."""
-        deadline = time.monotonic() + timeout
-        while self.proc.poll() is None:
-            check(time.monotonic() < deadline,
-                  "vasd did not exit within %ss\n%s" % (timeout, self.log_tail()))
-            self.drain_notify(0.05)
-        self.drain_notify(0)
+        rc = self.proc.wait(timeout)
         self.logf.close()
-        return self.proc.returncode
-
-    def drain_notify(self, wait):
-        if self.notify is None:
-            time.sleep(wait)
-            return
-        self.notify.settimeout(wait if wait > 0 else None)
-        if wait <= 0:
-            self.notify.setblocking(False)
-        try:
-            while True:
-                msg = self.notify.recv(4096).decode()
-                for line in msg.split("\n"):
-                    if line.startswith("STATUS="):
-                        self.status = line[7:]
-                self.notify.setblocking(False)
-        except (socket.timeout, BlockingIOError):
-            pass
+        return rc
 
     def log_tail(self, n=30):
         try:
@@ -204,7 +208,10 @@ class Vasd:
         if self.proc and self.proc.poll() is None:
             self.kill()
         if self.notify:
+            self.closing = True
+            self.reader.join()
             self.notify.close()
+            self.notify = None
 
 
 def ledger(path):
