@@ -29,8 +29,12 @@ with TempDir() as d:
     k = FakeKernel(d)
     v = Vasd(d, k.spec).start()
     try:
-        k.run("credits default %d" % (WINDOWS + 16))
-        k.run(*["open default comm=w%d" % (i % 1000) for i in range(WINDOWS)])
+        # credits are u16s: the windows are spread over both types
+        half = WINDOWS // 2
+        k.run("credits default %d" % min(half + 16, 65535),
+              "credits qos %d" % min(WINDOWS - half + 16, 65535))
+        k.run(*["open %s comm=w%d" % ("default" if i < half else "qos", i % 1000)
+                for i in range(WINDOWS)])
         t = k.truth(300)
         check(len(t["windows"]) == WINDOWS, "fake kernel has %d windows"
               % len(t["windows"]))
