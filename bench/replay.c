@@ -423,7 +423,7 @@ static double verify(struct ledger *l)
 	int r;
 
 	t = now_s();
-	r = ledger_verify(l, &n, &error);
+	r = ledger_verify(l, &n, NULL, &error);
 	t = now_s() - t;
 	if (r < 0 || n != N_EVENTS) {
 		fprintf(stderr, "replay: verify: %d, %" PRId64 " events: %s\n",
