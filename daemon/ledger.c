@@ -1434,15 +1434,15 @@ static int write_checkpoint(struct ledger *l, const struct vasd_state *s,
 }
 
 /* ledger_compact()'s work, in its transaction. */
-static int compact(struct ledger *l, int64_t keep_from, uint64_t now,
-		   int64_t *ret_first, int64_t *ret_removed)
+static int compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
+		   uint64_t now, int64_t *ret_first, int64_t *ret_removed)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *del = NULL;
 	_cleanup_(vasd_state_freep) struct vasd_state *s = NULL;
 	struct ledger_checkpoint cp;
 	struct replay rp = { .n = 0 };
 	int64_t first, last, removed;
-	int rc, r;
+	int more = 0, rc, r;
 
 	r = vasd_state_new(&s);
 	if (r < 0)
@@ -1462,6 +1462,10 @@ static int compact(struct ledger *l, int64_t keep_from, uint64_t now,
 		*ret_first = first;
 		*ret_removed = 0;
 		return 0;
+	}
+	if (max_positions > 0 && keep_from - first > max_positions) {
+		keep_from = first + max_positions;
+		more = 1;
 	}
 
 	/* the state the removed events leave; they must replay */
@@ -1487,11 +1491,11 @@ static int compact(struct ledger *l, int64_t keep_from, uint64_t now,
 		return r;
 	*ret_first = keep_from;
 	*ret_removed = removed;
-	return 0;
+	return more;
 }
 
-int ledger_compact(struct ledger *l, int64_t keep_from, uint64_t now,
-		   int64_t *ret_first, int64_t *ret_removed)
+int ledger_compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
+		   uint64_t now, int64_t *ret_first, int64_t *ret_removed)
 {
 	int64_t first = 0, removed = 0;
 	int r;
@@ -1500,14 +1504,19 @@ int ledger_compact(struct ledger *l, int64_t keep_from, uint64_t now,
 		return -EROFS;
 	if (l->in_transaction)
 		return -EBUSY;
-	if (keep_from < 0)
+	if (keep_from < 0 || max_positions < 0)
 		return -EINVAL;
 	r = stmt_run_plain(l, STMT_BEGIN);
 	if (r < 0)
 		return r;
-	r = compact(l, keep_from, now, &first, &removed);
-	if (r >= 0)
+	r = compact(l, keep_from, max_positions, now, &first, &removed);
+	if (r >= 0) {
+		int more = r;
+
 		r = stmt_run_plain(l, STMT_COMMIT);
+		if (r >= 0)
+			r = more;
+	}
 	if (r < 0) {
 		/* SQLite may have rolled back already, after an I/O error */
 		if (!sqlite3_get_autocommit(l->db))
@@ -1518,5 +1527,5 @@ int ledger_compact(struct ledger *l, int64_t keep_from, uint64_t now,
 		*ret_first = first;
 	if (ret_removed)
 		*ret_removed = removed;
-	return 0;
+	return r;
 }

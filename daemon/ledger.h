@@ -158,17 +158,25 @@ int ledger_get_checkpoint(struct ledger *l, struct ledger_checkpoint *ret);
  * an empty state), the result stored as the checkpoint at keep_from, and
  * the events deleted. keep_from past the last event is taken as the last:
  * the newest event always stays. Nothing changes when keep_from is at or
- * before the first event. ret_first: the first position kept;
- * ret_removed: events this call removed (both may be NULL). The file does
- * not shrink: SQLite reuses the freed pages for new events.
+ * before the first event. max_positions > 0 bounds one call to the events
+ * of that many positions, so that a caller on an event loop can compact
+ * in steps, each a complete compaction. ret_first: the first position
+ * kept; ret_removed: events this call removed (both may be NULL). The
+ * file does not shrink: SQLite reuses the freed pages for new events.
  *
- * -EROFS: read-only; -EBUSY: a transaction is open; -EINVAL: keep_from is
- * negative; -EUCLEAN: the events to remove do not replay onto the
- * checkpoint (the ledger is damaged; `vasctl ledger verify` says where)
- * and nothing is removed; -ENOSPC, -EIO: as ledger_commit(), rolled back.
+ * Returns 0 when the history starts at keep_from (or could not start
+ * later), 1 when max_positions stopped it short: call again. -EROFS:
+ * read-only; -EBUSY: a transaction is open; -EINVAL: keep_from or
+ * max_positions is negative; -EUCLEAN: the events to remove do not replay
+ * onto the checkpoint (the ledger is damaged; `vasctl ledger verify` says
+ * where) and nothing is removed; -ENOSPC, -EIO: as ledger_commit(), rolled
+ * back.
  */
-int ledger_compact(struct ledger *l, int64_t keep_from, uint64_t now,
-		   int64_t *ret_first, int64_t *ret_removed);
+int ledger_compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
+		   uint64_t now, int64_t *ret_first, int64_t *ret_removed);
+
+/* vasd's max_positions: a step of about 0.2 s (bench/replay). */
+#define LEDGER_COMPACT_STEP 50000
 
 /*
  * Replay the events into a fresh state with vasd_apply() and compare it

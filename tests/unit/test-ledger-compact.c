@@ -174,7 +174,7 @@ static void compact_copy(const struct test_file *base, const char *base_path,
 
 	test_file_write(path, base->bytes, base->size);
 	l = open_rw(path);
-	ASSERT_INT_EQ(ledger_compact(l, keep_from, TS + 7, &got_first, &removed), 0);
+	ASSERT_INT_EQ(ledger_compact(l, keep_from, 0, TS + 7, &got_first, &removed), 0);
 	ASSERT_INT_EQ(got_first, first);
 	ASSERT_INT_EQ(removed, first - 1);
 
@@ -268,19 +268,19 @@ static void test_positions(void)
 	history_windows(&h, 1, 40);
 	last = ledger_last_position(h.ledger);
 
-	ASSERT_INT_EQ(ledger_compact(h.ledger, 20, TS, &first, &removed), 0);
+	ASSERT_INT_EQ(ledger_compact(h.ledger, 20, 0, TS, &first, &removed), 0);
 	ASSERT_INT_EQ(first, 20);
 	ASSERT_INT_EQ(removed, 19);
 	/* again, or below: nothing more */
-	ASSERT_INT_EQ(ledger_compact(h.ledger, 20, TS, &first, &removed), 0);
+	ASSERT_INT_EQ(ledger_compact(h.ledger, 20, 0, TS, &first, &removed), 0);
 	ASSERT_INT_EQ(first, 20);
 	ASSERT_INT_EQ(removed, 0);
-	ASSERT_INT_EQ(ledger_compact(h.ledger, 3, TS, &first, &removed), 0);
+	ASSERT_INT_EQ(ledger_compact(h.ledger, 3, 0, TS, &first, &removed), 0);
 	ASSERT_INT_EQ(first, 20);
 	ASSERT_INT_EQ(removed, 0);
 
 	/* the second builds on the first checkpoint */
-	ASSERT_INT_EQ(ledger_compact(h.ledger, INT64_MAX, TS + 1, &first, &removed), 0);
+	ASSERT_INT_EQ(ledger_compact(h.ledger, INT64_MAX, 0, TS + 1, &first, &removed), 0);
 	ASSERT_INT_EQ(first, last);
 	ASSERT_INT_EQ(removed, last - 20);
 	ASSERT_INT_EQ(ledger_get_checkpoint(h.ledger, &cp), 0);
@@ -297,7 +297,7 @@ static void test_positions(void)
 
 	/* after reopening, on from the highest position ever given */
 	h.ledger = open_rw(path);
-	ASSERT_INT_EQ(ledger_compact(h.ledger, INT64_MAX, TS + 2, &first, &removed), 0);
+	ASSERT_INT_EQ(ledger_compact(h.ledger, INT64_MAX, 0, TS + 2, &first, &removed), 0);
 	ASSERT_INT_EQ(first, last);
 	ASSERT_INT_EQ(raw_int_file(path, "SELECT count(*) FROM events"), 1);
 	history_begin(&h);
@@ -311,6 +311,41 @@ static void test_positions(void)
 	free(path);
 }
 
+/* In steps of a few positions, each a compaction of its own, to the same end. */
+static void test_steps(void)
+{
+	char *path = test_path(dir, "steps.db");
+	struct vasd_state *live = make_base(path);
+	struct ledger_checkpoint cp;
+	struct ledger *l = open_rw(path);
+	int64_t first = 1, step_first, removed, total = 0, last;
+	int r, steps = 0;
+
+	last = ledger_last_position(l);
+	ASSERT_INT_EQ(ledger_compact(l, 10, -1, TS, NULL, NULL), -EINVAL);
+	do {
+		r = ledger_compact(l, 100, 7, TS, &step_first, &removed);
+		ASSERT(r == 0 || r == 1);
+		ASSERT_INT_EQ(step_first, r ? first + 7 : 100);
+		ASSERT_INT_EQ(removed, step_first - first);
+		first = step_first;
+		total += removed;
+		steps++;
+		assert_verify_equal(l, last - first + 1, first);
+		assert_state_stored(l, live);
+	} while (r > 0);
+	ASSERT_INT_EQ(steps, (99 + 6) / 7);
+	ASSERT_INT_EQ(total, 99);
+	ASSERT_INT_EQ(ledger_get_checkpoint(l, &cp), 0);
+	ASSERT_INT_EQ(cp.events_removed, 99);
+	/* done: nothing more, whatever the bound */
+	ASSERT_INT_EQ(ledger_compact(l, 100, 7, TS, &step_first, &removed), 0);
+	ASSERT_INT_EQ(removed, 0);
+	ledger_free(l);
+	vasd_state_free(live);
+	free(path);
+}
+
 static void test_refused(void)
 {
 	char *path = test_path(dir, "refused.db");
@@ -320,13 +355,13 @@ static void test_refused(void)
 	char *error = NULL;
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_ONLY, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_compact(l, 10, TS, &first, &removed), -EROFS);
+	ASSERT_INT_EQ(ledger_compact(l, 10, 0, TS, &first, &removed), -EROFS);
 	ledger_free(l);
 
 	l = open_rw(path);
-	ASSERT_INT_EQ(ledger_compact(l, -1, TS, &first, &removed), -EINVAL);
+	ASSERT_INT_EQ(ledger_compact(l, -1, 0, TS, &first, &removed), -EINVAL);
 	ASSERT_INT_EQ(ledger_begin(l), 0);
-	ASSERT_INT_EQ(ledger_compact(l, 10, TS, &first, &removed), -EBUSY);
+	ASSERT_INT_EQ(ledger_compact(l, 10, 0, TS, &first, &removed), -EBUSY);
 	ledger_rollback(l);
 	ASSERT_INT_EQ(first, -1);
 	ASSERT_INT_EQ(removed, -1);
@@ -335,7 +370,7 @@ static void test_refused(void)
 	/* a history that does not replay is not made a checkpoint */
 	raw_exec_file(path, "UPDATE events SET window_id = 999 WHERE position = 9");
 	l = open_rw(path);
-	ASSERT_INT_EQ(ledger_compact(l, 20, TS, &first, &removed), -EUCLEAN);
+	ASSERT_INT_EQ(ledger_compact(l, 20, 0, TS, &first, &removed), -EUCLEAN);
 	ASSERT(!ledger_in_transaction(l));
 	ASSERT_INT_EQ(ledger_verify(l, NULL, NULL, &error), -EUCLEAN);
 	ASSERT_STR_EQ(error, "event 9 (window-del) does not apply: inconsistent");
@@ -346,7 +381,7 @@ static void test_refused(void)
 
 	/* but one whose damage lies after keep_from is */
 	l = open_rw(path);
-	ASSERT_INT_EQ(ledger_compact(l, 9, TS, &first, &removed), 0);
+	ASSERT_INT_EQ(ledger_compact(l, 9, 0, TS, &first, &removed), 0);
 	ASSERT_INT_EQ(first, 9);
 	ledger_free(l);
 	vasd_state_free(live);
@@ -383,7 +418,7 @@ static void test_io_error(void)
 	limit.rlim_cur = (rlim_t)wal_size(path);
 	ASSERT(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
 	ASSERT(setrlimit(RLIMIT_FSIZE, &limit) == 0);
-	ASSERT_INT_EQ(ledger_compact(l, 100, TS, &first, &removed), -EIO);
+	ASSERT_INT_EQ(ledger_compact(l, 100, 0, TS, &first, &removed), -EIO);
 	ASSERT(setrlimit(RLIMIT_FSIZE, &old) == 0);
 	ASSERT_INT_EQ(first, -1);
 	ASSERT_INT_EQ(removed, -1);
@@ -393,7 +428,7 @@ static void test_io_error(void)
 	ASSERT_INT_EQ(ledger_last_position(l), last);
 	assert_verify_equal(l, last, 0);
 	assert_state_stored(l, live);
-	ASSERT_INT_EQ(ledger_compact(l, 100, TS, &first, &removed), 0);
+	ASSERT_INT_EQ(ledger_compact(l, 100, 0, TS, &first, &removed), 0);
 	ASSERT_INT_EQ(removed, 99);
 	assert_verify_equal(l, last - 99, 100);
 	ledger_free(l);
@@ -423,7 +458,7 @@ static void test_reader_snapshot(void)
 	ASSERT_INT_EQ(ledger_read_begin(reader), -EBUSY);
 	ASSERT_INT_EQ(ledger_get_checkpoint(reader, &cp), -ENODATA);
 
-	ASSERT_INT_EQ(ledger_compact(writer, 50, TS, NULL, NULL), 0);
+	ASSERT_INT_EQ(ledger_compact(writer, 50, 0, TS, NULL, NULL), 0);
 	ASSERT_INT_EQ(ledger_get_checkpoint(reader, &cp), -ENODATA);
 	ASSERT_INT_EQ(ledger_foreach_event(reader, 0, count_event, &n), 0);
 	ASSERT_INT_EQ(n, last);
@@ -469,7 +504,7 @@ static void test_verify_checkpoint(void)
 	struct ledger *l;
 
 	l = open_rw(path);
-	ASSERT_INT_EQ(ledger_compact(l, 60, TS, NULL, NULL), 0);
+	ASSERT_INT_EQ(ledger_compact(l, 60, 0, TS, NULL, NULL), 0);
 	ledger_free(l);
 	base = test_file_read(path);
 
@@ -502,6 +537,7 @@ int main(void)
 	dir = test_tmpdir_new();
 	test_compact_anywhere();
 	test_positions();
+	test_steps();
 	test_refused();
 	test_io_error();
 	test_reader_snapshot();

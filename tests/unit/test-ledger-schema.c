@@ -356,7 +356,7 @@ static void test_migration_v2(void)
 	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
 	ASSERT_INT_EQ(n, 5 + 300 + 100);
 	/* and the old events compact */
-	ASSERT_INT_EQ(ledger_compact(l, 200, TS, &first, &removed), 0);
+	ASSERT_INT_EQ(ledger_compact(l, 200, 0, TS, &first, &removed), 0);
 	ASSERT_INT_EQ(first, 200);
 	ASSERT_INT_EQ(removed, 199);
 	ASSERT_INT_EQ(ledger_verify(l, &n, &cp, &error), 0);
