@@ -66,6 +66,7 @@ struct vasd_bus {
 	unsigned int n_inhibitors;
 
 	struct bus_compaction *compactions;	/* CompactLedger calls going on */
+	bool migration_active;		/* as PrepareForMigration last said */
 
 	vasd_bus_name_fn name_fn;
 	void *name_userdata;
@@ -96,6 +97,8 @@ int bus_manager_install(struct vasd_bus *b);
 void bus_manager_props_get(struct vasd_bus *b, struct bus_manager_props *ret);
 /* Emit PropertiesChanged for what differs from what was announced. */
 void bus_manager_announce(struct vasd_bus *b);
+/* PrepareForMigration when a committed phase starts or ends a migration. */
+void bus_manager_migration(struct vasd_bus *b, const struct vas_migration *m);
 
 /* bus-compact.c */
 int bus_method_compact_ledger(sd_bus_message *m, void *userdata,

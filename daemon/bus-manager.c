@@ -2,6 +2,7 @@
 /* /org/vasd1, org.vasd1.Manager: the ledger's state, windows and events. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,30 @@ void bus_manager_announce(struct vasd_bus *b)
 						(char **)names);
 	if (r < 0)
 		log_warning_errno(r, "Failed to announce the Manager's changes: %s", strerror(-r));
+}
+
+/*
+ * A migration is on from the kernel's prepare until it resumed, completed
+ * or aborted. Until vasd coordinates migrations itself (the drmgr hooks
+ * open and name them), the kernel's announcement is what starts one, and
+ * it is named after its stream.
+ */
+void bus_manager_migration(struct vasd_bus *b, const struct vas_migration *m)
+{
+	bool active = m->phase == VAS_MIGRATION_PHASE_PREPARE ||
+		      m->phase == VAS_MIGRATION_PHASE_SUSPENDING ||
+		      m->phase == VAS_MIGRATION_PHASE_SUSPENDED;
+	char name[32];
+	int r;
+
+	if (active == b->migration_active)
+		return;
+	b->migration_active = active;
+	snprintf(name, sizeof(name), "stream-%llu", (unsigned long long)m->stream_id);
+	r = sd_bus_emit_signal(b->bus, VASD_BUS_PATH, VASD_BUS_MANAGER_INTERFACE,
+			       "PrepareForMigration", "bs", (int)active, name);
+	if (r < 0)
+		log_warning_errno(r, "Failed to send PrepareForMigration: %s", strerror(-r));
 }
 
 static int get_state(sd_bus *bus, const char *path, const char *interface,

@@ -86,9 +86,19 @@ static void on_attach_changed(struct ingest *in, void *userdata)
 	bus_sent(b);
 }
 
+static void on_migration(struct ingest *in, const struct vas_migration *m,
+			 void *userdata)
+{
+	struct vasd_bus *b = userdata;
+
+	bus_manager_migration(b, m);
+	bus_sent(b);
+}
+
 static const struct ingest_observer observer = {
 	.committed = on_committed,
 	.attach_changed = on_attach_changed,
+	.migration = on_migration,
 };
 
 static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
