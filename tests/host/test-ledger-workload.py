@@ -51,7 +51,7 @@ with TempDir() as d:
         k.run("reload", "random 200 seed=10")
         t = k.truth()
         check(t["generation"] != old, "reload kept the generation")
-        v.wait_seq(t["seq"])
+        v.wait_seq(t["seq"], generation=t["generation"])
         check_windows(db, t)
         reasons = check_seqs(db, t["generation"], t["seq"])
         check(reasons.get("generation") == 1, "reload: resyncs %s" % reasons)
