@@ -64,12 +64,16 @@ class PrivateBus:
     """A dbus-daemon of type system in directory; sets
     DBUS_SYSTEM_BUS_ADDRESS for this process and its children."""
 
-    def __init__(self, directory, allow_all=False):
+    def __init__(self, directory, allow_all=False, limits=None):
+        """limits: dbus-daemon's <limit>s by name, e.g.
+        {"max_connections_per_user": 2000}."""
         # unprivileged clients (setpriv) must reach the socket
         os.chmod(directory, 0o755)
         self.socket = os.path.join(directory, "system_bus_socket")
         self.config = os.path.join(directory, "bus.conf")
         policy = ALLOW_ALL_POLICY if allow_all else DEFAULT_POLICY % BUS_POLICY
+        policy += "".join('  <limit name="%s">%d</limit>\n' % kv
+                          for kv in (limits or {}).items())
         with open(self.config, "w") as f:
             f.write("""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
