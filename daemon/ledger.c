@@ -1455,6 +1455,9 @@ static int compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
 		r = query_int(l, "SELECT coalesce(max(position), 0) FROM events", &last);
 	if (r < 0)
 		return r;
+	/* positions start at 1, even before the first event */
+	if (!first)
+		first = 1;
 	/* the newest event stays: LastPosition names it */
 	if (keep_from > last)
 		keep_from = last;

@@ -346,6 +346,21 @@ static void test_steps(void)
 	free(path);
 }
 
+/* A ledger without events: nothing to do, and its history starts at 1. */
+static void test_empty(void)
+{
+	char *path = test_path(dir, "empty.db");
+	struct ledger *l = open_rw(path);
+	int64_t first = -1, removed = -1;
+
+	ASSERT_INT_EQ(ledger_compact(l, INT64_MAX, 0, TS, &first, &removed), 0);
+	ASSERT_INT_EQ(first, 1);
+	ASSERT_INT_EQ(removed, 0);
+	assert_verify_equal(l, 0, 0);
+	ledger_free(l);
+	free(path);
+}
+
 static void test_refused(void)
 {
 	char *path = test_path(dir, "refused.db");
@@ -538,6 +553,7 @@ int main(void)
 	test_compact_anywhere();
 	test_positions();
 	test_steps();
+	test_empty();
 	test_refused();
 	test_io_error();
 	test_reader_snapshot();
