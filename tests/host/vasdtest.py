@@ -175,12 +175,13 @@ class Vasd:
     def wait_notify(self, needle, timeout=30):
         self.wait_for(lambda m: needle in m, repr(needle), timeout)
 
-    def wait_seq(self, seq, timeout=30):
+    def wait_seq(self, seq, timeout=30, gen=None):
         """The status is sent at most every 100 ms: wait for one at seq or
-        past it."""
+        past it (of generation gen, when given)."""
         def reached(m):
-            r = re.search(r"at seq (\d+):", m)
-            return r is not None and int(r.group(1)) >= seq
+            r = re.search(r"generation ([0-9a-f]{16}) at seq (\d+):", m)
+            return (r is not None and int(r.group(2)) >= seq and
+                    (gen is None or int(r.group(1), 16) == u64(gen)))
         self.wait_for(reached, "seq %d" % seq, timeout)
 
     def stop(self):
