@@ -16,7 +16,7 @@ if os.geteuid() != 0:
 with TempDir() as d:
     mnt = os.path.join(d, "small")
     os.mkdir(mnt)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1M", "vasd-test", mnt],
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4M", "vasd-test", mnt],
                    check=True)
     k = v = None
     try:

@@ -19,6 +19,9 @@ import time
 VASD = os.environ.get("VASD", "")
 VASCTL = os.environ.get("VASCTL", "")
 FAKE_KERNEL = os.environ.get("FAKE_KERNEL", "")
+# e.g. valgrind and its options (tools/valgrind-wrap sets it): vasd runs
+# under it, and its exit status tells its errors
+WRAPPER = os.environ.get("VASD_WRAPPER", "").split()
 
 
 def fail(msg):
@@ -132,7 +135,7 @@ class Vasd:
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [VASD, "--database", self.db, "--kernel", self.kernel,
+            [*WRAPPER, VASD, "--database", self.db, "--kernel", self.kernel,
              *([] if self.bus else ["--no-bus"]), *self.extra],
             env=env, stdout=self.logf, stderr=self.logf)
         return self
