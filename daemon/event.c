@@ -85,7 +85,7 @@ static const char *const quiesce_end_names[] = {
 
 static const char *const anomaly_names[] = {
 	[VASD_ANOMALY_ACTIVE_AT_SUSPENDED] = "active-at-suspended",
-	[VASD_ANOMALY_ACTIVE_WHILE_SUSPENDED] = "active-while-suspended",
+	[VASD_ANOMALY_OPENED_WHILE_SUSPENDED] = "opened-while-suspended",
 };
 
 static const char *const coord_error_names[] = {

@@ -113,7 +113,7 @@ enum vasd_quiesce_end {
 /* A window the kernel left active (MIGRATION_ANOMALY): the seed's race. */
 enum vasd_anomaly {
 	VASD_ANOMALY_ACTIVE_AT_SUSPENDED,	/* "active-at-suspended" */
-	VASD_ANOMALY_ACTIVE_WHILE_SUSPENDED,	/* "active-while-suspended": opened or resumed since */
+	VASD_ANOMALY_OPENED_WHILE_SUSPENDED,	/* "opened-while-suspended": added after it */
 	_VASD_ANOMALY_MAX,
 	_VASD_ANOMALY_INVALID = -EINVAL,
 };

@@ -222,7 +222,7 @@ static void test_coord_what_names(void)
 		  { "released", "timeout", "none", "late", "restart", "closed" },
 		  _VASD_QUIESCE_END_MAX },
 		{ VASD_EVENT_MIGRATION_ANOMALY,
-		  { "active-at-suspended", "active-while-suspended" }, _VASD_ANOMALY_MAX },
+		  { "active-at-suspended", "opened-while-suspended" }, _VASD_ANOMALY_MAX },
 		{ VASD_EVENT_MIGRATION_ERROR,
 		  { "no-migration", "out-of-order", "token-mismatch", "stream-mismatch",
 		    "ack-missed", "ack-refused" }, _VASD_COORD_ERROR_MAX },
