@@ -157,9 +157,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct migration_machine, migration_machine_free)
 /*
  * Feed one input. *ret_effects (n in *ret_n, possibly 0) stays valid until
  * the next feed, restore or free. Returns 0; -EINVAL for an input that is
- * malformed whatever the state (an unknown type, hook phase or lock
- * mode), and -EEXIST for a lock id taken twice, -ENOENT for a release of
- * an unknown one: these change nothing and have no effects. An input that
+ * malformed whatever the state (an unknown type, hook phase, lock mode or
+ * kernel phase, a lock id 0), -EEXIST for a lock id taken twice, -ENOENT
+ * for a release of an unknown one: these change nothing and have no
+ * effects. An input that
  * does not fit the running migration is not an error here: it has its
  * reply and its record. -ENOMEM: effects may be missing, and the machine
  * is only fit to be freed (vasd exits; the restart restores it).
@@ -181,7 +182,7 @@ int migration_machine_feed(struct migration_machine *m,
  * (PrepareForMigration(true)), and a kernel-driven migration the kernel
  * finished meanwhile is closed. Numbering continues after the highest
  * migration number seen. -EBUSY when the machine was fed already,
- * -ENOMEM as for feed.
+ * -EINVAL for a kernel phase out of range, -ENOMEM as for feed.
  */
 int migration_machine_restore(struct migration_machine *m,
 			      const struct vasd_event *events, size_t n,
