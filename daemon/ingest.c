@@ -43,6 +43,8 @@ struct ingest {
 	void *observer_userdata;
 	struct ingest_window_event *windows;	/* of the open transaction, for the observer */
 	size_t n_windows, n_windows_allocated;
+	struct vas_migration *migrations;	/* likewise */
+	size_t n_migrations, n_migrations_allocated;
 	bool first_sync_done;
 	int exit_error;
 
@@ -95,12 +97,36 @@ static int commit(struct ingest *in)
 	}
 	in->n_batch = in->n_batch_ts = 0;
 	in->stats.transactions++;
+	for (size_t i = 0; in->observer && in->observer->migration &&
+			   i < in->n_migrations; i++)
+		in->observer->migration(in, &in->migrations[i],
+					in->observer_userdata);
+	in->n_migrations = 0;
 	if (in->observer && in->observer->committed)
 		in->observer->committed(in, in->windows, in->n_windows,
 					in->observer_userdata);
 	in->n_windows = 0;
 	if (in->commit_fn)
 		in->commit_fn(in, false, in->commit_userdata);
+	return 0;
+}
+
+static int observe_migration(struct ingest *in, const struct vasd_effect *effect)
+{
+	struct vas_migration *m;
+
+	if (!in->observer || !(effect->what & VASD_EFFECT_MIGRATION))
+		return 0;
+	if (in->n_migrations == in->n_migrations_allocated) {
+		size_t n = in->n_migrations_allocated ? in->n_migrations_allocated * 2 : 8;
+
+		m = reallocarray(in->migrations, n, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		in->migrations = m;
+		in->n_migrations_allocated = n;
+	}
+	in->migrations[in->n_migrations++] = effect->migration;
 	return 0;
 }
 
@@ -151,14 +177,18 @@ static int append(struct ingest *in, struct vasd_event *ev,
 				vasd_event_kind_to_string(ev->kind), strerror(-r));
 		ledger_rollback(in->ledger);
 		in->n_windows = 0;
+		in->n_migrations = 0;
 		fail(in, r);
 		return r;
 	}
 	r = observe_window(in, ev, effect);
+	if (r >= 0)
+		r = observe_migration(in, effect);
 	if (r < 0) {
 		log_error_errno(r, "Out of memory");
 		ledger_rollback(in->ledger);
 		in->n_windows = 0;
+		in->n_migrations = 0;
 		fail(in, r);
 		return r;
 	}
@@ -530,6 +560,7 @@ struct ingest *ingest_free(struct ingest *in)
 	vasd_state_free(in->state);
 	free(in->batch_ts);
 	free(in->windows);
+	free(in->migrations);
 	free(in->latency);
 	free(in->kernel);
 	free(in);
