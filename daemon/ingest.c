@@ -416,6 +416,28 @@ static void detach(struct ingest *in)
 	notify_attach_changed(in);
 }
 
+/*
+ * After ENOBUFS, empty the receive queue before the dump. Netlink reports
+ * an overrun once per congestion, and the congestion ends only when the
+ * queue is read empty: events dropped until then would be lost without a
+ * word, and those newer than the dump never seen. What is discarded here
+ * is older than the dump that follows, which covers it.
+ */
+#define DRAIN_MAX (1u << 20)
+
+static void drain(struct ingest *in)
+{
+	unsigned int n;
+
+	for (n = 0; n < DRAIN_MAX; n++) {
+		ssize_t r = kernel_source_recv(in->ks, in->buf, sizeof(in->buf));
+
+		if (r < 0 && r != -ENOBUFS && r != -EINTR)
+			break;	/* -EAGAIN: empty; an error shows again below */
+	}
+	log_debug("Discarded %u queued messages before the dump", n);
+}
+
 static void on_read(evutil_socket_t fd, short what, void *userdata)
 {
 	struct ingest *in = userdata;
@@ -434,6 +456,7 @@ static void on_read(evutil_socket_t fd, short what, void *userdata)
 		if (n == -ENOBUFS) {
 			in->stats.overruns++;
 			log_warning("Events were lost: the receive buffer overflowed; resyncing");
+			drain(in);
 			r = commit(in);
 			if (r >= 0)
 				r = resync(in, VASD_RESYNC_OVERRUN,
