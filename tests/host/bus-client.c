@@ -31,6 +31,7 @@
 #define DEST "org.vasd1"
 #define PATH "/org/vasd1"
 #define IFACE "org.vasd1.Manager"
+#define CALL_TIMEOUT_USEC (300 * 1000 * 1000ull)
 
 static int inhibit(sd_bus *bus, unsigned int n, const char *mode)
 {
@@ -129,8 +130,9 @@ static int call(sd_bus *bus, const char *interface, const char *member,
 		r = sd_bus_message_appendv(m, types, ap);
 		va_end(ap);
 	}
+	/* vasd may be under valgrind, behind other clients' big replies */
 	if (r >= 0)
-		r = sd_bus_call(bus, m, 0, &error, &reply);
+		r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, &reply);
 	if (r < 0)
 		printf("%s: %s %s\n", member, error.name ? error.name : strerror(-r),
 		       error.message ? error.message : "");

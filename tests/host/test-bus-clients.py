@@ -10,7 +10,7 @@ import time
 
 from bustest import *
 
-WINDOWS = 10000
+WINDOWS = 2000
 MANAGER = ("org.vasd1", "/org/vasd1", "org.vasd1.Manager")
 PROPS = "org.freedesktop.DBus.Properties"
 
