@@ -256,6 +256,39 @@ static int append_window(sd_bus_message *reply, const struct vas_window *w)
 		"opened_at", "t", w->opened_at);
 }
 
+/* The coordinator's fields; what only for a kind that names one. */
+static int append_coord(sd_bus_message *reply, const struct vasd_event *ev)
+{
+	const struct vasd_coord *c = &ev->coord;
+	char comm[BUS_COMM_MAX];
+	bool what = vasd_coord_what_to_string(ev->kind, 0);
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'e', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "s", "coord");
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'v', "a{sv}");
+	/* what comes last: for a kind without one, the count stops before it */
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "a{sv}", 9 + what,
+			"migration", "t", c->migration,
+			"lock", "t", c->lock,
+			"since", "t", c->since,
+			"token", "t", c->token,
+			"count", "u", c->count,
+			"total", "u", c->total,
+			"pid", "u", c->pid,
+			"uid", "u", c->uid,
+			"comm", "s", bus_escape_comm(c->comm, comm),
+			"what", "s", bus_enum_name(vasd_coord_what_to_string(ev->kind, c->what)));
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r;
+}
+
 /* The fields of `vasctl ledger export` (proto/ledger-export.md), as a{sv}. */
 static int append_event(const struct vasd_event *ev, void *userdata)
 {
@@ -297,6 +330,8 @@ static int append_event(const struct vasd_event *ev, void *userdata)
 			"stream_id", "t", ev->migration.stream_id,
 			"phase", "s", bus_enum_name(vas_migration_phase_to_string(ev->migration.phase)),
 			"token", "t", ev->migration.token);
+	if (r >= 0 && (carries & LEDGER_CARRIES_COORD))
+		r = append_coord(reply, ev);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	if (r >= 0)
