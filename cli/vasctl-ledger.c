@@ -314,6 +314,8 @@ static int export_checkpoint(struct ledger *l, int64_t from, struct export *ex)
 			       json_object_new_uint64(cp.created));
 	json_object_object_add(o, "events_removed",
 			       json_object_new_int64(cp.events_removed));
+	json_object_object_add(o, "last_migration",
+			       json_object_new_uint64(cp.last_migration));
 	r = print_json(o);
 	json_object_put(o);
 	if (r < 0)

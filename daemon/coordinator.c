@@ -525,6 +525,26 @@ static int keep_history(const struct vasd_event *ev, void *userdata)
 	return 0;
 }
 
+/*
+ * Without a migration-open in the events, a compaction may have removed
+ * them: the restore learns the highest number from a close of it (which,
+ * without its open, restores nothing else), and goes on after it.
+ */
+static int keep_compacted_number(struct coordinator *c, struct ledger *ledger)
+{
+	struct ledger_checkpoint cp;
+	struct vasd_event ev = { .kind = VASD_EVENT_MIGRATION_CLOSE };
+	int r;
+
+	r = ledger_get_checkpoint(ledger, &cp);
+	if (r == -ENODATA || (r >= 0 && !cp.last_migration))
+		return 0;
+	if (r < 0)
+		return r;
+	ev.coord.migration = cp.last_migration;
+	return keep_history(&ev, c);
+}
+
 int coordinator_new(struct event_base *base, struct ingest *in,
 		    struct ledger *ledger, const struct migration_config *config,
 		    struct coordinator **ret)
@@ -550,7 +570,9 @@ int coordinator_new(struct event_base *base, struct ingest *in,
 	r = ledger_last_migration_open(ledger, &from);
 	if (r >= 0)
 		r = ledger_foreach_event(ledger, from, keep_history, c);
-	if (r < 0 && r != -ENODATA)
+	else if (r == -ENODATA)
+		r = keep_compacted_number(c, ledger);
+	if (r < 0)
 		return r;
 
 	ingest_set_follower(in, &follower, c);

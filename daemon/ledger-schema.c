@@ -138,6 +138,8 @@ static const char step_4[] =
 	 * kind and times. vasd finds the last migration opened at start
 	 * (migration_machine_restore()): the partial index holds only those
 	 * rows, so a search is one lookup and the other events cost nothing.
+	 * A compaction keeps the highest migration number its events named
+	 * in the checkpoint, so that no number is given twice.
 	 */
 	"ALTER TABLE events ADD COLUMN coord_migration INTEGER;"
 	"ALTER TABLE events ADD COLUMN coord_lock INTEGER;"
@@ -150,7 +152,9 @@ static const char step_4[] =
 	"ALTER TABLE events ADD COLUMN coord_uid INTEGER;"
 	"ALTER TABLE events ADD COLUMN coord_comm TEXT;"
 	"CREATE INDEX events_migration_open ON events (position)"
-	"  WHERE kind = 'migration-open';";
+	"  WHERE kind = 'migration-open';"
+	"ALTER TABLE checkpoint ADD COLUMN last_migration INTEGER NOT NULL"
+	"  DEFAULT 0;";
 
 const char *const ledger_schema_steps[] = {
 	step_1,

@@ -1284,6 +1284,7 @@ struct replay {
 	struct vasd_state *state;
 	int64_t n;
 	int64_t last_position;
+	uint64_t last_migration;	/* the highest coord.migration seen */
 	char *error;
 };
 
@@ -1294,6 +1295,8 @@ static int replay_one(const struct vasd_event *ev, void *userdata)
 	int r;
 
 	rp->last_position = ev->position;
+	if (ev->coord.migration > rp->last_migration)
+		rp->last_migration = ev->coord.migration;
 	r = vasd_apply(rp->state, ev, NULL);
 	if (r == VASD_APPLY_APPLIED) {
 		rp->n++;
@@ -1350,8 +1353,8 @@ static int read_checkpoint(struct ledger *l, struct ledger_checkpoint *ret)
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(l->db, "SELECT position, created, events_removed "
-				"FROM checkpoint", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(l->db, "SELECT position, created, events_removed, "
+				"last_migration FROM checkpoint", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return errno_from_sqlite(l->db, rc);
 	rc = sqlite3_step(st);
@@ -1363,6 +1366,7 @@ static int read_checkpoint(struct ledger *l, struct ledger_checkpoint *ret)
 		.position = sqlite3_column_int64(st, 0),
 		.created = column_u64(st, 1),
 		.events_removed = sqlite3_column_int64(st, 2),
+		.last_migration = column_u64(st, 3),
 	};
 	return 0;
 }
@@ -1477,7 +1481,7 @@ int ledger_verify(struct ledger *l, int64_t *ret_replayed,
 /* The state s as the checkpoint at position, replacing the one there was. */
 static int write_checkpoint(struct ledger *l, const struct vasd_state *s,
 			    int64_t position, uint64_t created,
-			    int64_t events_removed)
+			    int64_t events_removed, uint64_t last_migration)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *window = NULL;
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *row = NULL;
@@ -1535,8 +1539,10 @@ static int write_checkpoint(struct ledger *l, const struct vasd_state *s,
 		row = NULL;
 	}
 
-	rc = sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO checkpoint VALUES "
-				"(1, ?1, ?2, ?3, ?4, ?5, ?6)", -1, &row, NULL);
+	rc = sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO checkpoint (one, "
+				"position, created, events_removed, generation, "
+				"seq, synced, last_migration) VALUES (1, ?1, ?2, "
+				"?3, ?4, ?5, ?6, ?7)", -1, &row, NULL);
 	if (rc != SQLITE_OK)
 		return errno_from_sqlite(l->db, rc);
 	sqlite3_bind_int64(row, 1, position);
@@ -1545,6 +1551,7 @@ static int write_checkpoint(struct ledger *l, const struct vasd_state *s,
 	bind_u64(row, 4, vasd_state_generation(s));
 	bind_u64(row, 5, vasd_state_seq(s));
 	sqlite3_bind_int(row, 6, vasd_state_synced(s));
+	bind_u64(row, 7, last_migration);
 	return stmt_run(l, row);
 }
 
@@ -1601,7 +1608,10 @@ static int compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
 	if (r < 0)
 		return r;
 	removed = sqlite3_changes64(l->db);
-	r = write_checkpoint(l, s, keep_from, now, cp.events_removed + removed);
+	/* the numbers of the migrations removed are never given again */
+	r = write_checkpoint(l, s, keep_from, now, cp.events_removed + removed,
+			     rp.last_migration > cp.last_migration ?
+			     rp.last_migration : cp.last_migration);
 	if (r < 0)
 		return r;
 	*ret_first = keep_from;

@@ -102,6 +102,7 @@ int64_t ledger_last_position(struct ledger *l);
  */
 int ledger_last_migration_open(struct ledger *l, int64_t *ret);
 
+
 /*
  * Each event with position >= from, in order, as one snapshot (a writer
  * appending meanwhile is not seen); a negative fn return stops and is
@@ -155,6 +156,7 @@ struct ledger_checkpoint {
 	int64_t position;	/* the first event kept: the checkpoint holds what came before */
 	uint64_t created;	/* CLOCK_REALTIME ns of the compaction */
 	int64_t events_removed;	/* by all compactions so far */
+	uint64_t last_migration;/* the highest coord.migration they named */
 };
 
 /* The checkpoint; -ENODATA when the ledger was never compacted. */

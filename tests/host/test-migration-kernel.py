@@ -13,7 +13,7 @@ each, the kernel's truth and log for the acks, and the ledger verifies."""
 from migtest import *
 
 PREPARE, COMPLETED = 1, 5
-BOUND = 3
+BOUND = 4
 OPTIONS = ["--inhibit-delay-max=%d" % BOUND]
 
 
