@@ -203,6 +203,27 @@ static struct json_object *json_migration(const struct vas_migration *m)
 	return o;
 }
 
+/* The coordinator's fields; what only for a kind that names one. */
+static struct json_object *json_coord(int kind, const struct vasd_coord *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "migration", json_object_new_uint64(c->migration));
+	json_object_object_add(o, "lock", json_object_new_uint64(c->lock));
+	json_object_object_add(o, "since", json_object_new_uint64(c->since));
+	json_object_object_add(o, "token", json_hex(c->token));
+	if (vasd_coord_what_to_string(kind, 0))
+		json_object_object_add(o, "what",
+				       json_enum(vasd_coord_what_to_string(kind, c->what),
+						 c->what));
+	json_object_object_add(o, "count", json_object_new_int64(c->count));
+	json_object_object_add(o, "total", json_object_new_int64(c->total));
+	json_object_object_add(o, "pid", json_object_new_int64(c->pid));
+	json_object_object_add(o, "uid", json_object_new_int64(c->uid));
+	json_object_object_add(o, "comm", json_comm(c->comm));
+	return o;
+}
+
 /* One event: the fields its row stores, named; NULL columns are left out. */
 static struct json_object *json_event(const struct vasd_event *ev)
 {
@@ -235,6 +256,8 @@ static struct json_object *json_event(const struct vasd_event *ev)
 	if (carries & LEDGER_CARRIES_MIGRATION)
 		json_object_object_add(o, "migration",
 				       json_migration(&ev->migration));
+	if (carries & LEDGER_CARRIES_COORD)
+		json_object_object_add(o, "coord", json_coord(ev->kind, &ev->coord));
 	return o;
 }
 
@@ -291,6 +314,8 @@ static int export_checkpoint(struct ledger *l, int64_t from, struct export *ex)
 			       json_object_new_uint64(cp.created));
 	json_object_object_add(o, "events_removed",
 			       json_object_new_int64(cp.events_removed));
+	json_object_object_add(o, "last_migration",
+			       json_object_new_uint64(cp.last_migration));
 	r = print_json(o);
 	json_object_put(o);
 	if (r < 0)

@@ -6,8 +6,11 @@
  * to messages), and vasd never blocks on it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bus-internal.h"
 
@@ -115,4 +118,23 @@ int bus_query_sender(struct vasd_bus *b, sd_bus_message *m, bus_creds_fn fn)
 	sd_bus_slot_set_floating(slot, 1);
 	sd_bus_slot_unref(slot);
 	return 1;
+}
+
+void bus_comm_of(pid_t pid, char comm[static VAS_COMM_MAX])
+{
+	char path[32];
+	ssize_t n = -1;
+	int fd;
+
+	/* the bus gives no command name; /proc has it while the caller lives */
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = pid > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		n = read(fd, comm, VAS_COMM_MAX - 1);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
 }

@@ -4,7 +4,8 @@
  * and vasd watches the read end; when every copy of the write end is closed
  * (the client closes it, or dies) the read end sees EOF and the lock is
  * released. "delay" locks hold a migration up to InhibitDelayMaxUSec;
- * "block" locks veto it (DESIGN.md §5; the migration acts on them).
+ * "block" locks veto it (DESIGN.md §5): the coordinator is told of each,
+ * and of its release, which it records before the client hears of it.
  *
  * A client (a bus connection) holds at most INHIBITORS_PER_CLIENT locks,
  * and vasd at most INHIBITORS_MAX, each one file descriptor.
@@ -31,6 +32,7 @@ struct bus_inhibitor {
 	char *why;
 	char *sender;			/* unique name of the client */
 	const char *mode;		/* "delay", "block" */
+	uint64_t id;			/* the coordinator's; 0 until it took it */
 	uid_t uid;
 	pid_t pid;
 	int fd;				/* read end */
@@ -67,6 +69,22 @@ static void inhibitor_free(struct bus_inhibitor *i)
 	free(i);
 }
 
+/* The client let go (closed, died, or never got it): the coordinator learns. */
+static void inhibitor_release(struct bus_inhibitor *i)
+{
+	struct vasd_bus *b = i->bus;
+	int r;
+
+	if (i->id) {
+		r = coordinator_lock_released(b->coordinator, i->id);
+		if (r < 0)
+			log_warning_errno(r, "Failed to record the release of the %s inhibitor of %s: %s",
+					  i->mode, i->who, strerror(-r));
+	}
+	inhibitor_free(i);
+	bus_sent(b);
+}
+
 static void on_inhibitor_fd(evutil_socket_t fd, short what, void *userdata)
 {
 	struct bus_inhibitor *i = userdata;
@@ -81,7 +99,7 @@ static void on_inhibitor_fd(evutil_socket_t fd, short what, void *userdata)
 		return;
 	log_debug("Released the %s inhibitor of %s (%s, pid %d): %s",
 		  i->mode, i->who, i->sender, (int)i->pid, i->why);
-	inhibitor_free(i);
+	inhibitor_release(i);
 }
 
 static int read_args(sd_bus_message *m, const char **what, const char **who,
@@ -109,8 +127,10 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 		      pid_t pid, sd_bus_error *error)
 {
 	const char *what, *who, *why, *mode, *sender = sd_bus_message_get_sender(m);
+	char comm[VAS_COMM_MAX];
 	struct bus_inhibitor *i;
 	unsigned int mine = 0;
+	uint64_t id;
 	int fds[2], r;
 
 	r = sd_bus_message_rewind(m, true);
@@ -158,11 +178,25 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 		close(fds[1]);
 		return -ENOMEM;
 	}
+	/* recorded before the client holds it */
+	bus_comm_of(pid, comm);
+	id = b->last_lock + 1;
+	r = coordinator_lock_taken(b->coordinator, id,
+				   strcmp(i->mode, "delay") == 0 ? VASD_LOCK_DELAY : VASD_LOCK_BLOCK,
+				   (uint32_t)pid, (uint32_t)uid, comm, who, why);
+	if (r < 0) {
+		inhibitor_free(i);
+		close(fds[1]);
+		return sd_bus_error_setf(error, VASD_ERROR_LEDGER,
+					 "vasd cannot record the inhibitor lock in its ledger: %s",
+					 strerror(-r));
+	}
+	i->id = b->last_lock = id;
 	/* the reply holds its own copy */
 	r = sd_bus_reply_method_return(m, "h", fds[1]);
 	close(fds[1]);
 	if (r < 0) {
-		inhibitor_free(i);
+		inhibitor_release(i);
 		return r;
 	}
 	log_debug("Took a %s inhibitor for %s (%s, uid %u, pid %d): %s",

@@ -12,6 +12,7 @@
 #include <systemd/sd-bus.h>
 
 #include "bus.h"
+#include "coordinator.h"
 #include "ingest.h"
 #include "state.h"
 
@@ -26,6 +27,8 @@
 #define VASD_ERROR_LEDGER		"org.vasd1.Error.LedgerFailed"
 #define VASD_ERROR_NO_CREDENTIALS	"org.vasd1.Error.NoCredentials"
 #define VASD_ERROR_COMPACTED		"org.vasd1.Error.Compacted"
+#define VASD_ERROR_MIGRATION_VETOED	"org.vasd1.Error.MigrationVetoed"
+#define VASD_ERROR_MIGRATION_REFUSED	"org.vasd1.Error.MigrationRefused"
 
 /* "/org/vasd1/window/4294967295" and its NUL */
 #define BUS_WINDOW_PATH_MAX (sizeof(VASD_BUS_WINDOW_PREFIX) + 11)
@@ -44,10 +47,14 @@ struct bus_manager_props {
 	uint32_t credits[VASD_N_TYPES][2];	/* total, used */
 	const char *migration_phase;
 	uint64_t migration_stream;
+	char migration_name[MIGRATION_NAME_MAX];
+	const char *migration_state;
+	uint32_t migration_anomalies;
 };
 
 struct bus_inhibitor;
 struct bus_compaction;
+struct bus_hook_call;
 
 struct vasd_bus {
 	struct event_base *base;
@@ -64,9 +71,13 @@ struct vasd_bus {
 
 	struct bus_inhibitor *inhibitors;	/* list, newest first */
 	unsigned int n_inhibitors;
+	uint64_t last_lock;		/* the coordinator's lock numbers */
 
 	struct bus_compaction *compactions;	/* CompactLedger calls going on */
-	bool migration_active;		/* as PrepareForMigration last said */
+
+	struct coordinator *coordinator;
+	struct bus_hook_call *hook_calls;	/* Migration* calls not answered yet */
+	uint64_t last_call;
 
 	vasd_bus_name_fn name_fn;
 	void *name_userdata;
@@ -91,14 +102,20 @@ typedef int (*bus_creds_fn)(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
  * error, which is replied). Returns 1: m is being handled.
  */
 int bus_query_sender(struct vasd_bus *b, sd_bus_message *m, bus_creds_fn fn);
+/* The command name of pid, from /proc; "" when it cannot be read (gone). */
+void bus_comm_of(pid_t pid, char comm[static VAS_COMM_MAX]);
 
 /* bus-manager.c */
 int bus_manager_install(struct vasd_bus *b);
 void bus_manager_props_get(struct vasd_bus *b, struct bus_manager_props *ret);
 /* Emit PropertiesChanged for what differs from what was announced. */
 void bus_manager_announce(struct vasd_bus *b);
-/* PrepareForMigration when a committed phase starts or ends a migration. */
-void bus_manager_migration(struct vasd_bus *b, const struct vas_migration *m);
+
+/* bus-migration.c: drmgr's phases, and the coordinator's signal and replies */
+int bus_method_migration(sd_bus_message *m, void *userdata, sd_bus_error *error);
+void bus_migration_install(struct vasd_bus *b);
+/* Answers the calls waiting (vasd stops) and lets the coordinator go. */
+void bus_migration_free(struct vasd_bus *b);
 
 /* bus-compact.c */
 int bus_method_compact_ledger(sd_bus_message *m, void *userdata,

@@ -42,7 +42,11 @@ void bus_manager_props_get(struct vasd_bus *b, struct bus_manager_props *ret)
 		.windows_suspended = (uint32_t)vasd_state_n_windows_in(s, VAS_WIN_STATE_SUSPENDED),
 		.migration_phase = bus_enum_name(vas_migration_phase_to_string(m ? m->phase : VAS_MIGRATION_PHASE_NONE)),
 		.migration_stream = m ? m->stream_id : 0,
+		.migration_state = migration_state_to_string(coordinator_state(b->coordinator)),
+		.migration_anomalies = coordinator_anomalies(b->coordinator),
 	};
+	snprintf(ret->migration_name, sizeof(ret->migration_name), "%s",
+		 coordinator_name(b->coordinator));
 	for (uint32_t t = 0; t < VASD_N_TYPES; t++) {
 		const struct vas_caps *c = vasd_state_caps(s, t);
 
@@ -72,7 +76,11 @@ void bus_manager_announce(struct vasd_bus *b)
 	CHANGED(windows_suspended, "WindowsSuspended");
 	CHANGED(migration_phase, "MigrationPhase");
 	CHANGED(migration_stream, "MigrationStream");
+	CHANGED(migration_state, "MigrationState");
+	CHANGED(migration_anomalies, "MigrationAnomalies");
 #undef CHANGED
+	if (strcmp(now.migration_name, was->migration_name) != 0)
+		names[n++] = "MigrationName";
 	if (memcmp(now.credits[VAS_WIN_TYPE_DEFAULT], was->credits[VAS_WIN_TYPE_DEFAULT],
 		   sizeof(now.credits[0])) != 0)
 		names[n++] = "CreditsDefault";
@@ -88,30 +96,6 @@ void bus_manager_announce(struct vasd_bus *b)
 						(char **)names);
 	if (r < 0)
 		log_warning_errno(r, "Failed to announce the Manager's changes: %s", strerror(-r));
-}
-
-/*
- * A migration is on from the kernel's prepare until it resumed, completed
- * or aborted. Until vasd coordinates migrations itself (the drmgr hooks
- * open and name them), the kernel's announcement is what starts one, and
- * it is named after its stream.
- */
-void bus_manager_migration(struct vasd_bus *b, const struct vas_migration *m)
-{
-	bool active = m->phase == VAS_MIGRATION_PHASE_PREPARE ||
-		      m->phase == VAS_MIGRATION_PHASE_SUSPENDING ||
-		      m->phase == VAS_MIGRATION_PHASE_SUSPENDED;
-	char name[32];
-	int r;
-
-	if (active == b->migration_active)
-		return;
-	b->migration_active = active;
-	snprintf(name, sizeof(name), "stream-%llu", (unsigned long long)m->stream_id);
-	r = sd_bus_emit_signal(b->bus, VASD_BUS_PATH, VASD_BUS_MANAGER_INTERFACE,
-			       "PrepareForMigration", "bs", (int)active, name);
-	if (r < 0)
-		log_warning_errno(r, "Failed to send PrepareForMigration: %s", strerror(-r));
 }
 
 static int get_state(sd_bus *bus, const char *path, const char *interface,
@@ -186,6 +170,34 @@ static int get_migration_stream(sd_bus *bus, const char *path, const char *inter
 	return sd_bus_message_append(reply, "t", m ? m->stream_id : (uint64_t)0);
 }
 
+static int get_migration_name(sd_bus *bus, const char *path, const char *interface,
+			      const char *property, sd_bus_message *reply,
+			      void *userdata, sd_bus_error *error)
+{
+	struct vasd_bus *b = userdata;
+
+	return sd_bus_message_append(reply, "s", coordinator_name(b->coordinator));
+}
+
+static int get_migration_state(sd_bus *bus, const char *path, const char *interface,
+			       const char *property, sd_bus_message *reply,
+			       void *userdata, sd_bus_error *error)
+{
+	struct vasd_bus *b = userdata;
+
+	return sd_bus_message_append(reply, "s",
+		migration_state_to_string(coordinator_state(b->coordinator)));
+}
+
+static int get_migration_anomalies(sd_bus *bus, const char *path, const char *interface,
+				   const char *property, sd_bus_message *reply,
+				   void *userdata, sd_bus_error *error)
+{
+	struct vasd_bus *b = userdata;
+
+	return sd_bus_message_append(reply, "u", coordinator_anomalies(b->coordinator));
+}
+
 static int cmp_window_id(const void *a, const void *b)
 {
 	uint32_t x = (*(const struct vas_window *const *)a)->id;
@@ -256,6 +268,39 @@ static int append_window(sd_bus_message *reply, const struct vas_window *w)
 		"opened_at", "t", w->opened_at);
 }
 
+/* The coordinator's fields; what only for a kind that names one. */
+static int append_coord(sd_bus_message *reply, const struct vasd_event *ev)
+{
+	const struct vasd_coord *c = &ev->coord;
+	char comm[BUS_COMM_MAX];
+	bool what = vasd_coord_what_to_string(ev->kind, 0);
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'e', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "s", "coord");
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'v', "a{sv}");
+	/* what comes last: for a kind without one, the count stops before it */
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "a{sv}", 9 + what,
+			"migration", "t", c->migration,
+			"lock", "t", c->lock,
+			"since", "t", c->since,
+			"token", "t", c->token,
+			"count", "u", c->count,
+			"total", "u", c->total,
+			"pid", "u", c->pid,
+			"uid", "u", c->uid,
+			"comm", "s", bus_escape_comm(c->comm, comm),
+			"what", "s", bus_enum_name(vasd_coord_what_to_string(ev->kind, c->what)));
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r;
+}
+
 /* The fields of `vasctl ledger export` (proto/ledger-export.md), as a{sv}. */
 static int append_event(const struct vasd_event *ev, void *userdata)
 {
@@ -297,6 +342,8 @@ static int append_event(const struct vasd_event *ev, void *userdata)
 			"stream_id", "t", ev->migration.stream_id,
 			"phase", "s", bus_enum_name(vas_migration_phase_to_string(ev->migration.phase)),
 			"token", "t", ev->migration.token);
+	if (r >= 0 && (carries & LEDGER_CARRIES_COORD))
+		r = append_coord(reply, ev);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	if (r >= 0)
@@ -374,6 +421,9 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("CreditsQos", "(uu)", get_credits, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("MigrationPhase", "s", get_migration_phase, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("MigrationStream", "t", get_migration_stream, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("MigrationName", "s", get_migration_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("MigrationState", "s", get_migration_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("MigrationAnomalies", "u", get_migration_anomalies, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("InhibitDelayMaxUSec", "t", NULL, offsetof(struct vasd_bus, inhibit_delay_max_usec), SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_METHOD_WITH_ARGS("ListWindows",
 		SD_BUS_NO_ARGS,
@@ -395,6 +445,22 @@ static const sd_bus_vtable manager_vtable[] = {
 		SD_BUS_ARGS("x", keep_from),
 		SD_BUS_RESULT("x", first_position, "t", events_removed),
 		bus_method_compact_ledger, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("MigrationCheck",
+		SD_BUS_NO_ARGS,
+		SD_BUS_RESULT("s", migration, "s", message),
+		bus_method_migration, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("MigrationPrepare",
+		SD_BUS_NO_ARGS,
+		SD_BUS_RESULT("s", migration, "s", message),
+		bus_method_migration, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("MigrationComplete",
+		SD_BUS_NO_ARGS,
+		SD_BUS_RESULT("s", migration, "s", message),
+		bus_method_migration, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("MigrationAbort",
+		SD_BUS_NO_ARGS,
+		SD_BUS_RESULT("s", migration, "s", message),
+		bus_method_migration, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("PrepareForMigration",
 		SD_BUS_ARGS("b", active, "s", migration), 0),
 	SD_BUS_VTABLE_END

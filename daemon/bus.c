@@ -15,9 +15,6 @@
 #define REQUEST_NAME_PRIMARY_OWNER	1
 #define REQUEST_NAME_ALREADY_OWNER	4
 
-/* logind's default for InhibitDelayMaxSec= */
-#define INHIBIT_DELAY_MAX_USEC (5 * 1000 * 1000)
-
 const struct vasd_state *bus_state(const struct vasd_bus *b)
 {
 	return ingest_state(b->ingest);
@@ -86,19 +83,9 @@ static void on_attach_changed(struct ingest *in, void *userdata)
 	bus_sent(b);
 }
 
-static void on_migration(struct ingest *in, const struct vas_migration *m,
-			 void *userdata)
-{
-	struct vasd_bus *b = userdata;
-
-	bus_manager_migration(b, m);
-	bus_sent(b);
-}
-
 static const struct ingest_observer observer = {
 	.committed = on_committed,
 	.attach_changed = on_attach_changed,
-	.migration = on_migration,
 };
 
 static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
@@ -131,7 +118,8 @@ static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 }
 
 int vasd_bus_new(struct event_base *base, struct ingest *in,
-		 struct ledger *ledger, vasd_bus_name_fn name_fn,
+		 struct ledger *ledger, struct coordinator *c,
+		 uint64_t inhibit_delay_max_usec, vasd_bus_name_fn name_fn,
 		 void *userdata, struct vasd_bus **ret)
 {
 	_cleanup_(vasd_bus_freep) struct vasd_bus *b = NULL;
@@ -146,7 +134,8 @@ int vasd_bus_new(struct event_base *base, struct ingest *in,
 	b->ledger = ledger;
 	b->name_fn = name_fn;
 	b->name_userdata = userdata;
-	b->inhibit_delay_max_usec = INHIBIT_DELAY_MAX_USEC;
+	b->coordinator = c;
+	b->inhibit_delay_max_usec = inhibit_delay_max_usec;
 	b->last_position = ledger_last_position(ledger);
 	b->first_position = ledger_get_checkpoint(ledger, &cp) >= 0 ? cp.position : 1;
 
@@ -174,6 +163,7 @@ int vasd_bus_new(struct event_base *base, struct ingest *in,
 
 	bus_manager_props_get(b, &b->announced);
 	ingest_set_observer(in, &observer, b);
+	bus_migration_install(b);
 	*ret = b;
 	b = NULL;
 	return 0;
@@ -185,6 +175,7 @@ struct vasd_bus *vasd_bus_free(struct vasd_bus *b)
 		return NULL;
 	if (b->ingest)
 		ingest_set_observer(b->ingest, NULL, NULL);
+	bus_migration_free(b);
 	bus_inhibitors_free(b);
 	bus_compactions_free(b);
 	bus_loop_free(b->loop);

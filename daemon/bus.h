@@ -11,6 +11,9 @@
 
 #include "macro.h"
 
+#include <stdint.h>
+
+struct coordinator;
 struct event_base;
 struct ingest;
 struct ledger;
@@ -28,14 +31,17 @@ typedef void (*vasd_bus_name_fn)(struct vasd_bus *b, void *userdata);
 
 /*
  * Connect to the system bus (sd_bus_open_system(): $DBUS_SYSTEM_BUS_ADDRESS
- * or the well-known socket), publish the objects, observe in, and request
- * org.vasd1; name_fn runs once it is ours. Call before ingest_start(), so
- * the name is requested before READY=1. Failures afterwards (the name is
- * refused or taken, the connection is lost) are logged and end the loop:
- * vasd_bus_exit_error() tells.
+ * or the well-known socket), publish the objects, observe in, serve the
+ * coordinator c (its signals, the hooks' calls and replies, the locks),
+ * and request org.vasd1; name_fn runs once it is ours. Call before
+ * ingest_start(), so the name is requested before READY=1. Failures
+ * afterwards (the name is refused or taken, the connection is lost) are
+ * logged and end the loop: vasd_bus_exit_error() tells.
+ * inhibit_delay_max_usec: InhibitDelayMaxUSec, the coordinator's bound.
  */
 int vasd_bus_new(struct event_base *base, struct ingest *in,
-		 struct ledger *ledger, vasd_bus_name_fn name_fn,
+		 struct ledger *ledger, struct coordinator *c,
+		 uint64_t inhibit_delay_max_usec, vasd_bus_name_fn name_fn,
 		 void *userdata, struct vasd_bus **ret);
 /* Sends what is queued (the last signals), then disconnects. */
 struct vasd_bus *vasd_bus_free(struct vasd_bus *b);

@@ -41,10 +41,10 @@ struct ingest {
 	void *commit_userdata;
 	const struct ingest_observer *observer;
 	void *observer_userdata;
+	const struct ingest_follower *follower;
+	void *follower_userdata;
 	struct ingest_window_event *windows;	/* of the open transaction, for the observer */
 	size_t n_windows, n_windows_allocated;
-	struct vas_migration *migrations;	/* likewise */
-	size_t n_migrations, n_migrations_allocated;
 	bool first_sync_done;
 	int exit_error;
 
@@ -73,6 +73,16 @@ static void fail(struct ingest *in, int error)
 	event_base_loopbreak(in->base);
 }
 
+/* The open transaction is gone: what it held is told to nobody. */
+static void rolled_back(struct ingest *in, int error)
+{
+	in->n_windows = 0;
+	in->n_batch = in->n_batch_ts = 0;
+	if (in->follower && in->follower->failed)
+		in->follower->failed(in, error, in->follower_userdata);
+	fail(in, error);
+}
+
 static int commit(struct ingest *in)
 {
 	uint64_t now;
@@ -84,7 +94,7 @@ static int commit(struct ingest *in)
 	if (r < 0) {
 		log_error_errno(r, "Failed to commit %u events to the ledger: %s; exiting (what was committed before is kept)",
 				in->n_batch, strerror(-r));
-		fail(in, r);
+		rolled_back(in, r);
 		return r;
 	}
 	now = now_ns(CLOCK_REALTIME);
@@ -97,36 +107,14 @@ static int commit(struct ingest *in)
 	}
 	in->n_batch = in->n_batch_ts = 0;
 	in->stats.transactions++;
-	for (size_t i = 0; in->observer && in->observer->migration &&
-			   i < in->n_migrations; i++)
-		in->observer->migration(in, &in->migrations[i],
-					in->observer_userdata);
-	in->n_migrations = 0;
+	if (in->follower && in->follower->committed)
+		in->follower->committed(in, in->follower_userdata);
 	if (in->observer && in->observer->committed)
 		in->observer->committed(in, in->windows, in->n_windows,
 					in->observer_userdata);
 	in->n_windows = 0;
 	if (in->commit_fn)
 		in->commit_fn(in, false, in->commit_userdata);
-	return 0;
-}
-
-static int observe_migration(struct ingest *in, const struct vasd_effect *effect)
-{
-	struct vas_migration *m;
-
-	if (!in->observer || !(effect->what & VASD_EFFECT_MIGRATION))
-		return 0;
-	if (in->n_migrations == in->n_migrations_allocated) {
-		size_t n = in->n_migrations_allocated ? in->n_migrations_allocated * 2 : 8;
-
-		m = reallocarray(in->migrations, n, sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		in->migrations = m;
-		in->n_migrations_allocated = n;
-	}
-	in->migrations[in->n_migrations++] = effect->migration;
 	return 0;
 }
 
@@ -175,21 +163,14 @@ static int append(struct ingest *in, struct vasd_event *ev,
 	if (r < 0) {
 		log_error_errno(r, "Failed to append a %s event to the ledger: %s",
 				vasd_event_kind_to_string(ev->kind), strerror(-r));
-		ledger_rollback(in->ledger);
-		in->n_windows = 0;
-		in->n_migrations = 0;
-		fail(in, r);
+		rolled_back(in, r);
 		return r;
 	}
 	r = observe_window(in, ev, effect);
-	if (r >= 0)
-		r = observe_migration(in, effect);
 	if (r < 0) {
 		log_error_errno(r, "Out of memory");
 		ledger_rollback(in->ledger);
-		in->n_windows = 0;
-		in->n_migrations = 0;
-		fail(in, r);
+		rolled_back(in, r);
 		return r;
 	}
 	/* latency is the kernel's events' (resyncs append past the bound) */
@@ -198,7 +179,19 @@ static int append(struct ingest *in, struct vasd_event *ev,
 		in->batch_ts[in->n_batch_ts++] = ev->timestamp;
 	in->n_batch++;
 	in->stats.events++;
-	return 0;
+
+	/* the coordinator's own records are not fed back to it */
+	if (vasd_event_kind_is_coord(ev->kind) || !in->follower ||
+	    !in->follower->applied)
+		return 0;
+	r = in->follower->applied(in, ev, in->follower_userdata);
+	if (r < 0 && !in->exit_error) {
+		log_error_errno(r, "The migration coordinator failed on a %s event: %s; exiting",
+				vasd_event_kind_to_string(ev->kind), strerror(-r));
+		ledger_rollback(in->ledger);
+		rolled_back(in, r);
+	}
+	return r;
 }
 
 /* Apply and store one of vasd's own events; they always apply. */
@@ -232,6 +225,12 @@ static void notify_attach_changed(struct ingest *in)
 		in->observer->attach_changed(in, in->observer_userdata);
 }
 
+static void notify_kernel(struct ingest *in)
+{
+	if (in->follower && in->follower->kernel)
+		in->follower->kernel(in, in->ks, in->follower_userdata);
+}
+
 static int take_snapshot(struct ingest *in, struct snapshot *s)
 {
 	int r = -EAGAIN;
@@ -260,6 +259,9 @@ static int resync(struct ingest *in, int reason, uint64_t generation,
 	uint64_t now;
 	int r;
 
+	/* another instance: the last one's coordinator is not its own */
+	if (reason == VASD_RESYNC_GENERATION)
+		notify_kernel(in);
 	r = take_snapshot(in, &s);
 	if (r < 0) {
 		if (r == -EAGAIN)
@@ -413,6 +415,7 @@ static void detach(struct ingest *in)
 	in->ks = kernel_source_free(in->ks);
 	in->retry_logged = false;
 	schedule_retry(in);
+	notify_kernel(in);
 	notify_attach_changed(in);
 }
 
@@ -499,6 +502,7 @@ static int attach(struct ingest *in)
 	if (!in->read_ev || event_add(in->read_ev, NULL) < 0)
 		return log_error_errno(-ENOMEM, "Failed to watch the kernel source: %s", strerror(ENOMEM));
 	log_info("Attached to the kernel part (%s)", in->kernel);
+	notify_kernel(in);
 	return resync(in, VASD_RESYNC_START, 0, 0, 0);
 }
 
@@ -560,7 +564,6 @@ struct ingest *ingest_free(struct ingest *in)
 	vasd_state_free(in->state);
 	free(in->batch_ts);
 	free(in->windows);
-	free(in->migrations);
 	free(in->latency);
 	free(in->kernel);
 	free(in);
@@ -579,6 +582,34 @@ void ingest_set_observer(struct ingest *in, const struct ingest_observer *o,
 {
 	in->observer = o;
 	in->observer_userdata = userdata;
+}
+
+void ingest_set_follower(struct ingest *in, const struct ingest_follower *f,
+			 void *userdata)
+{
+	in->follower = f;
+	in->follower_userdata = userdata;
+}
+
+int ingest_record(struct ingest *in, struct vasd_event *ev)
+{
+	if (vasd_event_kind_is_kernel(ev->kind))
+		return -EINVAL;
+	if (in->exit_error)
+		return in->exit_error;
+	return record(in, ev);
+}
+
+int ingest_commit(struct ingest *in)
+{
+	if (in->exit_error)
+		return in->exit_error;
+	return commit(in);
+}
+
+struct kernel_source *ingest_kernel_source(const struct ingest *in)
+{
+	return in->ks;
 }
 
 int ingest_start(struct ingest *in)

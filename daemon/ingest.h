@@ -20,7 +20,9 @@
 #include "vas-msg.h"
 
 struct event_base;
+struct kernel_source;
 struct ledger;
+struct vasd_event;
 struct vasd_state;
 
 struct ingest_config {
@@ -70,12 +72,29 @@ struct ingest_observer {
 	void (*committed)(struct ingest *in, const struct ingest_window_event *windows,
 			  size_t n_windows, void *userdata);
 	void (*attach_changed)(struct ingest *in, void *userdata);
-	/*
-	 * After each COMMIT, before committed(): every migration the
-	 * transaction recorded (the kernel's phases, a resync's), in order.
-	 */
-	void (*migration)(struct ingest *in, const struct vas_migration *m,
-			  void *userdata);
+};
+
+/*
+ * For the migration coordinator, which records facts of its own among the
+ * kernel's and acts on them only once they are committed (DESIGN.md §4).
+ * - applied() runs for each kernel and resync event right after it was
+ *   appended, inside the open transaction, with ingest_state() as that
+ *   event left it; what it records with ingest_record() goes into the
+ *   same transaction. A negative return fails the transaction.
+ * - committed() runs after each COMMIT, before the observer's.
+ * - failed() runs when a transaction was rolled back (vasd exits): none
+ *   of what it held may be acted on.
+ * - kernel() runs when a kernel instance is attached, before its first
+ *   resync, and when another instance (generation) appears; with NULL
+ *   when the kernel source went away.
+ */
+struct ingest_follower {
+	int (*applied)(struct ingest *in, const struct vasd_event *ev,
+		       void *userdata);
+	void (*committed)(struct ingest *in, void *userdata);
+	void (*failed)(struct ingest *in, int error, void *userdata);
+	void (*kernel)(struct ingest *in, struct kernel_source *ks,
+		       void *userdata);
 };
 
 int ingest_new(struct event_base *base, struct ledger *ledger,
@@ -88,6 +107,21 @@ void ingest_set_commit_callback(struct ingest *in, ingest_commit_fn fn,
 /* o is not copied: it must outlive in. */
 void ingest_set_observer(struct ingest *in, const struct ingest_observer *o,
 			 void *userdata);
+/* f is not copied: it must outlive in. */
+void ingest_set_follower(struct ingest *in, const struct ingest_follower *f,
+			 void *userdata);
+
+/*
+ * Apply one of vasd's own events (not a kernel kind: -EINVAL) and append
+ * it to the open transaction, begun when there is none. It is reported
+ * to nobody before ingest_commit(), or the COMMIT of the batch it joined.
+ * An error is fatal, as for the kernel's events.
+ */
+int ingest_record(struct ingest *in, struct vasd_event *ev);
+/* Commit the open transaction, if there is one. */
+int ingest_commit(struct ingest *in);
+/* The kernel source while one is attached, else NULL (COORD_* requests). */
+struct kernel_source *ingest_kernel_source(const struct ingest *in);
 
 /*
  * Load the ledger's projection, record DAEMON_START, attach to the kernel

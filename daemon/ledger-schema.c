@@ -7,7 +7,8 @@
  * u64 values (generation, tokens, stream ids) are stored as the int64 with
  * the same bits: SQLite integers are signed, and only equality matters.
  * Event kinds and resync reasons are stored by their stable names
- * (vasd_event_kind_to_string()); the kernel's enums (window type, state,
+ * (vasd_event_kind_to_string()), and so is the coordinator's what
+ * (vasd_coord_what_to_string()); the kernel's enums (window type, state,
  * phase, ...) are uapi values and stored as numbers.
  *
  * (generation, seq) is unique among kernel events only: vasd's resync
@@ -130,10 +131,36 @@ static const char step_3[] =
 	"  token INTEGER NOT NULL"
 	") STRICT;";
 
+static const char step_4[] =
+	/*
+	 * Version 4: the migration coordinator's facts (struct vasd_coord;
+	 * docs/migration.md). Its kinds existed before but stored only their
+	 * kind and times. vasd finds the last migration opened at start
+	 * (migration_machine_restore()): the partial index holds only those
+	 * rows, so a search is one lookup and the other events cost nothing.
+	 * A compaction keeps the highest migration number its events named
+	 * in the checkpoint, so that no number is given twice.
+	 */
+	"ALTER TABLE events ADD COLUMN coord_migration INTEGER;"
+	"ALTER TABLE events ADD COLUMN coord_lock INTEGER;"
+	"ALTER TABLE events ADD COLUMN coord_since INTEGER;"
+	"ALTER TABLE events ADD COLUMN coord_token INTEGER;"
+	"ALTER TABLE events ADD COLUMN coord_what TEXT;"
+	"ALTER TABLE events ADD COLUMN coord_count INTEGER;"
+	"ALTER TABLE events ADD COLUMN coord_total INTEGER;"
+	"ALTER TABLE events ADD COLUMN coord_pid INTEGER;"
+	"ALTER TABLE events ADD COLUMN coord_uid INTEGER;"
+	"ALTER TABLE events ADD COLUMN coord_comm TEXT;"
+	"CREATE INDEX events_migration_open ON events (position)"
+	"  WHERE kind = 'migration-open';"
+	"ALTER TABLE checkpoint ADD COLUMN last_migration INTEGER NOT NULL"
+	"  DEFAULT 0;";
+
 const char *const ledger_schema_steps[] = {
 	step_1,
 	step_2,
 	step_3,
+	step_4,
 };
 
 const size_t ledger_schema_n_steps = ELEMENTSOF(ledger_schema_steps);

@@ -39,7 +39,10 @@
 	"window_id, window_tgid, window_pid, window_comm, window_cop, "	\
 	"window_type, window_state, window_reason, window_opened_at, "	\
 	"caps_type, caps_total, caps_used, "				\
-	"migration_stream_id, migration_phase, migration_token"
+	"migration_stream_id, migration_phase, migration_token, "	\
+	"coord_migration, coord_lock, coord_since, coord_token, "	\
+	"coord_what, coord_count, coord_total, coord_pid, coord_uid, "	\
+	"coord_comm"
 
 /* Column of a SELECT position, EVENT_COLUMNS; parameter of the INSERT. */
 enum {
@@ -66,6 +69,16 @@ enum {
 	COL_MIGRATION_STREAM_ID,
 	COL_MIGRATION_PHASE,
 	COL_MIGRATION_TOKEN,
+	COL_COORD_MIGRATION,
+	COL_COORD_LOCK,
+	COL_COORD_SINCE,
+	COL_COORD_TOKEN,
+	COL_COORD_WHAT,
+	COL_COORD_COUNT,
+	COL_COORD_TOTAL,
+	COL_COORD_PID,
+	COL_COORD_UID,
+	COL_COORD_COMM,
 	_COL_MAX,
 };
 
@@ -90,7 +103,8 @@ static const char *const stmt_sql[_STMT_MAX] = {
 	[STMT_INSERT_EVENT] =
 		"INSERT INTO events (" EVENT_COLUMNS ") VALUES (?1, ?2, ?3, "
 		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22)",
+		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
+		"?29, ?30, ?31, ?32)",
 	[STMT_WINDOW_PUT] =
 		"INSERT OR REPLACE INTO windows (id, tgid, pid, comm, cop, "
 		"type, state, reason, opened_at) VALUES (?1, ?2, ?3, ?4, ?5, "
@@ -120,6 +134,27 @@ static const unsigned int kind_carries[_VASD_EVENT_KIND_MAX] = {
 	[VASD_EVENT_RESYNC_CAPS] = LEDGER_CARRIES_CAPS,
 	[VASD_EVENT_RESYNC_MIGRATION] = LEDGER_CARRIES_MIGRATION,
 	[VASD_EVENT_RESYNC_END] = LEDGER_CARRIES_SEQ,
+	[VASD_EVENT_INHIBITOR_TAKE] = LEDGER_CARRIES_COORD,
+	[VASD_EVENT_INHIBITOR_RELEASE] = LEDGER_CARRIES_COORD,
+	[VASD_EVENT_MIGRATION_HOOK] = LEDGER_CARRIES_COORD,
+	[VASD_EVENT_MIGRATION_OPEN] = LEDGER_CARRIES_COORD |
+				      LEDGER_CARRIES_MIGRATION,
+	[VASD_EVENT_MIGRATION_VETO] = LEDGER_CARRIES_COORD |
+				      LEDGER_CARRIES_MIGRATION,
+	[VASD_EVENT_MIGRATION_ASKED] = LEDGER_CARRIES_COORD,
+	[VASD_EVENT_MIGRATION_TIMEOUT] = LEDGER_CARRIES_COORD,
+	[VASD_EVENT_MIGRATION_QUIESCED] = LEDGER_CARRIES_COORD,
+	[VASD_EVENT_MIGRATION_ACK] = LEDGER_CARRIES_COORD |
+				     LEDGER_CARRIES_MIGRATION,
+	[VASD_EVENT_MIGRATION_ANOMALY] = LEDGER_CARRIES_COORD |
+					 LEDGER_CARRIES_WINDOW |
+					 LEDGER_CARRIES_MIGRATION,
+	[VASD_EVENT_MIGRATION_ERROR] = LEDGER_CARRIES_COORD |
+				       LEDGER_CARRIES_MIGRATION,
+	[VASD_EVENT_MIGRATION_BLACKOUT] = LEDGER_CARRIES_COORD,
+	[VASD_EVENT_MIGRATION_CLIENT_BLACKOUT] = LEDGER_CARRIES_COORD,
+	[VASD_EVENT_MIGRATION_CLOSE] = LEDGER_CARRIES_COORD |
+				       LEDGER_CARRIES_MIGRATION,
 };
 
 struct ledger {
@@ -339,6 +374,33 @@ static bool column_migration(sqlite3_stmt *st, int first,
 	return column_u32(st, first + 1, &m->phase);
 }
 
+/*
+ * The coordinator's fields of a kind; false when a stored value does not
+ * fit, or its what is a name this build does not know.
+ */
+static bool column_coord(sqlite3_stmt *st, int first, int kind,
+			 struct vasd_coord *c)
+{
+	const char *what = (const char *)sqlite3_column_text(st, first + 4);
+	int v;
+
+	c->migration = column_u64(st, first);
+	c->lock = column_u64(st, first + 1);
+	c->since = column_u64(st, first + 2);
+	c->token = column_u64(st, first + 3);
+	if (what) {
+		v = vasd_coord_what_from_string(kind, what);
+		if (v < 0)
+			return false;
+		c->what = (uint32_t)v;
+	}
+	return column_u32(st, first + 5, &c->count) &&
+	       column_u32(st, first + 6, &c->total) &&
+	       column_u32(st, first + 7, &c->pid) &&
+	       column_u32(st, first + 8, &c->uid) &&
+	       column_comm(st, first + 9, c->comm);
+}
+
 static void bind_window(sqlite3_stmt *st, int first, const struct vas_window *w)
 {
 	sqlite3_bind_int64(st, first, w->id);
@@ -366,6 +428,32 @@ static void bind_migration(sqlite3_stmt *st, int first,
 	bind_u64(st, first, m->stream_id);
 	sqlite3_bind_int64(st, first + 1, m->phase);
 	bind_u64(st, first + 2, m->token);
+}
+
+/* -EINVAL for a what out of the kind's range. */
+static int bind_coord(sqlite3_stmt *st, int first, int kind,
+		      const struct vasd_coord *c)
+{
+	const char *what = vasd_coord_what_to_string(kind, c->what);
+
+	if (!vasd_coord_what_valid(kind, c->what))
+		return -EINVAL;
+	bind_u64(st, first, c->migration);
+	bind_u64(st, first + 1, c->lock);
+	bind_u64(st, first + 2, c->since);
+	bind_u64(st, first + 3, c->token);
+	/* kinds without a what store none */
+	if (what)
+		sqlite3_bind_text(st, first + 4, what, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, first + 4);
+	sqlite3_bind_int64(st, first + 5, c->count);
+	sqlite3_bind_int64(st, first + 6, c->total);
+	sqlite3_bind_int64(st, first + 7, c->pid);
+	sqlite3_bind_int64(st, first + 8, c->uid);
+	sqlite3_bind_text(st, first + 9, c->comm,
+			  (int)strnlen(c->comm, VAS_COMM_MAX), SQLITE_STATIC);
+	return 0;
 }
 
 static void bind_nulls(sqlite3_stmt *st, int first, int n)
@@ -714,7 +802,15 @@ static int insert_event(struct ledger *l, const struct vasd_event *ev,
 		bind_migration(st, COL_MIGRATION_STREAM_ID, &ev->migration);
 	else
 		bind_nulls(st, COL_MIGRATION_STREAM_ID,
-			   _COL_MAX - COL_MIGRATION_STREAM_ID);
+			   COL_COORD_MIGRATION - COL_MIGRATION_STREAM_ID);
+	if (carries & LEDGER_CARRIES_COORD) {
+		r = bind_coord(st, COL_COORD_MIGRATION, ev->kind, &ev->coord);
+		if (r < 0)
+			return r;
+	} else {
+		bind_nulls(st, COL_COORD_MIGRATION,
+			   _COL_MAX - COL_COORD_MIGRATION);
+	}
 	return stmt_run(l, st);
 }
 
@@ -856,6 +952,22 @@ void ledger_read_end(struct ledger *l)
 		exec(l, "ROLLBACK");
 }
 
+int ledger_last_migration_open(struct ledger *l, int64_t *ret)
+{
+	int64_t position;
+	int r;
+
+	/* one lookup in the partial index events_migration_open */
+	r = query_int(l, "SELECT coalesce(max(position), 0) FROM events "
+		      "WHERE kind = 'migration-open'", &position);
+	if (r < 0)
+		return r;
+	if (!position)
+		return -ENODATA;
+	*ret = position;
+	return 0;
+}
+
 int64_t ledger_last_position(struct ledger *l)
 {
 	int64_t position;
@@ -897,6 +1009,9 @@ static int event_from_row(sqlite3_stmt *st, struct vasd_event *ev)
 	if (ok && sqlite3_column_type(st, COL_MIGRATION_STREAM_ID) != SQLITE_NULL)
 		ok = column_migration(st, COL_MIGRATION_STREAM_ID,
 				      &ev->migration);
+	if (ok && sqlite3_column_type(st, COL_COORD_MIGRATION) != SQLITE_NULL)
+		ok = column_coord(st, COL_COORD_MIGRATION, ev->kind,
+				  &ev->coord);
 	return ok ? 0 : -EBADMSG;
 }
 
@@ -1169,6 +1284,7 @@ struct replay {
 	struct vasd_state *state;
 	int64_t n;
 	int64_t last_position;
+	uint64_t last_migration;	/* the highest coord.migration seen */
 	char *error;
 };
 
@@ -1179,6 +1295,8 @@ static int replay_one(const struct vasd_event *ev, void *userdata)
 	int r;
 
 	rp->last_position = ev->position;
+	if (ev->coord.migration > rp->last_migration)
+		rp->last_migration = ev->coord.migration;
 	r = vasd_apply(rp->state, ev, NULL);
 	if (r == VASD_APPLY_APPLIED) {
 		rp->n++;
@@ -1235,8 +1353,8 @@ static int read_checkpoint(struct ledger *l, struct ledger_checkpoint *ret)
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(l->db, "SELECT position, created, events_removed "
-				"FROM checkpoint", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(l->db, "SELECT position, created, events_removed, "
+				"last_migration FROM checkpoint", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return errno_from_sqlite(l->db, rc);
 	rc = sqlite3_step(st);
@@ -1248,6 +1366,7 @@ static int read_checkpoint(struct ledger *l, struct ledger_checkpoint *ret)
 		.position = sqlite3_column_int64(st, 0),
 		.created = column_u64(st, 1),
 		.events_removed = sqlite3_column_int64(st, 2),
+		.last_migration = column_u64(st, 3),
 	};
 	return 0;
 }
@@ -1362,7 +1481,7 @@ int ledger_verify(struct ledger *l, int64_t *ret_replayed,
 /* The state s as the checkpoint at position, replacing the one there was. */
 static int write_checkpoint(struct ledger *l, const struct vasd_state *s,
 			    int64_t position, uint64_t created,
-			    int64_t events_removed)
+			    int64_t events_removed, uint64_t last_migration)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *window = NULL;
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *row = NULL;
@@ -1420,8 +1539,10 @@ static int write_checkpoint(struct ledger *l, const struct vasd_state *s,
 		row = NULL;
 	}
 
-	rc = sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO checkpoint VALUES "
-				"(1, ?1, ?2, ?3, ?4, ?5, ?6)", -1, &row, NULL);
+	rc = sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO checkpoint (one, "
+				"position, created, events_removed, generation, "
+				"seq, synced, last_migration) VALUES (1, ?1, ?2, "
+				"?3, ?4, ?5, ?6, ?7)", -1, &row, NULL);
 	if (rc != SQLITE_OK)
 		return errno_from_sqlite(l->db, rc);
 	sqlite3_bind_int64(row, 1, position);
@@ -1430,6 +1551,7 @@ static int write_checkpoint(struct ledger *l, const struct vasd_state *s,
 	bind_u64(row, 4, vasd_state_generation(s));
 	bind_u64(row, 5, vasd_state_seq(s));
 	sqlite3_bind_int(row, 6, vasd_state_synced(s));
+	bind_u64(row, 7, last_migration);
 	return stmt_run(l, row);
 }
 
@@ -1489,7 +1611,10 @@ static int compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
 	if (r < 0)
 		return r;
 	removed = sqlite3_changes64(l->db);
-	r = write_checkpoint(l, s, keep_from, now, cp.events_removed + removed);
+	/* the numbers of the migrations removed are never given again */
+	r = write_checkpoint(l, s, keep_from, now, cp.events_removed + removed,
+			     rp.last_migration > cp.last_migration ?
+			     rp.last_migration : cp.last_migration);
 	if (r < 0)
 		return r;
 	*ret_first = keep_from;

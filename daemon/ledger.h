@@ -97,6 +97,13 @@ void ledger_read_end(struct ledger *l);
 int64_t ledger_last_position(struct ledger *l);
 
 /*
+ * The position of the last MIGRATION_OPEN event (an index finds it at
+ * once); -ENODATA when there is none.
+ */
+int ledger_last_migration_open(struct ledger *l, int64_t *ret);
+
+
+/*
  * Each event with position >= from, in order, as one snapshot (a writer
  * appending meanwhile is not seen); a negative fn return stops and is
  * returned. -EBADMSG for a row whose kind or reason this build does not
@@ -108,7 +115,8 @@ int ledger_foreach_event(struct ledger *l, int64_t from, ledger_event_fn fn,
 
 /*
  * What a kind's events carry besides kind, position, timestamp, recorded.
- * The columns of what a kind does not carry are NULL, read back as 0;
+ * The columns of what a kind does not carry are NULL, read back as 0 (and
+ * so is the coordinator's what of a kind that has none);
  * except that generation, seq and lost_from are stored whenever they are
  * not 0 (RESYNC_BEGIN's, for a gap or a new generation). 0 for an unknown
  * kind.
@@ -119,6 +127,7 @@ enum {
 	LEDGER_CARRIES_WINDOW		= 1u << 2,
 	LEDGER_CARRIES_CAPS		= 1u << 3,
 	LEDGER_CARRIES_MIGRATION	= 1u << 4,
+	LEDGER_CARRIES_COORD		= 1u << 5,	/* struct vasd_coord */
 };
 unsigned int ledger_kind_carries(int kind);
 
@@ -147,6 +156,7 @@ struct ledger_checkpoint {
 	int64_t position;	/* the first event kept: the checkpoint holds what came before */
 	uint64_t created;	/* CLOCK_REALTIME ns of the compaction */
 	int64_t events_removed;	/* by all compactions so far */
+	uint64_t last_migration;/* the highest coord.migration they named */
 };
 
 /* The checkpoint; -ENODATA when the ledger was never compacted. */

@@ -2,7 +2,8 @@
 /*
  * vasd: the VAS window ledger daemon. main() parses the options, opens the
  * ledger, and runs one libevent loop with the ingest of kernel events,
- * the bus service, signals and the systemd notifications (READY once the
+ * the migration coordinator, the bus service, signals and the systemd
+ * notifications (READY once the
  * first resync is committed and org.vasd1 is ours, STATUS after
  * transactions, at most every STATUS_INTERVAL_MS, WATCHDOG when asked).
  */
@@ -18,6 +19,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus.h"
+#include "coordinator.h"
 #include "ingest.h"
 #include "ledger.h"
 #include "log.h"
@@ -37,15 +39,25 @@ enum {
  */
 #define STATUS_INTERVAL_MS 100
 
+/*
+ * InhibitDelayMaxUSec: below the kernel part's coord_timeout_ms (5 s), so
+ * that the ack of a kernel-driven migration comes before the kernel stops
+ * waiting for it (docs/migration.md).
+ */
+#define INHIBIT_DELAY_MAX_USEC_DEFAULT (4 * 1000 * 1000)
+#define INHIBIT_DELAY_MAX_USEC_MAX (3600ULL * 1000 * 1000)
+
 struct options {
 	char *database;
 	struct ingest_config ingest;
+	uint64_t inhibit_delay_max_usec;
 	bool no_bus;
 };
 
 struct daemon {
 	struct event_base *base;
 	struct ingest *ingest;
+	struct coordinator *coordinator;
 	struct vasd_bus *bus;		/* NULL with --no-bus */
 	struct event *sigterm, *sigint, *watchdog, *status;
 	bool synced;			/* the first resync is committed, or there is no kernel */
@@ -66,6 +78,9 @@ static void help(void)
 	       "     --batch-events=N    At most N events per transaction (default 256)\n"
 	       "     --batch-ms=MS       An event waits at most MS ms for its commit (default 10)\n"
 	       "     --rcvbuf=BYTES      Events socket receive buffer, K/M suffixes (default 8M)\n"
+	       "     --inhibit-delay-max=SEC\n"
+	       "                         How long a migration waits for delay inhibitors\n"
+	       "                         (default 4; keep it below the kernel's ack timeout)\n"
 	       "  -l --log-level=LEVEL   emerg..debug or 0..7 (default info)\n"
 	       "     --no-bus            Do not connect to the system bus (no org.vasd1)\n"
 	       "  -h --help              Show this help\n"
@@ -106,16 +121,46 @@ static int parse_size(const char *s, int *ret)
 	return 0;
 }
 
+/* Seconds, with up to 6 decimals: "4", "0.5"; more than 0. */
+static int parse_seconds(const char *s, uint64_t max_usec, uint64_t *ret_usec)
+{
+	unsigned long long whole;
+	uint64_t usec, scale = 100000;
+	char *end;
+
+	errno = 0;
+	whole = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-' || whole > max_usec / 1000000)
+		return -EINVAL;
+	usec = (uint64_t)whole * 1000000;
+	if (*end == '.') {
+		for (end++; *end >= '0' && *end <= '9' && scale; end++, scale /= 10)
+			usec += (uint64_t)(*end - '0') * scale;
+	}
+	if (*end || usec == 0 || usec > max_usec)
+		return -EINVAL;
+	*ret_usec = usec;
+	return 0;
+}
+
 /* 0: run; 1: exit 0 (--help); <0: usage error, already reported. */
 static int parse_argv(int argc, char **argv, struct options *o)
 {
-	enum { ARG_VERSION = 0x100, ARG_BATCH_EVENTS, ARG_BATCH_MS, ARG_RCVBUF, ARG_NO_BUS };
+	enum {
+		ARG_VERSION = 0x100,
+		ARG_BATCH_EVENTS,
+		ARG_BATCH_MS,
+		ARG_RCVBUF,
+		ARG_INHIBIT_DELAY_MAX,
+		ARG_NO_BUS,
+	};
 	static const struct option options[] = {
 		{ "database", required_argument, NULL, 'd' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "batch-events", required_argument, NULL, ARG_BATCH_EVENTS },
 		{ "batch-ms", required_argument, NULL, ARG_BATCH_MS },
 		{ "rcvbuf", required_argument, NULL, ARG_RCVBUF },
+		{ "inhibit-delay-max", required_argument, NULL, ARG_INHIBIT_DELAY_MAX },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "no-bus", no_argument, NULL, ARG_NO_BUS },
 		{ "help", no_argument, NULL, 'h' },
@@ -158,6 +203,14 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		case ARG_RCVBUF:
 			if (parse_size(optarg, &o->ingest.rcvbuf) < 0) {
 				log_error("--rcvbuf: expected a size like 8M, got '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case ARG_INHIBIT_DELAY_MAX:
+			if (parse_seconds(optarg, INHIBIT_DELAY_MAX_USEC_MAX,
+					  &o->inhibit_delay_max_usec) < 0) {
+				log_error("--inhibit-delay-max: expected seconds, more than 0 and at most 3600 (like 4 or 0.5), got '%s'",
+					  optarg);
 				return -EINVAL;
 			}
 			break;
@@ -301,6 +354,11 @@ static int run(struct options *o)
 {
 	_cleanup_(ledger_freep) struct ledger *ledger = NULL;
 	struct daemon d = { 0 };
+	struct migration_config mc = {
+		.delay_max = o->inhibit_delay_max_usec * 1000,
+		.check_expiry = MIGRATION_CHECK_EXPIRY_DEFAULT,
+		.post_wait = MIGRATION_POST_WAIT_DEFAULT,
+	};
 	struct ingest_stats st;
 	char *why = NULL;
 	int r, rc = EXIT_RUNTIME;
@@ -332,6 +390,11 @@ static int run(struct options *o)
 		goto out;
 	}
 	ingest_set_commit_callback(d.ingest, on_commit, &d);
+	r = coordinator_new(d.base, d.ingest, ledger, &mc, &d.coordinator);
+	if (r < 0) {
+		log_error_errno(r, "Failed to set up the migration coordinator: %s", strerror(-r));
+		goto out;
+	}
 
 	d.sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
 	d.sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
@@ -345,12 +408,16 @@ static int run(struct options *o)
 	if (o->no_bus) {
 		d.named = true;
 	} else {
-		r = vasd_bus_new(d.base, d.ingest, ledger, on_bus_name, &d, &d.bus);
+		r = vasd_bus_new(d.base, d.ingest, ledger, d.coordinator,
+				 o->inhibit_delay_max_usec, on_bus_name, &d,
+				 &d.bus);
 		if (r < 0)
 			goto out;
 	}
 
 	r = ingest_start(d.ingest);
+	if (r >= 0)
+		r = coordinator_start(d.coordinator);
 	if (r < 0)
 		goto out;
 	if (!d.synced && !ingest_attached(d.ingest)) {
@@ -363,7 +430,7 @@ static int run(struct options *o)
 	event_base_dispatch(d.base);
 
 	r = ingest_exit_error(d.ingest);
-	if (r < 0)
+	if (r < 0 || coordinator_exit_error(d.coordinator) < 0)
 		goto out;
 	r = ingest_stop(d.ingest);
 	if (r < 0)
@@ -392,6 +459,7 @@ out:
 	if (d.status)
 		event_free(d.status);
 	vasd_bus_free(d.bus);
+	coordinator_free(d.coordinator);
 	ingest_free(d.ingest);
 	event_base_free(d.base);
 	return rc;
@@ -406,6 +474,7 @@ int main(int argc, char **argv)
 			.batch_events = 256,
 			.batch_ms = 10,
 		},
+		.inhibit_delay_max_usec = INHIBIT_DELAY_MAX_USEC_DEFAULT,
 	};
 	int r;
 

@@ -246,14 +246,15 @@ static void vas_win_set_status(struct fk_model *m, struct fk_window *win,
  * left (or is unknown); -EBUSY during a migration or while windows of the
  * type are closed for lost credits; -ENOMEM.
  */
+static int window_open(struct fk_model *m, struct fk_caps *caps,
+		       uint32_t type, uint32_t tgid, uint32_t pid,
+		       const char *comm, uint64_t now, uint32_t *ret_id);
+
 int fk_model_open(struct fk_model *m, uint32_t type, uint32_t tgid,
 		  uint32_t pid, const char *comm, uint64_t now,
 		  uint32_t *ret_id)
 {
-	struct fk_window *txwin;
 	struct fk_caps *caps;
-	size_t n;
-	int r;
 
 	if (type >= N_TYPES)
 		return -EINVAL;
@@ -266,6 +267,17 @@ int fk_model_open(struct fk_model *m, uint32_t type, uint32_t tgid,
 	/* windows closed for lost credits are reopened before new ones */
 	if (caps->nr_close_wins)
 		return -EBUSY;
+	return window_open(m, caps, type, tgid, pid, comm, now, ret_id);
+}
+
+/* The open path after its checks: the window is listed and announced. */
+static int window_open(struct fk_model *m, struct fk_caps *caps,
+		       uint32_t type, uint32_t tgid, uint32_t pid,
+		       const char *comm, uint64_t now, uint32_t *ret_id)
+{
+	struct fk_window *txwin;
+	size_t n;
+	int r;
 
 	txwin = calloc(1, sizeof(*txwin));
 	if (!txwin)
@@ -451,13 +463,28 @@ void fk_model_migration_prepare(struct fk_model *m, uint64_t stream_id,
 }
 
 /* vas_migration_handler(VAS_SUSPEND) between SUSPENDING and SUSPENDED. */
-void fk_model_migration_suspend(struct fk_model *m, uint64_t now)
+void fk_model_migration_suspend(struct fk_model *m, uint32_t missed,
+				uint64_t now)
 {
+	uint32_t id;
+
 	migration_set_phase(m, VAS_MIGRATION_PHASE_SUSPENDING, now);
 	m->migration_in_progress = true;
 	for (size_t t = 0; t < N_TYPES; t++)
 		reconfig_close_windows(m, &m->caps[t],
 				       m->caps[t].nr_open_windows, true, now);
+	/*
+	 * The seed's race: opens that passed their checks before the
+	 * suspend began are listed after it ran, and stay active.
+	 */
+	for (uint32_t i = 0; i < missed; i++) {
+		struct fk_caps *caps = &m->caps[VAS_WIN_TYPE_DEFAULT];
+
+		if (caps->nr_used_credits + 1 > caps->nr_total_credits ||
+		    window_open(m, caps, VAS_WIN_TYPE_DEFAULT, 1000, 1000,
+				"raced", now, &id) < 0)
+			break;
+	}
 	migration_set_phase(m, VAS_MIGRATION_PHASE_SUSPENDED, now);
 }
 

@@ -48,11 +48,15 @@ int fk_model_set_credits(struct fk_model *m, uint32_t type, uint32_t total,
  * A migration, in the three steps between which vas_sim_migrate() waits:
  * PREPARE (then the coordinator's ack); SUSPENDING, every window
  * suspended, SUSPENDED (then the hypervisor's pause); every window
- * resumed, RESUMED, COMPLETED or ABORTED.
+ * resumed, RESUMED, COMPLETED or ABORTED. missed: default windows (tgid
+ * 1000, comm "raced") opened during the suspend and listed after it, as
+ * in the pre-fix race of the seed: active at SUSPENDED, while credits
+ * last.
  */
 void fk_model_migration_prepare(struct fk_model *m, uint64_t stream_id,
 				uint64_t token, uint64_t now);
-void fk_model_migration_suspend(struct fk_model *m, uint64_t now);
+void fk_model_migration_suspend(struct fk_model *m, uint32_t missed,
+				uint64_t now);
 void fk_model_migration_resume(struct fk_model *m, bool aborted,
 			       uint64_t now);
 

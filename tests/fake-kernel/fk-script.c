@@ -247,7 +247,8 @@ static bool coord_settled(struct fk_script *sc)
 
 /* vas_sim_migrate(), with vas_migration_prepare()'s wait. */
 static int op_migrate(struct fk_script *sc, uint64_t stream,
-		      uint32_t ack_timeout_ms, uint32_t pause_ms, bool aborted)
+		      uint32_t ack_timeout_ms, uint32_t pause_ms, bool aborted,
+		      uint32_t missed)
 {
 	uint64_t token = fk_random_nonzero();
 	uint64_t start, seq, first = fk_model_seq(sc->model) + 1;
@@ -290,7 +291,7 @@ static int op_migrate(struct fk_script *sc, uint64_t stream,
 		return r;
 	start = now_mono();
 	seq = fk_model_seq(sc->model);
-	fk_model_migration_suspend(sc->model, now_real());
+	fk_model_migration_suspend(sc->model, missed, now_real());
 	paced(sc, start, seq);
 
 	r = serve_until(sc, now_mono() + pause_ms * 1000000ull, NULL);
@@ -488,6 +489,7 @@ static int cmd_migrate(struct fk_script *sc, const struct args *a)
 {
 	uint64_t stream = sc->next_stream;
 	uint64_t timeout = sc->cfg.ack_timeout_ms, pause = sc->cfg.pause_ms;
+	uint64_t missed = 0;
 	bool aborted = false;
 	const char *v;
 	int r = 0;
@@ -502,6 +504,10 @@ static int cmd_migrate(struct fk_script *sc, const struct args *a)
 			r = arg_uint(sc, "pause-ms", v, UINT32_MAX, &pause);
 		else if (strcmp(a->v[i], "abort") == 0)
 			aborted = true;
+		else if (strcmp(a->v[i], "race") == 0)
+			missed = 1;
+		else if ((v = kv(a->v[i], "race")))
+			r = arg_uint(sc, "race", v, FK_CREDITS_MAX, &missed);
 		else
 			r = script_error(sc, "migrate: unknown argument '%s'",
 					 a->v[i]);
@@ -510,7 +516,7 @@ static int cmd_migrate(struct fk_script *sc, const struct args *a)
 		return r;
 	sc->next_stream = stream + 1;
 	return op_migrate(sc, stream, (uint32_t)timeout, (uint32_t)pause,
-			  aborted);
+			  aborted, (uint32_t)missed);
 }
 
 static int cmd_drop(struct fk_script *sc, const struct args *a)
@@ -602,7 +608,7 @@ static int random_op(struct fk_script *sc, struct random_stats *st)
 	}
 	st->migrations++;
 	return op_migrate(sc, sc->next_stream++, sc->cfg.ack_timeout_ms,
-			  sc->cfg.pause_ms, false);
+			  sc->cfg.pause_ms, false, 0);
 }
 
 static void log_rate(const char *what, uint64_t seq_before, uint64_t start,
@@ -756,7 +762,7 @@ static const struct command commands[] = {
 	{ "close-newest", cmd_close_end, 0, 0 },
 	{ "close-oldest", cmd_close_end, 0, 0 },
 	{ "credits", cmd_credits, 2, 2 },
-	{ "migrate", cmd_migrate, 0, 4 },
+	{ "migrate", cmd_migrate, 0, 5 },
 	{ "drop", cmd_drop, 1, 1 },
 	{ "reload", cmd_reload, 0, 0 },
 	{ "random", cmd_random, 1, 2 },

@@ -15,9 +15,16 @@
  *                               ReadEvents, each waiting for its reply;
  *                               prints "ok N", or the first error and
  *                               exits 1.
+ *   bus-client follow MODE MS   a client as a migration wants it: takes one
+ *                               MODE lock ("held"), prints every
+ *                               PrepareForMigration ("prepare true|false
+ *                               NAME") and closes its fd MS ms after a true
+ *                               ("closed"; never when MS is -1). stdin:
+ *                               "close" closes it now; EOF exits.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +32,7 @@
 #include <unistd.h>
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include "macro.h"
 
@@ -159,6 +167,108 @@ static int calls(sd_bus *bus, unsigned int n)
 	return r;
 }
 
+struct follower {
+	sd_event *event;
+	int fd;				/* the lock; -1 once closed */
+	long delay_ms;
+	sd_event_source *timer;
+};
+
+static void follower_close(struct follower *f)
+{
+	if (f->fd < 0)
+		return;
+	close(f->fd);
+	f->fd = -1;
+	printf("closed\n");
+	fflush(stdout);
+}
+
+static int on_close_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	follower_close(userdata);
+	return 0;
+}
+
+static int on_prepare(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct follower *f = userdata;
+	const char *name;
+	int active, r;
+
+	r = sd_bus_message_read(m, "bs", &active, &name);
+	if (r < 0)
+		return r;
+	printf("prepare %s %s\n", active ? "true" : "false", name);
+	fflush(stdout);
+	if (!active || f->delay_ms < 0 || f->fd < 0 || f->timer)
+		return 0;
+	/* draining takes this long; then the close is the ack */
+	return sd_event_add_time_relative(f->event, &f->timer, CLOCK_MONOTONIC,
+					  (uint64_t)f->delay_ms * 1000, 0,
+					  on_close_timer, f);
+}
+
+static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct follower *f = userdata;
+	char line[64];
+	ssize_t n;
+
+	n = read(fd, line, sizeof(line) - 1);
+	if (n <= 0)
+		return sd_event_exit(f->event, 0);
+	line[n] = '\0';
+	if (strstr(line, "close"))
+		follower_close(f);
+	return 0;
+}
+
+static int follow(sd_bus *bus, const char *mode, long delay_ms)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct follower f = { .fd = -1, .delay_ms = delay_ms };
+	int fd, r;
+
+	r = sd_event_default(&f.event);
+	if (r < 0)
+		return r;
+	/* subscribed before the lock is taken: no signal can come between */
+	r = sd_bus_match_signal(bus, NULL, DEST, PATH, IFACE, "PrepareForMigration",
+				on_prepare, &f);
+	if (r >= 0)
+		r = sd_bus_call_method(bus, DEST, PATH, IFACE, "Inhibit", &error,
+				       &reply, "ssss", "migration", "bus-client",
+				       "following", mode);
+	if (r < 0) {
+		printf("%s %s\n", error.name ? error.name : strerror(-r),
+		       error.message ? error.message : "");
+		sd_event_unref(f.event);
+		return r;
+	}
+	r = sd_bus_message_read(reply, "h", &fd);
+	if (r >= 0)
+		f.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	/* the reply's copy of the fd would hold the lock */
+	reply = sd_bus_message_unref(reply);
+	if (r >= 0)
+		r = sd_bus_attach_event(bus, f.event, 0);
+	if (r >= 0)
+		r = sd_event_add_io(f.event, NULL, STDIN_FILENO, EPOLLIN, on_stdin, &f);
+	if (r >= 0) {
+		printf("held\n");
+		fflush(stdout);
+		r = sd_event_loop(f.event);
+	}
+	sd_bus_detach_event(bus);
+	sd_event_source_unref(f.timer);
+	if (f.fd >= 0)
+		close(f.fd);
+	sd_event_unref(f.event);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -175,8 +285,10 @@ int main(int argc, char **argv)
 		r = vanish(bus);
 	else if (argc == 3 && strcmp(argv[1], "calls") == 0)
 		r = calls(bus, (unsigned int)strtoul(argv[2], NULL, 10));
+	else if (argc == 4 && strcmp(argv[1], "follow") == 0)
+		r = follow(bus, argv[2], strtol(argv[3], NULL, 10));
 	else {
-		fprintf(stderr, "Usage: bus-client inhibit N MODE | vanish | calls N\n");
+		fprintf(stderr, "Usage: bus-client inhibit N MODE | vanish | calls N | follow MODE MS\n");
 		return 2;
 	}
 	if (r < 0) {

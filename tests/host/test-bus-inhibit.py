@@ -7,7 +7,7 @@ reply; at most 16 a client, with org.vasd1.Error.TooManyInhibitors."""
 import signal
 import time
 
-from bustest import *
+from migtest import *
 
 
 class Holder:
@@ -83,6 +83,18 @@ with TempDir() as d:
         check(prop("State") == "waiting-for-kernel", "vasd stopped serving")
         log("callers gone mid-call: nothing held, vasd serves on")
         check(v.stop() == 0, "vasd did not stop cleanly")
+        recs = records(ledger(v.db))
+        takes = [r for r in recs if r["kind"] == "inhibitor-take"]
+        releases = [r for r in recs if r["kind"] == "inhibitor-release"]
+        # a vanished caller's lock is taken only when the bus still knew it
+        check(2 + 16 + 1 <= len(takes) <= 2 + 16 + 1 + 5 and
+              sorted(r["lock"] for r in takes) == sorted(r["lock"] for r in releases) ==
+              list(range(1, len(takes) + 1)), "the ledger: %d takes, %d releases"
+              % (len(takes), len(releases)))
+        check([r["what"] for r in takes[:19]] == ["delay"] * 2 + ["block"] * 16 + ["delay"] and
+              all(r["comm"] == "bus-client" and r["uid"] == 0 for r in takes[:19]),
+              "takes: %r" % takes[:3])
+        log("the ledger: every lock taken and released, by number, mode and holder")
     finally:
         v.close()
         bus.stop()

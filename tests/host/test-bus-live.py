@@ -5,8 +5,8 @@ busctl monitor: InterfacesAdded with the window as the kernel has it,
 PropertiesChanged of a window's State and Reason on a credit change,
 InterfacesRemoved on close, the Manager's counts and credits announced as
 they change (and what was announced last is what GetAll says), and
-PrepareForMigration(true, then false) around a migration, true before
-the migration suspends any window."""
+PrepareForMigration(true, then false) around a migration, named by the
+coordinator, true before the migration suspends any window."""
 
 import time
 
@@ -128,15 +128,14 @@ with TempDir() as d:
 
         prepare = [(i, m["payload"]["data"]) for i, m in enumerate(signals)
                    if m["member"] == "PrepareForMigration"]
-        check([p for _, p in prepare] == [[True, "stream-%d" % STREAM],
-                                           [False, "stream-%d" % STREAM]],
+        check([p for _, p in prepare] == [[True, "1"], [False, "1"]],
               "PrepareForMigration: %r" % prepare)
         first_suspend = min(i for i, m in enumerate(signals)
                             if m["member"] == "PropertiesChanged"
                             and m["path"].startswith("/org/vasd1/window/")
                             and m["payload"]["data"][1].get("Reason", {}).get("data") == "migration")
         check(prepare[0][0] < first_suspend, "PrepareForMigration(true) after a window was suspended")
-        log("PrepareForMigration(true), then (false), named stream-%d; true before any window is suspended" % STREAM)
+        log("PrepareForMigration(true), then (false), named 1 (the coordinator's first migration); true before any window is suspended")
         check(v.stop() == 0, "vasd did not stop cleanly")
     finally:
         if mon and mon.poll() is None:

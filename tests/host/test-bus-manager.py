@@ -47,7 +47,10 @@ with TempDir() as d:
             "CreditsQos": [1000, len([i for i in active if i % 2 == 0])],
             "MigrationPhase": "none",
             "MigrationStream": 0,
-            "InhibitDelayMaxUSec": 5000000,
+            "MigrationName": "",
+            "MigrationState": "idle",
+            "MigrationAnomalies": 0,
+            "InhibitDelayMaxUSec": 4000000,
         }
         for name, value in want.items():
             got = prop(name)

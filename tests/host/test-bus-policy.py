@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Who may do what: with the real policy an unprivileged user reads, lists,
 reads events and takes inhibitors, and the bus denies it setting the log
-level; root sets it. With a bus that allows everything, vasd itself denies
-the unprivileged user."""
+level and the migration phases; root sets it and runs them. With a bus
+that allows everything, vasd itself denies the unprivileged user both, and
+records no phase it did not run."""
 
-from bustest import *
+from migtest import *
 
 LOGCTL = ("org.vasd1", "/org/freedesktop/LogControl1",
           "org.freedesktop.LogControl1")
@@ -54,6 +55,18 @@ with TempDir() as d:
         p = busctl_run("set-property", *LOGCTL, "SyslogIdentifier", "s", "x")
         check(p.returncode != 0, "SyslogIdentifier was set")
         log("the policy denies nobody the log level; root sets it, bad values refused")
+
+        for name, method in PHASES.items():
+            p = busctl_run("call", "org.vasd1", "/org/vasd1", "org.vasd1.Manager",
+                           method, user=NOBODY)
+            check(p.returncode != 0 and "Access denied" in p.stderr and
+                  "org.vasd1.Error" not in p.stderr, "nobody %s: %r" % (method, p.stderr))
+        check([r for r in records(ledger(v.db)) if r["kind"].startswith("migration-")] == [],
+              "a denied phase was recorded")
+        check(phase("check") == ("1", "vasd: migration 1 may proceed; 0 delay locks will be asked to release"),
+              "root: check")
+        check(phase("undocheck") == ("1", "vasd: migration 1 cancelled"), "root: undocheck")
+        log("the policy denies nobody the migration phases; root runs them")
     finally:
         v.close()
         bus.stop()
@@ -69,6 +82,17 @@ with TempDir() as d:
         check(set_log_level("notice").returncode == 0 and log_level() == "notice",
               "root on an open bus")
         log("an open bus: vasd itself denies nobody the log level")
+
+        for name in PHASES:
+            got = phase_error(name, user=NOBODY)
+            check(got == ("org.vasd1.Error.AccessDenied",
+                          "Only root may run the migration phases (the caller is uid 65534)"),
+                  "nobody %s on an open bus: %r" % (name, got))
+        check(records(ledger(v.db)) == [], "a denied phase was recorded")
+        check(phase("check")[0] == "1", "root on an open bus: check")
+        check(kinds(records(ledger(v.db))) == [("migration-hook", "check"), ("migration-open", "check")],
+              "root's check recorded")
+        log("an open bus: vasd itself denies nobody the migration phases and records none")
     finally:
         v.close()
         bus.stop()

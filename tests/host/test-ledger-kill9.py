@@ -14,7 +14,11 @@ KILLS = int(os.environ.get("VASD_KILLS", "60"))
 
 rng = random.Random(int(os.environ.get("VASD_SEED", "1")))
 with TempDir() as d:
-    k = FakeKernel(d, ["--rate", "20000"])
+    # vasd is the fake kernel's coordinator: each of the stream's migrations
+    # waits for its ack, which comes once vasd has caught up with the events
+    # before it; a short wait keeps the stream's length the kernel's, even
+    # with vasd under valgrind
+    k = FakeKernel(d, ["--rate", "20000", "--ack-timeout-ms", "50"])
     v = Vasd(d, k.spec, ["--batch-events", "64"])
     truth_path = os.path.join(d, "truth.json")
     try:

@@ -15,7 +15,8 @@ def run(*args):
 
 
 p = run("--help")
-check(p.returncode == 0 and "--database" in p.stdout, "--help: %r" % p.stdout)
+check(p.returncode == 0 and "--database" in p.stdout and
+      "--inhibit-delay-max=SEC" in p.stdout, "--help: %r" % p.stdout)
 p = run("--version")
 check(p.returncode == 0 and p.stdout.startswith("vasd "), "--version: %r" % p.stdout)
 for args, needle in ((["--bogus"], "unrecognized"),
@@ -24,11 +25,14 @@ for args, needle in ((["--bogus"], "unrecognized"),
                      (["--batch-ms", "x"], "--batch-ms"),
                      (["--rcvbuf", "12Q"], "--rcvbuf"),
                      (["--log-level", "loud"], "--log-level"),
+                     (["--inhibit-delay-max", "0"], "--inhibit-delay-max"),
+                     (["--inhibit-delay-max", "1.5s"], "--inhibit-delay-max"),
+                     (["--inhibit-delay-max", "3601"], "--inhibit-delay-max"),
                      (["extra"], "Unexpected")):
     p = run(*args)
     check(p.returncode == 2, "%s: exit %d" % (args, p.returncode))
     check(needle in p.stderr, "%s: %r not in %r" % (args, needle, p.stderr))
-log("options: --help, --version and 7 bad command lines behave")
+log("options: --help, --version and 10 bad command lines behave")
 
 with TempDir() as d:
     v = Vasd(d, "unix:" + os.path.join(d, "absent.sock")).start()

@@ -252,6 +252,12 @@ def u64(v):
     return v & 0xFFFFFFFFFFFFFFFF
 
 
+def is_coord(kind):
+    """The migration coordinator's kinds: vasd's facts, without a seq."""
+    return (kind.startswith("inhibitor-") or
+            (kind.startswith("migration-") and kind != "migration-change"))
+
+
 def check_seqs(db, generation, last):
     """Every seq is stored once in order or covered by a later resync-end.
     Returns the resyncs after the first, by reason."""
@@ -261,6 +267,8 @@ def check_seqs(db, generation, last):
     for row in db.execute("SELECT kind, generation, seq, reason FROM events "
                           "WHERE kind NOT LIKE 'daemon%' ORDER BY position"):
         kind = row["kind"]
+        if is_coord(kind):
+            continue
         if kind == "resync-begin":
             pending = row["reason"]
         elif kind == "resync-end":

@@ -264,13 +264,25 @@ static void test_positions(void)
 	ASSERT_INT_EQ(vasd_state_new(&h.state), 0);
 	history_begin(&h);
 	history_start(&h);
+	/* migration numbers are never given twice either */
+	history_add(&h, (struct vasd_event){ .kind = VASD_EVENT_MIGRATION_OPEN,
+					     .coord.migration = 3 });
+	history_add(&h, (struct vasd_event){ .kind = VASD_EVENT_MIGRATION_CLOSE,
+					     .coord.migration = 3 });
 	history_commit(&h);
 	history_windows(&h, 1, 40);
+	history_begin(&h);
+	history_add(&h, (struct vasd_event){ .kind = VASD_EVENT_MIGRATION_HOOK,
+					     .coord.migration = 5 });
+	history_window_add(&h, 41, VAS_WIN_TYPE_DEFAULT);
+	history_commit(&h);
 	last = ledger_last_position(h.ledger);
 
 	ASSERT_INT_EQ(ledger_compact(h.ledger, 20, 0, TS, &first, &removed), 0);
 	ASSERT_INT_EQ(first, 20);
 	ASSERT_INT_EQ(removed, 19);
+	ASSERT_INT_EQ(ledger_get_checkpoint(h.ledger, &cp), 0);
+	ASSERT_UINT_EQ(cp.last_migration, 3);
 	/* again, or below: nothing more */
 	ASSERT_INT_EQ(ledger_compact(h.ledger, 20, 0, TS, &first, &removed), 0);
 	ASSERT_INT_EQ(first, 20);
@@ -287,6 +299,7 @@ static void test_positions(void)
 	ASSERT_INT_EQ(cp.position, last);
 	ASSERT_INT_EQ(cp.events_removed, last - 1);
 	ASSERT_UINT_EQ(cp.created, TS + 1);
+	ASSERT_UINT_EQ(cp.last_migration, 5);
 	assert_verify_equal(h.ledger, 1, last);
 
 	history_windows(&h, 100, 5);
@@ -300,6 +313,8 @@ static void test_positions(void)
 	ASSERT_INT_EQ(ledger_compact(h.ledger, INT64_MAX, 0, TS + 2, &first, &removed), 0);
 	ASSERT_INT_EQ(first, last);
 	ASSERT_INT_EQ(raw_int_file(path, "SELECT count(*) FROM events"), 1);
+	ASSERT_INT_EQ(ledger_get_checkpoint(h.ledger, &cp), 0);
+	ASSERT_UINT_EQ(cp.last_migration, 5);
 	history_begin(&h);
 	history_window_add(&h, 200, VAS_WIN_TYPE_QOS);
 	history_commit(&h);

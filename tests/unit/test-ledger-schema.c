@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ledger_open() on real SQLite files: a new ledger, the forward migrations
- * from versions 1 and 2, and every file it must refuse (newer, foreign, not
+ * from versions 1, 2 and 3, and every file it must refuse (newer, foreign, not
  * SQLite, damaged, missing) left byte for byte as it was; read-only
  * opening never writes and works while a writer is in a transaction.
  */
@@ -163,14 +163,14 @@ static void test_new(void)
 	sqlite3 *db;
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_schema_version(), 3);
+	ASSERT_INT_EQ(ledger_schema_version(), 4);
 	ASSERT_INT_EQ(ledger_file_version(l), ledger_schema_version());
 	ASSERT_INT_EQ(ledger_last_position(l), 0);
 	ledger_free(l);
 
 	db = raw_open(path);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
-	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 3);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 4);
 	mode = raw_text(db, "PRAGMA journal_mode");
 	ASSERT_STR_EQ(mode, "wal");
 	free(mode);
@@ -192,7 +192,7 @@ static void test_new(void)
 
 	/* opening again changes nothing */
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 3);
+	ASSERT_INT_EQ(ledger_file_version(l), 4);
 	ledger_free(l);
 	remove_ledger(path);
 	free(path);
@@ -280,7 +280,7 @@ static void test_migration(void)
 	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 3);
+	ASSERT_INT_EQ(ledger_file_version(l), 4);
 	ASSERT_INT_EQ(ledger_last_position(l), 5);
 
 	/* the old events replay to the old projection */
@@ -315,7 +315,7 @@ static void test_migration(void)
 	vasd_state_free(s);
 
 	db = raw_open(path);
-	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 3);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 4);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
 	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events"), 6);
 	ASSERT_INT_EQ(raw_int(db, "SELECT strict FROM pragma_table_list WHERE name = 'checkpoint'"), 1);
@@ -325,6 +325,24 @@ static void test_migration(void)
 	assert_schema_new(path);
 	remove_ledger(path);
 	free(path);
+}
+
+/* Version 3 is version 4 without the coordinator's columns and index. */
+static void strip_v4(sqlite3 *db)
+{
+	raw_exec(db, "DROP INDEX events_migration_open;"
+		     "ALTER TABLE checkpoint DROP COLUMN last_migration;"
+		     "ALTER TABLE events DROP COLUMN coord_migration;"
+		     "ALTER TABLE events DROP COLUMN coord_lock;"
+		     "ALTER TABLE events DROP COLUMN coord_since;"
+		     "ALTER TABLE events DROP COLUMN coord_token;"
+		     "ALTER TABLE events DROP COLUMN coord_what;"
+		     "ALTER TABLE events DROP COLUMN coord_count;"
+		     "ALTER TABLE events DROP COLUMN coord_total;"
+		     "ALTER TABLE events DROP COLUMN coord_pid;"
+		     "ALTER TABLE events DROP COLUMN coord_uid;"
+		     "ALTER TABLE events DROP COLUMN coord_comm;"
+		     "PRAGMA user_version = 3");
 }
 
 /*
@@ -342,6 +360,7 @@ static void test_migration_v2(void)
 
 	make_ledger(path, 300);
 	db = raw_open(path);
+	strip_v4(db);
 	raw_exec(db, "BEGIN;"
 		     "DROP TABLE checkpoint; DROP TABLE checkpoint_windows;"
 		     "DROP TABLE checkpoint_caps; DROP TABLE checkpoint_migration;"
@@ -351,7 +370,7 @@ static void test_migration_v2(void)
 	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 3);
+	ASSERT_INT_EQ(ledger_file_version(l), 4);
 	ASSERT_INT_EQ(ledger_get_checkpoint(l, &cp), -ENODATA);
 	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
 	ASSERT_INT_EQ(n, 5 + 300 + 100);
@@ -368,6 +387,90 @@ static void test_migration_v2(void)
 	free(path);
 }
 
+/* Every step of sql's plan (its detail, the fourth column) uses index. */
+static void assert_plan(sqlite3 *db, const char *sql, const char *index)
+{
+	sqlite3_stmt *st;
+	char *explain;
+	int n = 0;
+
+	if (asprintf(&explain, "EXPLAIN QUERY PLAN %s", sql) < 0)
+		TEST_FAIL("out of memory");
+	if (sqlite3_prepare_v2(db, explain, -1, &st, NULL) != SQLITE_OK)
+		TEST_FAIL("%s: %s", explain, sqlite3_errmsg(db));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+		if (!detail || !strstr(detail, index))
+			TEST_FAIL("%s: a step without %s: %s", sql, index, detail);
+		n++;
+	}
+	ASSERT(n > 0);
+	sqlite3_finalize(st);
+	free(explain);
+}
+
+/*
+ * Version 3 to 4: the coordinator's kinds of version 3 (kind and times
+ * only) read back with zero fields; new ones keep theirs; the last
+ * migration-open is found through the new partial index.
+ */
+static void test_migration_v3(void)
+{
+	char *path = test_path(dir, "v3.db");
+	struct vasd_effect effect = { 0 };
+	struct ledger *l = NULL;
+	struct vasd_event ev = {
+		.kind = VASD_EVENT_MIGRATION_OPEN,
+		.timestamp = TS,
+		.recorded = TS,
+		.coord = { .migration = 2, .what = VASD_ORIGIN_KERNEL },
+		.migration = { .stream_id = 5, .phase = VAS_MIGRATION_PHASE_PREPARE,
+			       .token = 9 },
+	};
+	char *error = NULL;
+	int64_t n, position;
+	sqlite3 *db;
+
+	make_ledger(path, 10);
+	db = raw_open(path);
+	strip_v4(db);
+	raw_exec(db, "INSERT INTO events (kind, timestamp, recorded) VALUES "
+		     "('migration-open', 200, 201), ('migration-close', 202, 203)");
+	raw_close(db);
+	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
+
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
+	ASSERT_INT_EQ(ledger_file_version(l), 4);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
+	ASSERT_INT_EQ(n, 5 + 10 + 3 + 2);
+	ASSERT_INT_EQ(ledger_last_migration_open(l, &position), 0);
+	ASSERT_INT_EQ(position, n - 1);
+
+	ASSERT_INT_EQ(ledger_begin(l), 0);
+	ASSERT_INT_EQ(ledger_append(l, &ev, &effect), 0);
+	ASSERT_INT_EQ(ledger_commit(l), 0);
+	ASSERT_INT_EQ(ledger_last_migration_open(l, &position), 0);
+	ASSERT_INT_EQ(position, ev.position);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
+	ledger_free(l);
+
+	db = raw_open(path);
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events WHERE "
+			      "coord_what = 'kernel' AND coord_migration = 2 "
+			      "AND migration_token = 9"), 1);
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events WHERE "
+			      "coord_migration IS NULL AND kind LIKE 'migration-%'"), 2);
+	assert_plan(db, "SELECT max(position) FROM events WHERE kind = 'migration-open'",
+		    "events_migration_open");
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM pragma_table_info('checkpoint') "
+			      "WHERE name = 'last_migration'"), 1);
+	raw_close(db);
+	assert_schema_new(path);
+	remove_ledger(path);
+	free(path);
+}
+
 static void test_newer(void)
 {
 	char *path = test_path(dir, "newer.db");
@@ -375,7 +478,7 @@ static void test_newer(void)
 
 	make_ledger(path, 10);
 	db = raw_open(path);
-	raw_exec(db, "PRAGMA user_version = 4");
+	raw_exec(db, "PRAGMA user_version = 5");
 	raw_close(db);
 	assert_refused_both(path, -EPROTONOSUPPORT);
 	remove_ledger(path);
@@ -581,6 +684,7 @@ int main(void)
 	test_new();
 	test_migration();
 	test_migration_v2();
+	test_migration_v3();
 	test_newer();
 	test_foreign();
 	test_not_sqlite();

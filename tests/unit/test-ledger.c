@@ -99,6 +99,16 @@ static void assert_event_eq(const struct vasd_event *a,
 	ASSERT_UINT_EQ(a->migration.stream_id, b->migration.stream_id);
 	ASSERT_UINT_EQ(a->migration.phase, b->migration.phase);
 	ASSERT_UINT_EQ(a->migration.token, b->migration.token);
+	ASSERT_UINT_EQ(a->coord.migration, b->coord.migration);
+	ASSERT_UINT_EQ(a->coord.lock, b->coord.lock);
+	ASSERT_UINT_EQ(a->coord.since, b->coord.since);
+	ASSERT_UINT_EQ(a->coord.token, b->coord.token);
+	ASSERT_UINT_EQ(a->coord.what, b->coord.what);
+	ASSERT_UINT_EQ(a->coord.count, b->coord.count);
+	ASSERT_UINT_EQ(a->coord.total, b->coord.total);
+	ASSERT_UINT_EQ(a->coord.pid, b->coord.pid);
+	ASSERT_UINT_EQ(a->coord.uid, b->coord.uid);
+	ASSERT(memcmp(a->coord.comm, b->coord.comm, VAS_COMM_MAX) == 0);
 }
 
 struct collect {
@@ -250,6 +260,96 @@ static void test_round_trip(void)
 	free(path);
 }
 
+/*
+ * The coordinator's kinds: every field of each, stored and read back,
+ * what by name, the kernel's migration and the window where the kind
+ * carries them; the last migration-open found by its index.
+ */
+static void test_round_trip_coord(void)
+{
+	char *path = test_path(dir, "coord.db");
+	struct vas_migration k = { .stream_id = UINT64_MAX,
+				   .phase = VAS_MIGRATION_PHASE_SUSPENDED,
+				   .token = 0xfedcba9876543210ULL };
+	struct vasd_event sent[_VASD_EVENT_KIND_MAX];
+	struct collect got = { .n = 0 };
+	struct history h;
+	int64_t open_at = 0;
+	size_t n = 0;
+
+	history_open(&h, path);
+	ASSERT_INT_EQ(ledger_last_migration_open(h.ledger, &open_at), -ENODATA);
+	history_begin(&h);
+	for (int kind = VASD_EVENT_INHIBITOR_TAKE;
+	     kind <= VASD_EVENT_MIGRATION_CLOSE; kind++) {
+		unsigned int carries = ledger_kind_carries(kind);
+		struct vasd_event *ev = &sent[n];
+		uint32_t what = 0;
+
+		/* the last name of the kind's what, when it has one */
+		while (vasd_coord_what_to_string(kind, what + 1))
+			what++;
+		*ev = (struct vasd_event){
+			.kind = kind,
+			.coord = {
+				.migration = 7 + n,
+				.lock = UINT64_MAX - n,
+				.since = 1ULL << 63,
+				.token = 0x8000000000000001ULL,
+				.what = what,
+				.count = UINT32_MAX,
+				.total = 3,
+				.pid = 4000000 + (uint32_t)n,
+				.uid = 65534,
+			},
+		};
+		memcpy(ev->coord.comm, "nx\\\x01\xff", 6);
+		if (carries & LEDGER_CARRIES_MIGRATION)
+			ev->migration = k;
+		if (carries & LEDGER_CARRIES_WINDOW)
+			ev->window = history_window(3, VAS_WIN_TYPE_QOS);
+		ASSERT_INT_EQ(history_append(&h, ev), 0);
+		n++;
+	}
+	/* a what out of the kind's range is refused, and rolls back */
+	sent[n] = (struct vasd_event){ .kind = VASD_EVENT_MIGRATION_ACK,
+				       .coord.what = 1 };
+	ASSERT_INT_EQ(ledger_append(h.ledger, &sent[n], &(struct vasd_effect){ 0 }),
+		      -EINVAL);
+	ASSERT(!ledger_in_transaction(h.ledger));
+	history_begin(&h);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_INT_EQ(history_append(&h, &sent[i]), 0);
+	history_commit(&h);
+
+	ASSERT_INT_EQ(ledger_foreach_event(h.ledger, 0, collect_event, &got), 0);
+	ASSERT_UINT_EQ(got.n, n);
+	for (size_t i = 0; i < n; i++)
+		assert_event_eq(&got.events[i], &sent[i]);
+	ASSERT_INT_EQ(ledger_last_migration_open(h.ledger, &open_at), 0);
+	ASSERT_INT_EQ(open_at, VASD_EVENT_MIGRATION_OPEN - VASD_EVENT_INHIBITOR_TAKE + 1);
+	ASSERT_INT_EQ(ledger_verify(h.ledger, NULL, NULL, NULL), 0);
+	history_close(&h);
+
+	/* typed columns: what by name, NULL for a kind without one */
+	ASSERT_INT_EQ(raw_int_file(path,
+		"SELECT count(*) FROM events WHERE coord_migration IS NULL "
+		"OR coord_comm IS NULL OR coord_uid != 65534"), 0);
+	ASSERT_INT_EQ(raw_int_file(path,
+		"SELECT count(*) FROM events WHERE coord_what IS NULL"), 5);
+	ASSERT_INT_EQ(raw_int_file(path,
+		"SELECT count(*) FROM events WHERE kind = 'migration-close' "
+		"AND coord_what = 'abandoned'"), 1);
+	ASSERT_INT_EQ(raw_int_file(path,
+		"SELECT count(*) FROM events WHERE (window_id IS NULL) = "
+		"(kind = 'migration-anomaly')"), 0);
+	ASSERT_INT_EQ(raw_int_file(path,
+		"SELECT count(*) FROM events WHERE (migration_phase IS NULL) = "
+		"(kind IN ('migration-open', 'migration-veto', 'migration-ack', "
+		"'migration-anomaly', 'migration-error', 'migration-close'))"), 0);
+	free(path);
+}
+
 /* What each kind stores is what the export prints: a fixed contract. */
 static void test_kind_carries(void)
 {
@@ -266,6 +366,18 @@ static void test_kind_carries(void)
 	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_RESYNC_END),
 		       LEDGER_CARRIES_SEQ);
 	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_DAEMON_START), 0);
+	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_INHIBITOR_TAKE),
+		       LEDGER_CARRIES_COORD);
+	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_MIGRATION_OPEN),
+		       LEDGER_CARRIES_COORD | LEDGER_CARRIES_MIGRATION);
+	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_MIGRATION_ANOMALY),
+		       LEDGER_CARRIES_COORD | LEDGER_CARRIES_MIGRATION |
+		       LEDGER_CARRIES_WINDOW);
+	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_MIGRATION_CLIENT_BLACKOUT),
+		       LEDGER_CARRIES_COORD);
+	for (int kind = VASD_EVENT_INHIBITOR_TAKE;
+	     kind <= VASD_EVENT_MIGRATION_CLOSE; kind++)
+		ASSERT(ledger_kind_carries(kind) & LEDGER_CARRIES_COORD);
 	ASSERT_UINT_EQ(ledger_kind_carries(_VASD_EVENT_KIND_MAX), 0);
 	ASSERT_UINT_EQ(ledger_kind_carries(-1), 0);
 }
@@ -734,6 +846,7 @@ int main(void)
 	test_default_path();
 	test_diff();
 	test_round_trip();
+	test_round_trip_coord();
 	test_cursor();
 	test_rollback();
 	test_commit_io_error();

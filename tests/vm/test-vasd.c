@@ -125,8 +125,11 @@ static int check_seqs(sqlite3 *db, uint64_t generation, uint64_t last)
 	uint64_t expect = 0, first = 0;
 	int resyncs = -1;
 
+	/* vasd's own facts (the coordinator's among them) carry no seq */
 	st = prepare(db, "SELECT kind, generation, seq FROM events "
-			 "WHERE kind NOT LIKE 'daemon%' ORDER BY position");
+			 "WHERE kind NOT LIKE 'daemon%' AND kind NOT LIKE 'inhibitor-%' "
+			 "AND (kind NOT LIKE 'migration-%' OR kind = 'migration-change') "
+			 "ORDER BY position");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(st, 0);
 		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 2);
