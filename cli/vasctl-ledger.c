@@ -16,6 +16,7 @@
 #include <string.h>
 #include <json.h>
 
+#include "human.h"
 #include "ledger.h"
 #include "vasctl.h"
 
@@ -286,31 +287,12 @@ static int run_export(struct ledger *l, const char *path, int64_t from)
 	return finish_output();
 }
 
-/* 1023B, 1.0K, 152.3M: binary units, one decimal. */
-static void format_bytes(char *buf, size_t size, int64_t bytes)
-{
-	static const char units[] = "KMGTPE";
-	double v = (double)bytes;
-	size_t i = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, size, "%" PRId64 "B", bytes);
-		return;
-	}
-	v /= 1024;
-	while (v >= 1024 && i + 1 < sizeof(units) - 1) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, size, "%.1f%c", v, units[i]);
-}
-
 static void print_stats_text(const struct ledger_stats *st, const char *path)
 {
-	char file[32], wal[32];
+	char file[HUMAN_BYTES_MAX], wal[HUMAN_BYTES_MAX];
 
-	format_bytes(file, sizeof(file), st->file_bytes);
-	format_bytes(wal, sizeof(wal), st->wal_bytes);
+	human_bytes(file, st->file_bytes);
+	human_bytes(wal, st->wal_bytes);
 	printf("Ledger:   %s\n"
 	       "Schema:   version %d\n", path, st->schema_version);
 	if (st->n_events)
