@@ -18,6 +18,7 @@
 
 #include "human.h"
 #include "ledger.h"
+#include "vasctl-json.h"
 #include "vasctl.h"
 
 enum ledger_verb {
@@ -32,11 +33,6 @@ static const char *const verb_names[_VERB_MAX] = {
 	[VERB_EXPORT] = "export",
 	[VERB_STATS] = "stats",
 };
-
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
 
 struct args {
 	const char *path;
@@ -118,14 +114,6 @@ static int run_verify(struct ledger *l, const char *path)
 	return finish_output() == VASCTL_EXIT_OK ? r : VASCTL_EXIT_FAILURE;
 }
 
-static struct json_object *json_hex(uint64_t v)
-{
-	char hex[17];
-
-	snprintf(hex, sizeof(hex), "%016" PRIx64, v);
-	return json_object_new_string(hex);
-}
-
 /* An enum as its name, or as its number when this vasctl does not know it. */
 static struct json_object *json_enum(const char *name, uint32_t v)
 {
@@ -196,7 +184,7 @@ static struct json_object *json_migration(const struct vas_migration *m)
 	json_object_object_add(o, "phase",
 			       json_enum(vas_migration_phase_to_string(m->phase),
 					 m->phase));
-	json_object_object_add(o, "token", json_hex(m->token));
+	json_object_object_add(o, "token", vasctl_json_hex(m->token));
 	return o;
 }
 
@@ -212,7 +200,7 @@ static struct json_object *json_event(const struct vasd_event *ev)
 	json_object_object_add(o, "kind",
 			       json_object_new_string(vasd_event_kind_to_string(ev->kind)));
 	if (seq || ev->generation)
-		json_object_object_add(o, "generation", json_hex(ev->generation));
+		json_object_object_add(o, "generation", vasctl_json_hex(ev->generation));
 	if (seq || ev->seq)
 		json_object_object_add(o, "seq", json_object_new_uint64(ev->seq));
 	if (ev->lost_from)
@@ -235,19 +223,6 @@ static struct json_object *json_event(const struct vasd_event *ev)
 	return o;
 }
 
-static int print_json(struct json_object *o)
-{
-	const char *s;
-
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!s)
-		return -ENOMEM;
-	if (fputs(s, stdout) == EOF || putchar('\n') == EOF)
-		return -errno;
-	return 0;
-}
-
 /* Tells the ledger's errors from ours: only ours stop with a flag set. */
 struct export {
 	bool failed;
@@ -259,7 +234,7 @@ static int export_one(const struct vasd_event *ev, void *userdata)
 	struct json_object *o = json_event(ev);
 	int r;
 
-	r = o ? print_json(o) : -ENOMEM;
+	r = o ? vasctl_json_print(o) : -ENOMEM;
 	json_object_put(o);
 	if (r < 0)
 		ex->failed = true;
@@ -323,7 +298,7 @@ static struct json_object *json_stats(const struct ledger_stats *st,
 	for (int k = 0; k < _VASD_EVENT_KIND_MAX; k++)
 		json_object_object_add(kinds, vasd_event_kind_to_string(k),
 				       json_object_new_int64(st->n_events_by_kind[k]));
-	json_object_object_add(cursor, "generation", json_hex(st->generation));
+	json_object_object_add(cursor, "generation", vasctl_json_hex(st->generation));
 	json_object_object_add(cursor, "seq", json_object_new_uint64(st->seq));
 	json_object_object_add(cursor, "synced",
 			       json_object_new_boolean(st->synced));
@@ -361,7 +336,7 @@ static int run_stats(struct ledger *l, const char *path, bool json)
 	if (json) {
 		struct json_object *o = json_stats(&st, path);
 
-		r = o ? print_json(o) : -ENOMEM;
+		r = o ? vasctl_json_print(o) : -ENOMEM;
 		json_object_put(o);
 		if (r < 0) {
 			vasctl_error("ledger stats: %s", strerror(-r));

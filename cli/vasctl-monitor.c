@@ -14,13 +14,11 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
 #include <libmnl/libmnl.h>
 
 #include "macro.h"
@@ -258,22 +256,6 @@ static int follow_datagram(struct follow *f, struct vas_nl *nl, void *buf,
 	return 0;
 }
 
-static int block_signals(void)
-{
-	sigset_t mask;
-	int fd;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
-	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	return fd;
-}
-
 static int open_events(struct vas_nl **ret, int rcvbuf)
 {
 	_cleanup_(vas_nl_freep) struct vas_nl *nl = NULL;
@@ -314,7 +296,7 @@ static int monitor_run(bool dump, int rcvbuf)
 	void *buf = NULL;
 	int sfd, r;
 
-	sfd = block_signals();
+	sfd = vasctl_block_signals();
 	if (sfd < 0) {
 		vasctl_error("monitor: cannot set up signals: %s",
 			     strerror(-sfd));
@@ -324,7 +306,7 @@ static int monitor_run(bool dump, int rcvbuf)
 	r = open_events(&nl, rcvbuf);
 	if (r < 0) {
 		close(sfd);
-		return r == -ENOENT ? VASCTL_EXIT_NO_FAMILY : VASCTL_EXIT_FAILURE;
+		return r == -ENOENT ? VASCTL_EXIT_NOT_RUNNING : VASCTL_EXIT_FAILURE;
 	}
 	f.family_id = vas_nl_get_family_id(nl);
 
