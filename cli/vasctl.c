@@ -26,6 +26,8 @@ struct verb {
 static const struct verb verbs[] = {
 	{ "status", "Show vasd's state, windows, credits and migration",
 	  vasctl_status },
+	{ "windows", "List the windows vasd's ledger holds",
+	  vasctl_windows },
 	{ "monitor", "Print the kernel's VAS events as they happen",
 	  vasctl_monitor },
 	{ "ledger", "Verify, export or summarize vasd's ledger file",
