@@ -28,6 +28,8 @@ static const struct verb verbs[] = {
 	  vasctl_status },
 	{ "windows", "List the windows vasd's ledger holds",
 	  vasctl_windows },
+	{ "inhibitors", "List the inhibitor locks clients hold",
+	  vasctl_inhibitors },
 	{ "monitor", "Print the kernel's VAS events as they happen",
 	  vasctl_monitor },
 	{ "ledger", "Verify, export or summarize vasd's ledger file",
