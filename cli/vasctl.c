@@ -30,6 +30,8 @@ static const struct verb verbs[] = {
 	  vasctl_windows },
 	{ "inhibitors", "List the inhibitor locks clients hold",
 	  vasctl_inhibitors },
+	{ "log-level", "Show or set vasd's log level",
+	  vasctl_log_level },
 	{ "monitor", "Print the kernel's VAS events as they happen",
 	  vasctl_monitor },
 	{ "ledger", "Verify, export or summarize vasd's ledger file",
