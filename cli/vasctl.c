@@ -28,6 +28,8 @@ static const struct verb verbs[] = {
 	  vasctl_status },
 	{ "windows", "List the windows vasd's ledger holds",
 	  vasctl_windows },
+	{ "events", "Print the ledger's events, and follow new ones",
+	  vasctl_events },
 	{ "inhibitors", "List the inhibitor locks clients hold",
 	  vasctl_inhibitors },
 	{ "log-level", "Show or set vasd's log level",
