@@ -34,7 +34,7 @@ static const struct verb verbs[] = {
 	  vasctl_inhibitors },
 	{ "log-level", "Show or set vasd's log level",
 	  vasctl_log_level },
-	{ "monitor", "Print the kernel's VAS events as they happen",
+	{ "monitor", "Print vasd's (or the kernel's) events as they happen",
 	  vasctl_monitor },
 	{ "ledger", "Verify, export or summarize vasd's ledger file",
 	  vasctl_ledger },
