@@ -5,8 +5,8 @@
  * file with the same schema and pragmas, BATCH rows per transaction. No
  * socket, no decoding, no apply(): what is left is the cost of durability.
  *
- *   ingest-floor SOURCE.db DEST.db BATCH
- * prints "EVENTS SECONDS".
+ *   ingest-floor SOURCE.db DEST.db BATCH [LIMIT]
+ * prints "EVENTS SECONDS"; LIMIT writes only the first LIMIT events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,11 +57,12 @@ int main(int argc, char **argv)
 {
 	sqlite3 *src, *dst;
 	sqlite3_stmt *schema, *rows, *ins, *wput, *wdel, *cput, *mput, *cur;
-	long batch, n = 0;
+	long batch, limit = -1, n = 0;
 	double start, secs;
 
-	if (argc != 4 || (batch = atol(argv[3])) < 1) {
-		fprintf(stderr, "usage: ingest-floor SOURCE.db DEST.db BATCH\n");
+	if (argc < 4 || argc > 5 || (batch = atol(argv[3])) < 1 ||
+	    (argc == 5 && (limit = atol(argv[4])) < 1)) {
+		fprintf(stderr, "usage: ingest-floor SOURCE.db DEST.db BATCH [LIMIT]\n");
 		return 2;
 	}
 	if (sqlite3_open_v2(argv[1], &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
@@ -103,7 +104,8 @@ int main(int argc, char **argv)
 		sqlite3_value **vals = NULL;
 		size_t cap = 0, used = 0;
 
-		while (sqlite3_step(rows) == SQLITE_ROW) {
+		while ((limit < 0 || (long)(used / N_COLS) < limit) &&
+		       sqlite3_step(rows) == SQLITE_ROW) {
 			if (used + N_COLS > cap) {
 				cap = cap ? 2 * cap : 1 << 16;
 				vals = realloc(vals, cap * sizeof(*vals));

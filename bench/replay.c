@@ -13,6 +13,9 @@
  * (every window suspended and resumed, with the phases), and vasd
  * restarting now and then with a resync.
  *
+ * Then the ledger is compacted to its last 10% (CompactLedger's work) and
+ * verify timed again, from the checkpoint: what compaction bounds.
+ *
  * The file goes in $TMPDIR, else /var/tmp (on disk, not tmpfs), and is
  * removed at the end. The last line is the result:
  *   replay: ratio X.XX (ledger verify over raw scan of 1M events)
@@ -423,7 +426,7 @@ static double verify(struct ledger *l)
 	int r;
 
 	t = now_s();
-	r = ledger_verify(l, &n, &error);
+	r = ledger_verify(l, &n, NULL, &error);
 	t = now_s() - t;
 	if (r < 0 || n != N_EVENTS) {
 		fprintf(stderr, "replay: verify: %d, %" PRId64 " events: %s\n",
@@ -431,6 +434,51 @@ static double verify(struct ledger *l)
 		exit(EXIT_FAILURE);
 	}
 	return t;
+}
+
+/*
+ * Compact all but the last tenth, in vasd's steps; verify from the
+ * checkpoint.
+ */
+static void compact_then_verify(const char *path)
+{
+	struct ledger_checkpoint cp;
+	struct ledger *l = NULL;
+	int64_t first = 0, removed, total = 0, n = 0;
+	double t, t_step, t_max = 0, t_verify;
+	char *error = NULL;
+	int steps = 0, r;
+
+	r = ledger_open(path, LEDGER_READ_WRITE, &l, &error);
+	if (r < 0) {
+		fprintf(stderr, "replay: %s\n", error);
+		exit(EXIT_FAILURE);
+	}
+	t = now_s();
+	do {
+		t_step = now_s();
+		r = ledger_compact(l, N_EVENTS - N_EVENTS / 10 + 1,
+				   LEDGER_COMPACT_STEP, 1, &first, &removed);
+		t_step = now_s() - t_step;
+		if (r < 0)
+			die("ledger_compact", r);
+		if (t_step > t_max)
+			t_max = t_step;
+		total += removed;
+		steps++;
+	} while (r > 0);
+	t = now_s() - t;
+	t_verify = now_s();
+	r = ledger_verify(l, &n, &cp, &error);
+	t_verify = now_s() - t_verify;
+	if (r < 0 || cp.position != first) {
+		fprintf(stderr, "replay: verify after compaction: %d: %s\n", r,
+			error ? error : strerror(-r));
+		exit(EXIT_FAILURE);
+	}
+	printf("compact:  %" PRId64 " events into a checkpoint in %.3f s, %d steps of at most %.3f s; verify from it: %" PRId64 " events in %.3f s\n",
+	       total, t, steps, t_max, n, t_verify);
+	ledger_free(l);
 }
 
 static void remove_files(const char *dir, const char *path)
@@ -506,6 +554,7 @@ int main(void)
 			t_verify = b;
 	}
 	ledger_free(l);
+	compact_then_verify(path);
 	remove_files(dir, path);
 
 	printf("best:     raw scan %.3f s (%.0f events/s), verify %.3f s (%.0f events/s)\n",

@@ -38,13 +38,13 @@ with TempDir() as d:
         t = k.truth(300)
         check(len(t["windows"]) == WINDOWS, "fake kernel has %d windows"
               % len(t["windows"]))
-        v.wait_seq(t["seq"], 300)
+        v.wait_seq(t["seq"], 300, gen=t["generation"])
         ingest = peak_rss(v.proc.pid)
         check(v.stop() == 0, "vasd did not stop cleanly")
         size = os.path.getsize(v.db)
 
         v.start(300)
-        v.wait_seq(t["seq"], 300)
+        v.wait_seq(t["seq"], 300, gen=t["generation"])
         start = peak_rss(v.proc.pid)
         n = ledger(v.db).execute("SELECT count(*) FROM windows").fetchone()[0]
         check(n == WINDOWS, "ledger has %d windows" % n)

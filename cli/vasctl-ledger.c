@@ -92,19 +92,23 @@ static int finish_output(void)
 
 static int run_verify(struct ledger *l, const char *path)
 {
+	struct ledger_checkpoint cp = { .position = 0 };
 	int64_t replayed = 0;
 	char *error = NULL;
 	int r;
 
-	r = ledger_verify(l, &replayed, &error);
+	r = ledger_verify(l, &replayed, &cp, &error);
 	if (r < 0 && r != -EUCLEAN) {
 		vasctl_error("ledger verify: cannot read %s: %s", path,
 			     strerror(-r));
 		return VASCTL_EXIT_NO_LEDGER;
 	}
-	printf("ledger:   %s (schema version %d)\n"
-	       "replayed: %" PRId64 " events\n", path, ledger_file_version(l),
-	       replayed);
+	printf("ledger:   %s (schema version %d)\n", path,
+	       ledger_file_version(l));
+	if (cp.position)
+		printf("history:  from position %" PRId64 ", on a checkpoint of %" PRId64 " compacted events\n",
+		       cp.position, cp.events_removed);
+	printf("replayed: %" PRId64 " events\n", replayed);
 	if (r == 0)
 		printf("result:   equal\n");
 	else
@@ -241,12 +245,47 @@ static int export_one(const struct vasd_event *ev, void *userdata)
 	return r;
 }
 
+/* Where the history starts, when compacted and from reaches back to it. */
+static int export_checkpoint(struct ledger *l, int64_t from, struct export *ex)
+{
+	struct ledger_checkpoint cp;
+	struct json_object *o;
+	int r;
+
+	r = ledger_get_checkpoint(l, &cp);
+	if (r == -ENODATA || (r >= 0 && from > cp.position))
+		return 0;
+	if (r < 0)
+		return r;
+	o = json_object_new_object();
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "kind", json_object_new_string("checkpoint"));
+	json_object_object_add(o, "first_position",
+			       json_object_new_int64(cp.position));
+	json_object_object_add(o, "timestamp",
+			       json_object_new_uint64(cp.created));
+	json_object_object_add(o, "events_removed",
+			       json_object_new_int64(cp.events_removed));
+	r = vasctl_json_print(o);
+	json_object_put(o);
+	if (r < 0)
+		ex->failed = true;
+	return r;
+}
+
 static int run_export(struct ledger *l, const char *path, int64_t from)
 {
 	struct export ex = { .failed = false };
 	int r;
 
-	r = ledger_foreach_event(l, from, export_one, &ex);
+	/* the checkpoint and the events of one snapshot */
+	r = ledger_read_begin(l);
+	if (r >= 0)
+		r = export_checkpoint(l, from, &ex);
+	if (r >= 0)
+		r = ledger_foreach_event(l, from, export_one, &ex);
+	ledger_read_end(l);
 	if (r < 0 && ex.failed) {
 		vasctl_error("ledger export: cannot write the output: %s",
 			     strerror(-r));

@@ -7,6 +7,7 @@
  * is -ENOMEM from the window table, which also changes nothing.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "state-internal.h"
 
@@ -35,7 +36,12 @@ static int event_check(const struct vasd_event *ev)
 	case VASD_EVENT_DAEMON_STOP:
 		return 0;
 	default:
-		return -EINVAL;
+		if (!vasd_event_kind_is_coord(ev->kind))
+			return -EINVAL;
+		if (!vasd_coord_what_valid(ev->kind, ev->coord.what) ||
+		    !memchr(ev->coord.comm, 0, sizeof(ev->coord.comm)))
+			return -EINVAL;
+		return 0;
 	}
 }
 
@@ -197,7 +203,7 @@ int vasd_apply(struct vasd_state *s, const struct vasd_event *ev,
 		r = cursor_put(s, ev->generation, ev->seq, true, &e);
 		break;
 	default:
-		/* DAEMON_START, DAEMON_STOP: facts of the ledger only */
+		/* DAEMON_*, the coordinator's: facts of the ledger only */
 		r = VASD_APPLY_APPLIED;
 		break;
 	}

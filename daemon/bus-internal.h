@@ -25,6 +25,7 @@
 #define VASD_ERROR_TOO_MANY_INHIBITORS	"org.vasd1.Error.TooManyInhibitors"
 #define VASD_ERROR_LEDGER		"org.vasd1.Error.LedgerFailed"
 #define VASD_ERROR_NO_CREDENTIALS	"org.vasd1.Error.NoCredentials"
+#define VASD_ERROR_COMPACTED		"org.vasd1.Error.Compacted"
 
 /* "/org/vasd1/window/4294967295" and its NUL */
 #define BUS_WINDOW_PATH_MAX (sizeof(VASD_BUS_WINDOW_PREFIX) + 11)
@@ -37,6 +38,7 @@ struct bus_manager_props {
 	bool kernel_attached;
 	uint64_t generation;
 	uint64_t seq;
+	int64_t first_position;
 	int64_t last_position;
 	uint32_t windows, windows_active, windows_suspended;
 	uint32_t credits[VASD_N_TYPES][2];	/* total, used */
@@ -45,6 +47,7 @@ struct bus_manager_props {
 };
 
 struct bus_inhibitor;
+struct bus_compaction;
 
 struct vasd_bus {
 	struct event_base *base;
@@ -54,12 +57,16 @@ struct vasd_bus {
 	struct ledger *ledger;
 
 	enum vasd_bus_phase phase;
+	int64_t first_position;		/* of the ledger's history: 1 until compacted */
 	int64_t last_position;		/* of the ledger, after the last COMMIT */
 	struct bus_manager_props announced;
 	uint64_t inhibit_delay_max_usec;
 
 	struct bus_inhibitor *inhibitors;	/* list, newest first */
 	unsigned int n_inhibitors;
+
+	struct bus_compaction *compactions;	/* CompactLedger calls going on */
+	bool migration_active;		/* as PrepareForMigration last said */
 
 	vasd_bus_name_fn name_fn;
 	void *name_userdata;
@@ -90,6 +97,14 @@ int bus_manager_install(struct vasd_bus *b);
 void bus_manager_props_get(struct vasd_bus *b, struct bus_manager_props *ret);
 /* Emit PropertiesChanged for what differs from what was announced. */
 void bus_manager_announce(struct vasd_bus *b);
+/* PrepareForMigration when a committed phase starts or ends a migration. */
+void bus_manager_migration(struct vasd_bus *b, const struct vas_migration *m);
+
+/* bus-compact.c */
+int bus_method_compact_ledger(sd_bus_message *m, void *userdata,
+			      sd_bus_error *error);
+/* Answers the calls going on (vasd stops) and forgets them. */
+void bus_compactions_free(struct vasd_bus *b);
 
 /* bus-window.c */
 int bus_window_install(struct vasd_bus *b);

@@ -2,6 +2,7 @@
 /* /org/vasd1, org.vasd1.Manager: the ledger's state, windows and events. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ void bus_manager_props_get(struct vasd_bus *b, struct bus_manager_props *ret)
 		.kernel_attached = ingest_attached(b->ingest),
 		.generation = vasd_state_generation(s),
 		.seq = vasd_state_seq(s),
+		.first_position = b->first_position,
 		.last_position = b->last_position,
 		.windows = (uint32_t)vasd_state_n_windows(s),
 		.windows_active = (uint32_t)vasd_state_n_windows_in(s, VAS_WIN_STATE_ACTIVE),
@@ -63,6 +65,7 @@ void bus_manager_announce(struct vasd_bus *b)
 	CHANGED(kernel_attached, "KernelAttached");
 	CHANGED(generation, "Generation");
 	CHANGED(seq, "Seq");
+	CHANGED(first_position, "FirstPosition");
 	CHANGED(last_position, "LastPosition");
 	CHANGED(windows, "Windows");
 	CHANGED(windows_active, "WindowsActive");
@@ -85,6 +88,30 @@ void bus_manager_announce(struct vasd_bus *b)
 						(char **)names);
 	if (r < 0)
 		log_warning_errno(r, "Failed to announce the Manager's changes: %s", strerror(-r));
+}
+
+/*
+ * A migration is on from the kernel's prepare until it resumed, completed
+ * or aborted. Until vasd coordinates migrations itself (the drmgr hooks
+ * open and name them), the kernel's announcement is what starts one, and
+ * it is named after its stream.
+ */
+void bus_manager_migration(struct vasd_bus *b, const struct vas_migration *m)
+{
+	bool active = m->phase == VAS_MIGRATION_PHASE_PREPARE ||
+		      m->phase == VAS_MIGRATION_PHASE_SUSPENDING ||
+		      m->phase == VAS_MIGRATION_PHASE_SUSPENDED;
+	char name[32];
+	int r;
+
+	if (active == b->migration_active)
+		return;
+	b->migration_active = active;
+	snprintf(name, sizeof(name), "stream-%llu", (unsigned long long)m->stream_id);
+	r = sd_bus_emit_signal(b->bus, VASD_BUS_PATH, VASD_BUS_MANAGER_INTERFACE,
+			       "PrepareForMigration", "bs", (int)active, name);
+	if (r < 0)
+		log_warning_errno(r, "Failed to send PrepareForMigration: %s", strerror(-r));
 }
 
 static int get_state(sd_bus *bus, const char *path, const char *interface,
@@ -297,6 +324,11 @@ static int method_read_events(sd_bus_message *m, void *userdata, sd_bus_error *e
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "A ledger position is 0 or more, not %lld",
 					 (long long)from);
+	/* a reader that would miss events is told, not skipped ahead */
+	if (from > 0 && from < b->first_position)
+		return sd_bus_error_setf(error, VASD_ERROR_COMPACTED,
+					 "The events before position %lld were compacted: the ledger's history starts there (FirstPosition); read from it, or from 0",
+					 (long long)b->first_position);
 
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r < 0)
@@ -307,7 +339,7 @@ static int method_read_events(sd_bus_message *m, void *userdata, sd_bus_error *e
 	re = (struct read_events) {
 		.reply = reply,
 		.max = max == 0 || max > READ_EVENTS_MAX ? READ_EVENTS_MAX : max,
-		.next = from > 0 ? from : 1,
+		.next = from > 0 ? from : b->first_position,
 	};
 	r = ledger_foreach_event(b->ledger, from, append_event, &re);
 	if (r < 0 && !re.full)
@@ -333,6 +365,7 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("KernelAttached", "b", get_kernel_attached, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Generation", "t", get_cursor, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Seq", "t", get_cursor, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("FirstPosition", "x", NULL, offsetof(struct vasd_bus, first_position), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("LastPosition", "x", NULL, offsetof(struct vasd_bus, last_position), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Windows", "u", get_windows, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("WindowsActive", "u", get_windows, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -358,6 +391,10 @@ static const sd_bus_vtable manager_vtable[] = {
 		SD_BUS_NO_ARGS,
 		SD_BUS_RESULT("a(ssssuu)", inhibitors),
 		bus_method_list_inhibitors, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("CompactLedger",
+		SD_BUS_ARGS("x", keep_from),
+		SD_BUS_RESULT("x", first_position, "t", events_removed),
+		bus_method_compact_ledger, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("PrepareForMigration",
 		SD_BUS_ARGS("b", active, "s", migration), 0),
 	SD_BUS_VTABLE_END

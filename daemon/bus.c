@@ -86,9 +86,19 @@ static void on_attach_changed(struct ingest *in, void *userdata)
 	bus_sent(b);
 }
 
+static void on_migration(struct ingest *in, const struct vas_migration *m,
+			 void *userdata)
+{
+	struct vasd_bus *b = userdata;
+
+	bus_manager_migration(b, m);
+	bus_sent(b);
+}
+
 static const struct ingest_observer observer = {
 	.committed = on_committed,
 	.attach_changed = on_attach_changed,
+	.migration = on_migration,
 };
 
 static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
@@ -125,6 +135,7 @@ int vasd_bus_new(struct event_base *base, struct ingest *in,
 		 void *userdata, struct vasd_bus **ret)
 {
 	_cleanup_(vasd_bus_freep) struct vasd_bus *b = NULL;
+	struct ledger_checkpoint cp;
 	int r;
 
 	b = calloc(1, sizeof(*b));
@@ -137,6 +148,7 @@ int vasd_bus_new(struct event_base *base, struct ingest *in,
 	b->name_userdata = userdata;
 	b->inhibit_delay_max_usec = INHIBIT_DELAY_MAX_USEC;
 	b->last_position = ledger_last_position(ledger);
+	b->first_position = ledger_get_checkpoint(ledger, &cp) >= 0 ? cp.position : 1;
 
 	r = sd_bus_open_system_with_description(&b->bus, "vasd");
 	if (r < 0)
@@ -174,6 +186,7 @@ struct vasd_bus *vasd_bus_free(struct vasd_bus *b)
 	if (b->ingest)
 		ingest_set_observer(b->ingest, NULL, NULL);
 	bus_inhibitors_free(b);
+	bus_compactions_free(b);
 	bus_loop_free(b->loop);
 	/* the last PropertiesChanged ("stopping") is worth its wait */
 	sd_bus_flush_close_unref(b->bus);

@@ -43,6 +43,8 @@ struct ingest {
 	void *observer_userdata;
 	struct ingest_window_event *windows;	/* of the open transaction, for the observer */
 	size_t n_windows, n_windows_allocated;
+	struct vas_migration *migrations;	/* likewise */
+	size_t n_migrations, n_migrations_allocated;
 	bool first_sync_done;
 	int exit_error;
 
@@ -95,12 +97,36 @@ static int commit(struct ingest *in)
 	}
 	in->n_batch = in->n_batch_ts = 0;
 	in->stats.transactions++;
+	for (size_t i = 0; in->observer && in->observer->migration &&
+			   i < in->n_migrations; i++)
+		in->observer->migration(in, &in->migrations[i],
+					in->observer_userdata);
+	in->n_migrations = 0;
 	if (in->observer && in->observer->committed)
 		in->observer->committed(in, in->windows, in->n_windows,
 					in->observer_userdata);
 	in->n_windows = 0;
 	if (in->commit_fn)
 		in->commit_fn(in, false, in->commit_userdata);
+	return 0;
+}
+
+static int observe_migration(struct ingest *in, const struct vasd_effect *effect)
+{
+	struct vas_migration *m;
+
+	if (!in->observer || !(effect->what & VASD_EFFECT_MIGRATION))
+		return 0;
+	if (in->n_migrations == in->n_migrations_allocated) {
+		size_t n = in->n_migrations_allocated ? in->n_migrations_allocated * 2 : 8;
+
+		m = reallocarray(in->migrations, n, sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		in->migrations = m;
+		in->n_migrations_allocated = n;
+	}
+	in->migrations[in->n_migrations++] = effect->migration;
 	return 0;
 }
 
@@ -151,14 +177,18 @@ static int append(struct ingest *in, struct vasd_event *ev,
 				vasd_event_kind_to_string(ev->kind), strerror(-r));
 		ledger_rollback(in->ledger);
 		in->n_windows = 0;
+		in->n_migrations = 0;
 		fail(in, r);
 		return r;
 	}
 	r = observe_window(in, ev, effect);
+	if (r >= 0)
+		r = observe_migration(in, effect);
 	if (r < 0) {
 		log_error_errno(r, "Out of memory");
 		ledger_rollback(in->ledger);
 		in->n_windows = 0;
+		in->n_migrations = 0;
 		fail(in, r);
 		return r;
 	}
@@ -386,6 +416,28 @@ static void detach(struct ingest *in)
 	notify_attach_changed(in);
 }
 
+/*
+ * After ENOBUFS, empty the receive queue before the dump. Netlink reports
+ * an overrun once per congestion, and the congestion ends only when the
+ * queue is read empty: events dropped until then would be lost without a
+ * word, and those newer than the dump never seen. What is discarded here
+ * is older than the dump that follows, which covers it.
+ */
+#define DRAIN_MAX (1u << 20)
+
+static void drain(struct ingest *in)
+{
+	unsigned int n;
+
+	for (n = 0; n < DRAIN_MAX; n++) {
+		ssize_t r = kernel_source_recv(in->ks, in->buf, sizeof(in->buf));
+
+		if (r < 0 && r != -ENOBUFS && r != -EINTR)
+			break;	/* -EAGAIN: empty; an error shows again below */
+	}
+	log_debug("Discarded %u queued messages before the dump", n);
+}
+
 static void on_read(evutil_socket_t fd, short what, void *userdata)
 {
 	struct ingest *in = userdata;
@@ -404,6 +456,7 @@ static void on_read(evutil_socket_t fd, short what, void *userdata)
 		if (n == -ENOBUFS) {
 			in->stats.overruns++;
 			log_warning("Events were lost: the receive buffer overflowed; resyncing");
+			drain(in);
 			r = commit(in);
 			if (r >= 0)
 				r = resync(in, VASD_RESYNC_OVERRUN,
@@ -507,6 +560,7 @@ struct ingest *ingest_free(struct ingest *in)
 	vasd_state_free(in->state);
 	free(in->batch_ts);
 	free(in->windows);
+	free(in->migrations);
 	free(in->latency);
 	free(in->kernel);
 	free(in);

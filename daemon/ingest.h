@@ -70,6 +70,12 @@ struct ingest_observer {
 	void (*committed)(struct ingest *in, const struct ingest_window_event *windows,
 			  size_t n_windows, void *userdata);
 	void (*attach_changed)(struct ingest *in, void *userdata);
+	/*
+	 * After each COMMIT, before committed(): every migration the
+	 * transaction recorded (the kernel's phases, a resync's), in order.
+	 */
+	void (*migration)(struct ingest *in, const struct vas_migration *m,
+			  void *userdata);
 };
 
 int ingest_new(struct event_base *base, struct ledger *ledger,

@@ -14,6 +14,10 @@
  * events name the kernel position they refer to in the same columns, and
  * that may be the position of a stored kernel event (a resync right after
  * it) or of another resync (vasd restarted twice with nothing in between).
+ *
+ * position is AUTOINCREMENT: SQLite keeps the highest position ever used
+ * (sqlite_sequence), so a compaction that deletes events never lets a
+ * position be given twice.
  */
 #include "ledger-schema.h"
 #include "macro.h"
@@ -87,9 +91,49 @@ static const char step_2[] =
 	"  token INTEGER NOT NULL"
 	") STRICT;";
 
+static const char step_3[] =
+	/*
+	 * Version 3: compaction. The checkpoint is the projection as the
+	 * events before its position left it; those events are gone. One
+	 * checkpoint at most: a later compaction replaces it. Credits keep
+	 * their total only (used follows from the windows, as on loading the
+	 * projection).
+	 */
+	"CREATE TABLE checkpoint ("
+	"  one INTEGER PRIMARY KEY CHECK (one = 1),"
+	"  position INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  events_removed INTEGER NOT NULL,"
+	"  generation INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  synced INTEGER NOT NULL CHECK (synced IN (0, 1))"
+	") STRICT;"
+	"CREATE TABLE checkpoint_windows ("
+	"  id INTEGER PRIMARY KEY,"
+	"  tgid INTEGER NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  comm TEXT NOT NULL,"
+	"  cop INTEGER NOT NULL,"
+	"  type INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  reason INTEGER NOT NULL,"
+	"  opened_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE checkpoint_caps ("
+	"  type INTEGER PRIMARY KEY,"
+	"  total INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE checkpoint_migration ("
+	"  one INTEGER PRIMARY KEY CHECK (one = 1),"
+	"  stream_id INTEGER NOT NULL,"
+	"  phase INTEGER NOT NULL,"
+	"  token INTEGER NOT NULL"
+	") STRICT;";
+
 const char *const ledger_schema_steps[] = {
 	step_1,
 	step_2,
+	step_3,
 };
 
 const size_t ledger_schema_n_steps = ELEMENTSOF(ledger_schema_steps);

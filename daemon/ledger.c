@@ -843,6 +843,19 @@ static void read_end(struct ledger *l, bool started)
 		exec(l, "ROLLBACK");
 }
 
+int ledger_read_begin(struct ledger *l)
+{
+	if (!sqlite3_get_autocommit(l->db))
+		return -EBUSY;
+	return exec(l, "BEGIN");
+}
+
+void ledger_read_end(struct ledger *l)
+{
+	if (!l->in_transaction && !sqlite3_get_autocommit(l->db))
+		exec(l, "ROLLBACK");
+}
+
 int64_t ledger_last_position(struct ledger *l)
 {
 	int64_t position;
@@ -887,8 +900,9 @@ static int event_from_row(sqlite3_stmt *st, struct vasd_event *ev)
 	return ok ? 0 : -EBADMSG;
 }
 
-int ledger_foreach_event(struct ledger *l, int64_t from, ledger_event_fn fn,
-			 void *userdata)
+/* Each event with from <= position < to, in order. */
+static int foreach_event(struct ledger *l, int64_t from, int64_t to,
+			 ledger_event_fn fn, void *userdata)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	struct vasd_event ev;
@@ -897,11 +911,13 @@ int ledger_foreach_event(struct ledger *l, int64_t from, ledger_event_fn fn,
 	/* not cached: fn may read the ledger too */
 	rc = sqlite3_prepare_v2(l->db,
 				"SELECT position, " EVENT_COLUMNS " FROM events "
-				"WHERE position >= ?1 ORDER BY position",
+				"WHERE position >= ?1 AND position < ?2 "
+				"ORDER BY position",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return errno_from_sqlite(l->db, rc);
 	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = event_from_row(st, &ev);
@@ -914,6 +930,12 @@ int ledger_foreach_event(struct ledger *l, int64_t from, ledger_event_fn fn,
 	if (rc != SQLITE_DONE)
 		return errno_from_sqlite(l->db, rc);
 	return 0;
+}
+
+int ledger_foreach_event(struct ledger *l, int64_t from, ledger_event_fn fn,
+			 void *userdata)
+{
+	return foreach_event(l, from, INT64_MAX, fn, userdata);
 }
 
 /*
@@ -984,22 +1006,49 @@ static int load_cursor(sqlite3_stmt *st, struct vasd_state *s)
 	return 0;
 }
 
-static int load_state(struct ledger *l, struct vasd_state *s)
+/* Where a projection is stored: the live one, or the checkpoint's. */
+struct projection_sql {
+	const char *windows;
+	const char *caps;
+	const char *migration;
+	const char *cursor;
+};
+
+static const struct projection_sql projection_tables = {
+	.windows = "SELECT id, tgid, pid, comm, cop, type, state, reason, "
+		   "opened_at FROM windows",
+	.caps = "SELECT type, total, used FROM caps",
+	.migration = "SELECT stream_id, phase, token FROM migration",
+	.cursor = "SELECT generation, seq, synced FROM cursor",
+};
+
+static const struct projection_sql checkpoint_tables = {
+	.windows = "SELECT id, tgid, pid, comm, cop, type, state, reason, "
+		   "opened_at FROM checkpoint_windows",
+	/* load_caps() ignores used */
+	.caps = "SELECT type, total, 0 FROM checkpoint_caps",
+	.migration = "SELECT stream_id, phase, token FROM checkpoint_migration",
+	.cursor = "SELECT generation, seq, synced FROM checkpoint",
+};
+
+static int load_projection(struct ledger *l, const struct projection_sql *t,
+			   struct vasd_state *s)
 {
 	int r;
 
-	r = load_rows(l, "SELECT id, tgid, pid, comm, cop, type, state, "
-		      "reason, opened_at FROM windows", load_window, s);
+	r = load_rows(l, t->windows, load_window, s);
 	if (r >= 0)
-		r = load_rows(l, "SELECT type, total, used FROM caps",
-			      load_caps, s);
+		r = load_rows(l, t->caps, load_caps, s);
 	if (r >= 0)
-		r = load_rows(l, "SELECT stream_id, phase, token FROM migration",
-			      load_migration, s);
+		r = load_rows(l, t->migration, load_migration, s);
 	if (r >= 0)
-		r = load_rows(l, "SELECT generation, seq, synced FROM cursor",
-			      load_cursor, s);
+		r = load_rows(l, t->cursor, load_cursor, s);
 	return r;
+}
+
+static int load_state(struct ledger *l, struct vasd_state *s)
+{
+	return load_projection(l, &projection_tables, s);
 }
 
 int ledger_load_state(struct ledger *l, struct vasd_state *s)
@@ -1181,11 +1230,79 @@ static int check_caps_used(struct ledger *l, const struct vasd_state *replay,
 	return 0;
 }
 
-int ledger_verify(struct ledger *l, int64_t *ret_replayed, char **ret_error)
+static int read_checkpoint(struct ledger *l, struct ledger_checkpoint *ret)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(l->db, "SELECT position, created, events_removed "
+				"FROM checkpoint", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return errno_from_sqlite(l->db, rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENODATA;
+	if (rc != SQLITE_ROW)
+		return errno_from_sqlite(l->db, rc);
+	*ret = (struct ledger_checkpoint) {
+		.position = sqlite3_column_int64(st, 0),
+		.created = column_u64(st, 1),
+		.events_removed = sqlite3_column_int64(st, 2),
+	};
+	return 0;
+}
+
+int ledger_get_checkpoint(struct ledger *l, struct ledger_checkpoint *ret)
+{
+	return read_checkpoint(l, ret);
+}
+
+/*
+ * Where a replay of the ledger starts: the checkpoint's projection at its
+ * position, or an empty state at position 0 (*ret_cp zeroed) when the
+ * ledger was never compacted.
+ */
+static int replay_start(struct ledger *l, struct vasd_state *s,
+			struct ledger_checkpoint *ret_cp, char **ret_error)
+{
+	struct ledger_checkpoint cp;
+	int64_t n;
+	int r;
+
+	r = read_checkpoint(l, &cp);
+	if (r == -ENODATA) {
+		*ret_cp = (struct ledger_checkpoint) { .position = 0 };
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = load_projection(l, &checkpoint_tables, s);
+	if (r == -EBADMSG)
+		return fail(ret_error, -EUCLEAN,
+			    "the checkpoint at position %" PRId64 " cannot be loaded: a row holds values the state refuses",
+			    cp.position);
+	if (r < 0)
+		return r;
+	/* they would be replayed on top of what they made */
+	r = query_int(l, "SELECT count(*) FROM events WHERE position < "
+		      "(SELECT position FROM checkpoint)", &n);
+	if (r < 0)
+		return r;
+	if (n)
+		return fail(ret_error, -EUCLEAN,
+			    "%" PRId64 " events precede the checkpoint at position %" PRId64,
+			    n, cp.position);
+	*ret_cp = cp;
+	return 0;
+}
+
+int ledger_verify(struct ledger *l, int64_t *ret_replayed,
+		  struct ledger_checkpoint *ret_checkpoint, char **ret_error)
 {
 	_cleanup_(vasd_state_freep) struct vasd_state *stored = NULL;
 	_cleanup_(vasd_state_freep) struct vasd_state *replayed = NULL;
 	_cleanup_(freep) char *error = NULL;
+	struct ledger_checkpoint cp = { .position = 0 };
 	struct replay rp = { .n = 0 };
 	bool started;
 	int r;
@@ -1201,12 +1318,17 @@ int ledger_verify(struct ledger *l, int64_t *ret_replayed, char **ret_error)
 	r = read_begin(l, &started);
 	if (r < 0)
 		return r;
-	r = ledger_foreach_event(l, 0, replay_one, &rp);
-	error = rp.error;
-	if (r == -EBADMSG)
-		r = fail(&error, -EUCLEAN,
-			 "the event after position %" PRId64 " cannot be read: its kind, reason or values are unknown to this vasd",
-			 rp.last_position);
+	r = replay_start(l, replayed, &cp, &error);
+	if (r >= 0) {
+		rp.last_position = cp.position ? cp.position - 1 : 0;
+		r = ledger_foreach_event(l, cp.position, replay_one, &rp);
+		if (rp.error)
+			error = rp.error;
+		if (r == -EBADMSG)
+			r = fail(&error, -EUCLEAN,
+				 "the event after position %" PRId64 " cannot be read: its kind, reason or values are unknown to this vasd",
+				 rp.last_position);
+	}
 	if (r >= 0) {
 		r = load_state(l, stored);
 		if (r == -EBADMSG)
@@ -1228,9 +1350,182 @@ int ledger_verify(struct ledger *l, int64_t *ret_replayed, char **ret_error)
 
 	if (ret_replayed)
 		*ret_replayed = rp.n;
+	if (ret_checkpoint)
+		*ret_checkpoint = cp;
 	if (ret_error) {
 		*ret_error = error;
 		error = NULL;
 	}
+	return r;
+}
+
+/* The state s as the checkpoint at position, replacing the one there was. */
+static int write_checkpoint(struct ledger *l, const struct vasd_state *s,
+			    int64_t position, uint64_t created,
+			    int64_t events_removed)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *window = NULL;
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *row = NULL;
+	const struct vas_migration *m = vasd_state_migration(s);
+	const struct vas_window *w;
+	size_t cursor = 0;
+	int rc, r;
+
+	r = exec(l, "DELETE FROM checkpoint_windows;"
+		 "DELETE FROM checkpoint_caps;"
+		 "DELETE FROM checkpoint_migration");
+	if (r < 0)
+		return r;
+
+	rc = sqlite3_prepare_v2(l->db, "INSERT INTO checkpoint_windows VALUES "
+				"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1,
+				&window, NULL);
+	if (rc != SQLITE_OK)
+		return errno_from_sqlite(l->db, rc);
+	while ((w = vasd_state_next_window(s, &cursor))) {
+		bind_window(window, 1, w);
+		r = stmt_run(l, window);
+		if (r < 0)
+			return r;
+	}
+
+	rc = sqlite3_prepare_v2(l->db, "INSERT INTO checkpoint_caps VALUES (?1, ?2)",
+				-1, &row, NULL);
+	if (rc != SQLITE_OK)
+		return errno_from_sqlite(l->db, rc);
+	for (uint32_t t = 0; t < VASD_N_TYPES; t++) {
+		const struct vas_caps *c = vasd_state_caps(s, t);
+
+		if (!c)
+			continue;
+		sqlite3_bind_int64(row, 1, c->type);
+		sqlite3_bind_int64(row, 2, c->total);
+		r = stmt_run(l, row);
+		if (r < 0)
+			return r;
+	}
+	sqlite3_finalize(row);
+	row = NULL;
+
+	if (m) {
+		rc = sqlite3_prepare_v2(l->db, "INSERT INTO checkpoint_migration "
+					"VALUES (1, ?1, ?2, ?3)", -1, &row, NULL);
+		if (rc != SQLITE_OK)
+			return errno_from_sqlite(l->db, rc);
+		bind_migration(row, 1, m);
+		r = stmt_run(l, row);
+		if (r < 0)
+			return r;
+		sqlite3_finalize(row);
+		row = NULL;
+	}
+
+	rc = sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO checkpoint VALUES "
+				"(1, ?1, ?2, ?3, ?4, ?5, ?6)", -1, &row, NULL);
+	if (rc != SQLITE_OK)
+		return errno_from_sqlite(l->db, rc);
+	sqlite3_bind_int64(row, 1, position);
+	bind_u64(row, 2, created);
+	sqlite3_bind_int64(row, 3, events_removed);
+	bind_u64(row, 4, vasd_state_generation(s));
+	bind_u64(row, 5, vasd_state_seq(s));
+	sqlite3_bind_int(row, 6, vasd_state_synced(s));
+	return stmt_run(l, row);
+}
+
+/* ledger_compact()'s work, in its transaction. */
+static int compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
+		   uint64_t now, int64_t *ret_first, int64_t *ret_removed)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *del = NULL;
+	_cleanup_(vasd_state_freep) struct vasd_state *s = NULL;
+	struct ledger_checkpoint cp;
+	struct replay rp = { .n = 0 };
+	int64_t first, last, removed;
+	int more = 0, rc, r;
+
+	r = vasd_state_new(&s);
+	if (r < 0)
+		return r;
+	r = replay_start(l, s, &cp, NULL);
+	if (r < 0)
+		return r;
+	r = query_int(l, "SELECT coalesce(min(position), 0) FROM events", &first);
+	if (r >= 0)
+		r = query_int(l, "SELECT coalesce(max(position), 0) FROM events", &last);
+	if (r < 0)
+		return r;
+	/* the newest event stays: LastPosition names it */
+	if (keep_from > last)
+		keep_from = last;
+	if (keep_from <= first) {
+		*ret_first = first;
+		*ret_removed = 0;
+		return 0;
+	}
+	if (max_positions > 0 && keep_from - first > max_positions) {
+		keep_from = first + max_positions;
+		more = 1;
+	}
+
+	/* the state the removed events leave; they must replay */
+	rp.state = s;
+	r = foreach_event(l, first, keep_from, replay_one, &rp);
+	free(rp.error);
+	if (r == -EBADMSG)
+		r = -EUCLEAN;
+	if (r < 0)
+		return r;
+
+	rc = sqlite3_prepare_v2(l->db, "DELETE FROM events WHERE position < ?1",
+				-1, &del, NULL);
+	if (rc != SQLITE_OK)
+		return errno_from_sqlite(l->db, rc);
+	sqlite3_bind_int64(del, 1, keep_from);
+	r = stmt_run(l, del);
+	if (r < 0)
+		return r;
+	removed = sqlite3_changes64(l->db);
+	r = write_checkpoint(l, s, keep_from, now, cp.events_removed + removed);
+	if (r < 0)
+		return r;
+	*ret_first = keep_from;
+	*ret_removed = removed;
+	return more;
+}
+
+int ledger_compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
+		   uint64_t now, int64_t *ret_first, int64_t *ret_removed)
+{
+	int64_t first = 0, removed = 0;
+	int r;
+
+	if (l->mode != LEDGER_READ_WRITE)
+		return -EROFS;
+	if (l->in_transaction)
+		return -EBUSY;
+	if (keep_from < 0 || max_positions < 0)
+		return -EINVAL;
+	r = stmt_run_plain(l, STMT_BEGIN);
+	if (r < 0)
+		return r;
+	r = compact(l, keep_from, max_positions, now, &first, &removed);
+	if (r >= 0) {
+		int more = r;
+
+		r = stmt_run_plain(l, STMT_COMMIT);
+		if (r >= 0)
+			r = more;
+	}
+	if (r < 0) {
+		/* SQLite may have rolled back already, after an I/O error */
+		if (!sqlite3_get_autocommit(l->db))
+			stmt_run_plain(l, STMT_ROLLBACK);
+		return r;
+	}
+	if (ret_first)
+		*ret_first = first;
+	if (ret_removed)
+		*ret_removed = removed;
 	return r;
 }

@@ -86,6 +86,13 @@ int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
 bool ledger_in_transaction(const struct ledger *l);
 
+/*
+ * Hold one snapshot across several reads, which otherwise each see the
+ * latest COMMIT (a reader beside vasd). -EBUSY inside a transaction.
+ */
+int ledger_read_begin(struct ledger *l);
+void ledger_read_end(struct ledger *l);
+
 /* Last stored position (0 for an empty ledger). */
 int64_t ledger_last_position(struct ledger *l);
 
@@ -129,13 +136,61 @@ struct ledger_stats {
 int ledger_stats(struct ledger *l, struct ledger_stats *ret);
 
 /*
- * Replay every event into a fresh state with vasd_apply() and compare it
- * with the stored projection, both read in one snapshot. ret_replayed: events replayed; ret_error: a
- * malloc'ed description of the first difference (NULL when equal). Returns
- * 0 when equal, -EUCLEAN when they differ (or an event does not apply),
- * other -errno on I/O errors.
+ * Compaction (DESIGN.md §4: it bounds replay time). The events before a
+ * position are replaced by a checkpoint: the projection as they left it,
+ * with the cursor. There is one checkpoint at most; a later compaction
+ * replays the events it removes onto the last one. Positions are never
+ * given twice (AUTOINCREMENT), so a position seen once names one event
+ * forever, or none after a compaction.
  */
-int ledger_verify(struct ledger *l, int64_t *ret_replayed, char **ret_error);
+struct ledger_checkpoint {
+	int64_t position;	/* the first event kept: the checkpoint holds what came before */
+	uint64_t created;	/* CLOCK_REALTIME ns of the compaction */
+	int64_t events_removed;	/* by all compactions so far */
+};
+
+/* The checkpoint; -ENODATA when the ledger was never compacted. */
+int ledger_get_checkpoint(struct ledger *l, struct ledger_checkpoint *ret);
+
+/*
+ * Replace the events before position keep_from by a checkpoint, in one
+ * transaction: the events are replayed onto the previous checkpoint (or
+ * an empty state), the result stored as the checkpoint at keep_from, and
+ * the events deleted. keep_from past the last event is taken as the last:
+ * the newest event always stays. Nothing changes when keep_from is at or
+ * before the first event. max_positions > 0 bounds one call to the events
+ * of that many positions, so that a caller on an event loop can compact
+ * in steps, each a complete compaction. ret_first: the first position
+ * kept; ret_removed: events this call removed (both may be NULL). The
+ * file does not shrink: SQLite reuses the freed pages for new events.
+ *
+ * Returns 0 when the history starts at keep_from (or could not start
+ * later), 1 when max_positions stopped it short: call again. -EROFS:
+ * read-only; -EBUSY: a transaction is open; -EINVAL: keep_from or
+ * max_positions is negative; -EUCLEAN: the events to remove do not replay
+ * onto the checkpoint (the ledger is damaged; `vasctl ledger verify` says
+ * where) and nothing is removed; -ENOSPC, -EIO: as ledger_commit(), rolled
+ * back.
+ */
+int ledger_compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
+		   uint64_t now, int64_t *ret_first, int64_t *ret_removed);
+
+/* vasd's max_positions: a step of about 0.2 s (bench/replay). */
+#define LEDGER_COMPACT_STEP 50000
+
+/*
+ * Replay the events into a fresh state with vasd_apply() and compare it
+ * with the stored projection, both read in one snapshot. The replay starts
+ * from the checkpoint, when the ledger was compacted, with the events
+ * from its position on. ret_replayed: events replayed; ret_checkpoint:
+ * the checkpoint it started from (position 0: none); ret_error: a
+ * malloc'ed description of the first difference (NULL when equal); each
+ * may be NULL. Returns 0 when equal, -EUCLEAN when they differ (or an
+ * event does not apply, or the checkpoint cannot be loaded), other -errno
+ * on I/O errors.
+ */
+int ledger_verify(struct ledger *l, int64_t *ret_replayed,
+		  struct ledger_checkpoint *ret_checkpoint, char **ret_error);
 
 /* A message for the errors of ledger_open(). */
 const char *ledger_strerror(int error);

@@ -128,7 +128,10 @@ enum vasd_apply_result {
  * RESYNC_CAPS, RESYNC_MIGRATION as their kernel counterparts (with the
  * same contradictions); RESYNC_BEGIN clears synced, RESYNC_END sets the
  * event's generation and seq and synced (both VASD_EFFECT_CURSOR);
- * DAEMON_START and DAEMON_STOP change nothing (what = 0).
+ * DAEMON_START, DAEMON_STOP and the coordinator's kinds change nothing
+ * (what = 0); a coordinator kind is refused (-EINVAL) when its
+ * coord.what is out of range (vasd_coord_what_valid()) or its coord.comm
+ * is not NUL-terminated.
  */
 int vasd_apply(struct vasd_state *s, const struct vasd_event *ev,
 	       struct vasd_effect *ret_effect);

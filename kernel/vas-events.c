@@ -13,15 +13,18 @@
 #include <linux/bug.h>
 #include <linux/build_bug.h>
 #include <linux/jiffies.h>
+#include <linux/list.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
 #include <linux/random.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -215,52 +218,51 @@ static int vas_put_migration(struct sk_buff *skb,
 /* Notifications. */
 
 /*
- * A notification that cannot be built is a lost event: tell the group's
- * listeners the way an overrun receive buffer does, so they resync.
+ * A notification is numbered, stamped and copied under the backend lock,
+ * then queued; a worker builds the messages and multicasts them in queue
+ * order, the way kauditd sends audit records. The process opening or
+ * closing a window pays for a small copy, not for building an skb and
+ * waking every listener. The queue is bounded: past VAS_NTF_QUEUE_MAX
+ * waiting notifications one is lost, and the listeners are told.
+ */
+#define VAS_NTF_QUEUE_MAX	4096
+/*
+ * The worker waits a tick before sending, so that a burst goes out as one
+ * batch and a listener wakes once for it, not once per event: a
+ * notification reaches the listeners within a tick (4 ms at HZ=250).
+ */
+#define VAS_NTF_DELAY		1
+
+struct vas_ntf {
+	struct list_head node;
+	u8 cmd;
+	u64 seq;
+	u64 timestamp;
+	union {
+		struct vas_ev_window window;
+		struct vas_ev_caps caps;
+		struct vas_ev_migration migration;
+	};
+};
+
+static struct {
+	spinlock_t lock;	/* protects list and len */
+	struct list_head list;
+	unsigned int len;
+} vas_ntf_queue = {
+	.lock = __SPIN_LOCK_UNLOCKED(vas_ntf_queue.lock),
+	.list = LIST_HEAD_INIT(vas_ntf_queue.list),
+};
+
+static struct workqueue_struct *vas_ntf_wq;
+
+/*
+ * A notification that cannot be built or queued is a lost event: tell the
+ * group's listeners the way an overrun receive buffer does, so they resync.
  */
 static void vas_ntf_lost(void)
 {
 	genl_set_err(&vas_nl_family, &init_net, 0, VAS_NLGRP_EVENTS, -ENOBUFS);
-}
-
-/*
- * Callers hold the backend lock, a sleeping lock taken in process context
- * (vas-events.h), so allocations may sleep: a burst of events does not turn
- * into lost notifications for want of atomic memory. The family is not
- * netns-aware, so its group lives in init_net.
- */
-static struct sk_buff *vas_ntf_begin(u8 cmd, u64 seq, size_t obj_size,
-				     void **hdr)
-{
-	struct sk_buff *skb;
-
-	skb = genlmsg_new(vas_ids_size() + obj_size, GFP_KERNEL);
-	if (!skb)
-		goto lost;
-	*hdr = genlmsg_put(skb, 0, 0, &vas_nl_family, 0, cmd);
-	if (!*hdr || vas_put_ids(skb, seq) ||
-	    nla_put_u64_64bit(skb, VAS_A_TIMESTAMP, ktime_get_real_ns(),
-			      VAS_A_PAD))
-		goto free;
-	return skb;
-
-free:
-	nlmsg_free(skb);
-lost:
-	vas_ntf_lost();
-	return NULL;
-}
-
-static void vas_ntf_send(struct sk_buff *skb, void *hdr, int err)
-{
-	if (err) {
-		nlmsg_free(skb);
-		vas_ntf_lost();
-		return;
-	}
-	genlmsg_end(skb, hdr);
-	/* netlink_broadcast() itself flags the sockets it could not reach */
-	genlmsg_multicast(&vas_nl_family, skb, 0, VAS_NLGRP_EVENTS, GFP_KERNEL);
 }
 
 static bool vas_ntf_wanted(void)
@@ -279,28 +281,141 @@ static u64 vas_seq_current(void)
 	return atomic64_read(&vas_seq);
 }
 
-static void vas_notify_window(u8 cmd, const struct vas_ev_window *w)
+static size_t vas_ntf_obj_size(const struct vas_ntf *n)
 {
-	u64 seq = vas_seq_next();
+	switch (n->cmd) {
+	case VAS_CMD_CAPS_CHANGE_NTF:
+		return vas_caps_size();
+	case VAS_CMD_MIGRATION_CHANGE_NTF:
+		return vas_migration_size();
+	default:
+		return vas_window_size();
+	}
+}
+
+static int vas_ntf_put_obj(struct sk_buff *skb, const struct vas_ntf *n)
+{
+	switch (n->cmd) {
+	case VAS_CMD_CAPS_CHANGE_NTF:
+		return vas_put_caps(skb, &n->caps);
+	case VAS_CMD_MIGRATION_CHANGE_NTF:
+		return vas_put_migration(skb, &n->migration);
+	default:
+		return vas_put_window(skb, &n->window);
+	}
+}
+
+/*
+ * The worker runs in process context, so allocations may sleep: a burst of
+ * events does not turn into lost notifications for want of atomic memory.
+ * The family is not netns-aware, so its group lives in init_net.
+ */
+static void vas_ntf_send(const struct vas_ntf *n)
+{
 	struct sk_buff *skb;
 	void *hdr;
 
+	skb = genlmsg_new(vas_ids_size() + vas_ntf_obj_size(n), GFP_KERNEL);
+	if (!skb)
+		goto lost;
+	hdr = genlmsg_put(skb, 0, 0, &vas_nl_family, 0, n->cmd);
+	if (!hdr || vas_put_ids(skb, n->seq) ||
+	    nla_put_u64_64bit(skb, VAS_A_TIMESTAMP, n->timestamp, VAS_A_PAD) ||
+	    vas_ntf_put_obj(skb, n))
+		goto free;
+	genlmsg_end(skb, hdr);
+	/* netlink_broadcast() itself flags the sockets it could not reach */
+	genlmsg_multicast(&vas_nl_family, skb, 0, VAS_NLGRP_EVENTS, GFP_KERNEL);
+	return;
+
+free:
+	nlmsg_free(skb);
+lost:
+	vas_ntf_lost();
+}
+
+static void vas_ntf_work(struct work_struct *work)
+{
+	struct vas_ntf *n, *tmp;
+	LIST_HEAD(batch);
+
+	spin_lock(&vas_ntf_queue.lock);
+	list_splice_init(&vas_ntf_queue.list, &batch);
+	vas_ntf_queue.len = 0;
+	spin_unlock(&vas_ntf_queue.lock);
+
+	list_for_each_entry_safe(n, tmp, &batch, node) {
+		vas_ntf_send(n);
+		list_del(&n->node);
+		kfree(n);
+	}
+}
+
+static DECLARE_DELAYED_WORK(vas_ntf_work_item, vas_ntf_work);
+
+/*
+ * Number the notification and, when someone listens, take a queue entry
+ * for it, stamped @when (0: now); NULL when nobody listens or it is lost.
+ */
+static struct vas_ntf *vas_ntf_new(u8 cmd, u64 when)
+{
+	u64 seq = vas_seq_next();
+	struct vas_ntf *n;
+
 	if (!vas_ntf_wanted())
+		return NULL;
+	n = kmalloc(sizeof(*n), GFP_KERNEL);
+	if (!n) {
+		vas_ntf_lost();
+		return NULL;
+	}
+	n->cmd = cmd;
+	n->seq = seq;
+	n->timestamp = when ?: ktime_get_real_ns();
+	return n;
+}
+
+static void vas_ntf_queue_add(struct vas_ntf *n)
+{
+	bool full;
+
+	spin_lock(&vas_ntf_queue.lock);
+	full = vas_ntf_queue.len >= VAS_NTF_QUEUE_MAX;
+	if (!full) {
+		list_add_tail(&n->node, &vas_ntf_queue.list);
+		vas_ntf_queue.len++;
+	}
+	spin_unlock(&vas_ntf_queue.lock);
+	if (full) {
+		kfree(n);
+		vas_ntf_lost();
 		return;
-	skb = vas_ntf_begin(cmd, seq, vas_window_size(), &hdr);
-	if (skb)
-		vas_ntf_send(skb, hdr, vas_put_window(skb, w));
+	}
+	/* a no-op while pending: what comes within the tick goes with it */
+	queue_delayed_work(vas_ntf_wq, &vas_ntf_work_item, VAS_NTF_DELAY);
+}
+
+static void vas_notify_window(u8 cmd, const struct vas_ev_window *w,
+			      u64 when)
+{
+	struct vas_ntf *n = vas_ntf_new(cmd, when);
+
+	if (!n)
+		return;
+	n->window = *w;
+	vas_ntf_queue_add(n);
 }
 
 /**
  * vas_notify_window_add - a window became visible (listed)
- * @w: the window
+ * @w: the window, with @w->opened_at read just before
  *
- * Call with the backend lock held.
+ * The event's time is the window's opened_at: one clock read, not two, on
+ * the open path. Call with the backend lock held.
  */
 void vas_notify_window_add(const struct vas_ev_window *w)
 {
-	vas_notify_window(VAS_CMD_WINDOW_ADD_NTF, w);
+	vas_notify_window(VAS_CMD_WINDOW_ADD_NTF, w, w->opened_at);
 }
 
 /**
@@ -311,7 +426,7 @@ void vas_notify_window_add(const struct vas_ev_window *w)
  */
 void vas_notify_window_del(const struct vas_ev_window *w)
 {
-	vas_notify_window(VAS_CMD_WINDOW_DEL_NTF, w);
+	vas_notify_window(VAS_CMD_WINDOW_DEL_NTF, w, 0);
 }
 
 /**
@@ -322,7 +437,7 @@ void vas_notify_window_del(const struct vas_ev_window *w)
  */
 void vas_notify_window_change(const struct vas_ev_window *w)
 {
-	vas_notify_window(VAS_CMD_WINDOW_CHANGE_NTF, w);
+	vas_notify_window(VAS_CMD_WINDOW_CHANGE_NTF, w, 0);
 }
 
 /**
@@ -333,16 +448,12 @@ void vas_notify_window_change(const struct vas_ev_window *w)
  */
 void vas_notify_caps_change(const struct vas_ev_caps *c)
 {
-	u64 seq = vas_seq_next();
-	struct sk_buff *skb;
-	void *hdr;
+	struct vas_ntf *n = vas_ntf_new(VAS_CMD_CAPS_CHANGE_NTF, 0);
 
-	if (!vas_ntf_wanted())
+	if (!n)
 		return;
-	skb = vas_ntf_begin(VAS_CMD_CAPS_CHANGE_NTF, seq, vas_caps_size(),
-			    &hdr);
-	if (skb)
-		vas_ntf_send(skb, hdr, vas_put_caps(skb, c));
+	n->caps = *c;
+	vas_ntf_queue_add(n);
 }
 
 /**
@@ -353,16 +464,12 @@ void vas_notify_caps_change(const struct vas_ev_caps *c)
  */
 void vas_notify_migration(const struct vas_ev_migration *m)
 {
-	u64 seq = vas_seq_next();
-	struct sk_buff *skb;
-	void *hdr;
+	struct vas_ntf *n = vas_ntf_new(VAS_CMD_MIGRATION_CHANGE_NTF, 0);
 
-	if (!vas_ntf_wanted())
+	if (!n)
 		return;
-	skb = vas_ntf_begin(VAS_CMD_MIGRATION_CHANGE_NTF, seq,
-			    vas_migration_size(), &hdr);
-	if (skb)
-		vas_ntf_send(skb, hdr, vas_put_migration(skb, m));
+	n->migration = *m;
+	vas_ntf_queue_add(n);
 }
 
 /* Requests: do. */
@@ -908,24 +1015,38 @@ int vas_events_init(const struct vas_ev_backend *backend)
 	vas_be = backend;
 	vas_generation = vas_random_nonzero();
 
+	/* ordered: the notifications go out in the order of their seq */
+	vas_ntf_wq = alloc_ordered_workqueue("vas_ntf", 0);
+	if (!vas_ntf_wq)
+		return -ENOMEM;
 	/* first, so a coordinator can never register unwatched */
 	err = netlink_register_notifier(&vas_nl_notifier);
 	if (err)
-		return err;
+		goto destroy_wq;
 	err = genl_register_family(&vas_nl_family);
 	if (err)
-		netlink_unregister_notifier(&vas_nl_notifier);
+		goto unregister_notifier;
+	return 0;
+
+unregister_notifier:
+	netlink_unregister_notifier(&vas_nl_notifier);
+destroy_wq:
+	destroy_workqueue(vas_ntf_wq);
 	return err;
 }
 
 /**
  * vas_events_exit - unregister the "vas" family
  *
- * Drops the coordinator; a migration still waiting for it returns
- * -ECONNRESET at once.
+ * Sends the notifications still queued, then drops the coordinator; a
+ * migration still waiting for it returns -ECONNRESET at once. Call once the
+ * backend makes no more vas_notify_*() calls.
  */
 void vas_events_exit(void)
 {
+	/* send what waits for its tick; the queue is empty afterwards */
+	flush_delayed_work(&vas_ntf_work_item);
+	destroy_workqueue(vas_ntf_wq);
 	genl_unregister_family(&vas_nl_family);
 	netlink_unregister_notifier(&vas_nl_notifier);
 

@@ -462,13 +462,15 @@ u32 vas_sim_total_credits(u32 type)
 
 /*
  * Close every window for a migration (VAS_SUSPEND) or reopen them
- * (VAS_RESUME). pre-fix and whole-path hold vas_pseries_mutex over all of
+ * (VAS_RESUME), and announce SUSPENDED or RESUMED. pre-fix and whole-path hold vas_pseries_mutex over all of
  * it, as the code before 0cf72f7f14d1 did. upstream also waits, polling
  * as that commit does, until the opens in progress have either listed
  * their window (and it was closed here) or closed it themselves.
  */
 static void vas_migration_handler(int action, enum vas_lock_mode mode)
 {
+	u32 done = action == VAS_SUSPEND ? VAS_MIGRATION_PHASE_SUSPENDED :
+					   VAS_MIGRATION_PHASE_RESUMED;
 	struct vas_caps *vcaps;
 	unsigned int i;
 
@@ -493,6 +495,13 @@ static void vas_migration_handler(int action, enum vas_lock_mode mode)
 			mutex_lock(&vas_pseries_mutex);
 		}
 	}
+	/*
+	 * Announced under the same hold as the last close or reopen: a window
+	 * listed between SUSPENDED and RESUMED is one the suspend missed, not
+	 * an open that followed the resume.
+	 */
+	vas_migration.phase = done;
+	vas_notify_migration(&vas_migration);
 	mutex_unlock(&vas_pseries_mutex);
 }
 
@@ -540,16 +549,14 @@ int vas_sim_migrate(u64 stream_id)
 	vas_migration_prepare(&vas_migration);
 
 	vas_migration_set_phase(VAS_MIGRATION_PHASE_SUSPENDING);
-	vas_migration_handler(VAS_SUSPEND, mode);
-	vas_migration_set_phase(VAS_MIGRATION_PHASE_SUSPENDED);
+	vas_migration_handler(VAS_SUSPEND, mode);	/* SUSPENDED */
 
 	/* pseries_suspend() fails while any VAS window is still open. */
 	missed = atomic_read(&hv_nr_windows);
 	if (pause_ms)
 		msleep(pause_ms);
 
-	vas_migration_handler(VAS_RESUME, mode);
-	vas_migration_set_phase(VAS_MIGRATION_PHASE_RESUMED);
+	vas_migration_handler(VAS_RESUME, mode);	/* RESUMED */
 	vas_migration_set_phase(missed ? VAS_MIGRATION_PHASE_ABORTED :
 					 VAS_MIGRATION_PHASE_COMPLETED);
 

@@ -7,11 +7,18 @@
  *                               name), then "held K". Reads commands from
  *                               stdin: "close" closes the oldest fd held
  *                               and prints "closed"; EOF exits.
- *   bus-client vanish           sends Inhibit and ListWindows and
- *                               disconnects without waiting for replies.
+ *   bus-client vanish           sends a call of every kind (Manager's
+ *                               methods, GetAll, GetManagedObjects,
+ *                               Introspect, Ping) and disconnects without
+ *                               waiting for the replies.
+ *   bus-client calls N          N rounds of Ping, GetAll, ListWindows and
+ *                               ReadEvents, each waiting for its reply;
+ *                               prints "ok N", or the first error and
+ *                               exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +83,77 @@ static int vanish(sd_bus *bus)
 		r = sd_bus_call_method_async(bus, NULL, DEST, PATH, IFACE,
 					     "ListWindows", NULL, NULL, "");
 	if (r >= 0)
+		r = sd_bus_call_method_async(bus, NULL, DEST, PATH, IFACE,
+					     "ReadEvents", NULL, NULL, "xu",
+					     (int64_t)0, (uint32_t)1000);
+	if (r >= 0)
+		r = sd_bus_call_method_async(bus, NULL, DEST, PATH, IFACE,
+					     "ListInhibitors", NULL, NULL, "");
+	if (r >= 0)
+		r = sd_bus_call_method_async(bus, NULL, DEST, PATH, IFACE,
+					     "CompactLedger", NULL, NULL, "x",
+					     (int64_t)0);
+	if (r >= 0)
+		r = sd_bus_call_method_async(bus, NULL, DEST, PATH,
+					     "org.freedesktop.DBus.Properties",
+					     "GetAll", NULL, NULL, "s", IFACE);
+	if (r >= 0)
+		r = sd_bus_call_method_async(bus, NULL, DEST, PATH,
+					     "org.freedesktop.DBus.ObjectManager",
+					     "GetManagedObjects", NULL, NULL, "");
+	if (r >= 0)
+		r = sd_bus_call_method_async(bus, NULL, DEST, PATH,
+					     "org.freedesktop.DBus.Introspectable",
+					     "Introspect", NULL, NULL, "");
+	if (r >= 0)
+		r = sd_bus_call_method_async(bus, NULL, DEST, PATH,
+					     "org.freedesktop.DBus.Peer", "Ping",
+					     NULL, NULL, "");
+	if (r >= 0)
 		r = sd_bus_flush(bus);
+	return r;
+}
+
+static int call(sd_bus *bus, const char *interface, const char *member,
+		const char *types, ...)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	va_list ap;
+	int r;
+
+	r = sd_bus_message_new_method_call(bus, &m, DEST, PATH, interface, member);
+	if (r >= 0 && types) {
+		va_start(ap, types);
+		r = sd_bus_message_appendv(m, types, ap);
+		va_end(ap);
+	}
+	if (r >= 0)
+		r = sd_bus_call(bus, m, 0, &error, &reply);
+	if (r < 0)
+		printf("%s: %s %s\n", member, error.name ? error.name : strerror(-r),
+		       error.message ? error.message : "");
+	return r;
+}
+
+static int calls(sd_bus *bus, unsigned int n)
+{
+	int r = 0;
+
+	for (unsigned int i = 0; i < n && r >= 0; i++) {
+		r = call(bus, "org.freedesktop.DBus.Peer", "Ping", NULL);
+		if (r >= 0)
+			r = call(bus, "org.freedesktop.DBus.Properties", "GetAll",
+				 "s", IFACE);
+		if (r >= 0)
+			r = call(bus, IFACE, "ListWindows", NULL);
+		if (r >= 0)
+			r = call(bus, IFACE, "ReadEvents", "xu", (int64_t)0,
+				 (uint32_t)100);
+	}
+	if (r >= 0)
+		printf("ok %u\n", n);
 	return r;
 }
 
@@ -94,8 +171,10 @@ int main(int argc, char **argv)
 		r = inhibit(bus, (unsigned int)strtoul(argv[2], NULL, 10), argv[3]);
 	else if (argc == 2 && strcmp(argv[1], "vanish") == 0)
 		r = vanish(bus);
+	else if (argc == 3 && strcmp(argv[1], "calls") == 0)
+		r = calls(bus, (unsigned int)strtoul(argv[2], NULL, 10));
 	else {
-		fprintf(stderr, "Usage: bus-client inhibit N MODE | vanish\n");
+		fprintf(stderr, "Usage: bus-client inhibit N MODE | vanish | calls N\n");
 		return 2;
 	}
 	if (r < 0) {

@@ -38,6 +38,7 @@ with TempDir() as d:
             "KernelAttached": False,
             "Generation": GENERATION,
             "Seq": N,
+            "FirstPosition": 1,
             "LastPosition": last,
             "Windows": N,
             "WindowsActive": N - SUSPENDED,

@@ -16,7 +16,7 @@ if os.geteuid() != 0:
 with TempDir() as d:
     mnt = os.path.join(d, "small")
     os.mkdir(mnt)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1M", "vasd-test", mnt],
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4M", "vasd-test", mnt],
                    check=True)
     k = v = None
     try:
@@ -24,7 +24,7 @@ with TempDir() as d:
         v = Vasd(d, k.spec, db=os.path.join(mnt, "ledger.db")).start()
         k.run("random 200 seed=11")
         t = k.truth()
-        v.wait_seq(t["seq"])
+        v.wait_seq(t["seq"], gen=t["generation"])
         committed = t["seq"]
 
         k.run("random 100000 seed=12")
@@ -49,7 +49,7 @@ with TempDir() as d:
         subprocess.run(["mount", "-o", "remount,size=64M", mnt], check=True)
         v.start()
         t = k.truth(120)
-        v.wait_seq(t["seq"], 60)
+        v.wait_seq(t["seq"], 60, gen=t["generation"])
         db = ledger(v.db)
         check_windows(db, t)
         reasons = check_seqs(db, t["generation"], t["seq"])

@@ -38,7 +38,7 @@ with TempDir() as d:
             time.sleep(0.1)
         with open(truth_path) as f:
             t = json.load(f)
-        v.wait_seq(t["seq"], 60)
+        v.wait_seq(t["seq"], 60, gen=t["generation"])
 
         db = ledger(v.db)
         dup = db.execute("SELECT count(*) FROM (SELECT generation, seq FROM events "

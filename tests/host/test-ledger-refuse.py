@@ -56,7 +56,7 @@ with TempDir() as d:
     v = Vasd(d, k.spec).start()
     k.run("random 3000 seed=5")
     t = k.truth()
-    v.wait_seq(t["seq"])
+    v.wait_seq(t["seq"], gen=t["generation"])
     check(v.stop() == 0, "vasd did not stop cleanly")
     v.close()
     k.stop()

@@ -19,6 +19,9 @@ import time
 VASD = os.environ.get("VASD", "")
 VASCTL = os.environ.get("VASCTL", "")
 FAKE_KERNEL = os.environ.get("FAKE_KERNEL", "")
+# e.g. valgrind and its options (tools/valgrind-wrap sets it): vasd runs
+# under it, and its exit status tells its errors
+WRAPPER = os.environ.get("VASD_WRAPPER", "").split()
 
 
 def fail(msg):
@@ -132,7 +135,7 @@ class Vasd:
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [VASD, "--database", self.db, "--kernel", self.kernel,
+            [*WRAPPER, VASD, "--database", self.db, "--kernel", self.kernel,
              *([] if self.bus else ["--no-bus"]), *self.extra],
             env=env, stdout=self.logf, stderr=self.logf)
         return self
@@ -175,12 +178,13 @@ class Vasd:
     def wait_notify(self, needle, timeout=30):
         self.wait_for(lambda m: needle in m, repr(needle), timeout)
 
-    def wait_seq(self, seq, timeout=30):
+    def wait_seq(self, seq, timeout=30, gen=None):
         """The status is sent at most every 100 ms: wait for one at seq or
-        past it."""
+        past it (of generation gen, when given)."""
         def reached(m):
-            r = re.search(r"at seq (\d+):", m)
-            return r is not None and int(r.group(1)) >= seq
+            r = re.search(r"generation ([0-9a-f]{16}) at seq (\d+):", m)
+            return (r is not None and int(r.group(2)) >= seq and
+                    (gen is None or int(r.group(1), 16) == u64(gen)))
         self.wait_for(reached, "seq %d" % seq, timeout)
 
     def stop(self):

@@ -659,6 +659,67 @@ static void test_own_kinds(void)
 	ASSERT_INT_EQ(vasd_apply(s, &ev, NULL), VASD_APPLY_APPLIED);
 }
 
+/* Every coordinator kind, each what, and the malformed ones, on s. */
+static void coord_kinds_on(struct vasd_state *s, struct vasd_state *t)
+{
+	size_t windows = vasd_state_n_windows(s);
+	uint64_t seq = vasd_state_seq(s);
+	bool synced = vasd_state_synced(s);
+	struct vasd_event ev;
+	struct vasd_effect e;
+
+	for (int kind = 0; kind < _VASD_EVENT_KIND_MAX; kind++) {
+		uint32_t n = 0;
+
+		if (!vasd_event_kind_is_coord(kind))
+			continue;
+		while (vasd_coord_what_to_string(kind, n))
+			n++;
+		for (uint32_t what = 0; what < (n ? n : 1); what++) {
+			ev = own(kind);
+			ev.coord = (struct vasd_coord) {
+				.migration = 3, .lock = 7, .since = TS - 1,
+				.what = what, .count = 2, .total = 5,
+				.pid = 812, .uid = 1000, .comm = "nxjob",
+			};
+			ev.window = active(4, VAS_WIN_TYPE_QOS);
+			ev.migration.phase = VAS_MIGRATION_PHASE_SUSPENDED;
+			e = expect(s, t, &ev, VASD_APPLY_APPLIED);
+			ASSERT_UINT_EQ(e.what, 0);
+			ASSERT_UINT_EQ(vasd_state_n_windows(s), windows);
+			ASSERT_NULL(vasd_state_migration(s));
+			ASSERT_UINT_EQ(vasd_state_seq(s), seq);
+			ASSERT_INT_EQ(vasd_state_synced(s), synced);
+		}
+		ev = own(kind);
+		ev.coord.what = n ? n : 1;
+		expect(s, t, &ev, -EINVAL);
+		ev.coord.what = UINT32_MAX;
+		expect(s, t, &ev, -EINVAL);
+		ev = own(kind);
+		memset(ev.coord.comm, 'x', sizeof(ev.coord.comm));
+		expect(s, t, &ev, -EINVAL);
+	}
+}
+
+/*
+ * The coordinator's kinds are facts of the ledger only: they apply
+ * whatever the state (synced or not) and change nothing; a what out of
+ * range or a comm without its NUL is refused.
+ */
+static void test_coord_kinds(void)
+{
+	_cleanup_(vasd_state_freep) struct vasd_state *s = state_new();
+	_cleanup_(vasd_state_freep) struct vasd_state *t = state_new();
+	struct vasd_event ev;
+
+	coord_kinds_on(s, t);
+	sync_at(s, t, GEN, 10);
+	ev = own_win(VASD_EVENT_RESYNC_WINDOW_ADD, active(9, VAS_WIN_TYPE_DEFAULT));
+	expect(s, t, &ev, VASD_APPLY_APPLIED);
+	coord_kinds_on(s, t);
+}
+
 /* What the state compares, one difference at a time. */
 static void test_equal(void)
 {
@@ -1271,6 +1332,16 @@ static void test_replay(uint64_t seed, int rounds)
 		}
 	}
 	resync(&d, &k, VASD_RESYNC_OVERRUN, NULL);
+	/* the coordinator's facts, among the kernel's */
+	for (int kind = VASD_EVENT_INHIBITOR_TAKE;
+	     kind <= VASD_EVENT_MIGRATION_CLOSE; kind++) {
+		struct vasd_event ev = own(kind);
+		struct vasd_effect e;
+
+		ev.coord.migration = 1;
+		ASSERT_INT_EQ(vasd_apply(d.live, &ev, &e), VASD_APPLY_APPLIED);
+		record(&d, &ev, &e);
+	}
 	{
 		struct vasd_event ev = own(VASD_EVENT_DAEMON_STOP);
 		struct vasd_effect e;
@@ -1329,6 +1400,7 @@ int main(void)
 	test_inconsistent();
 	test_invalid();
 	test_own_kinds();
+	test_coord_kinds();
 	test_equal();
 	test_table();
 	test_replay(0x1, 20000);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * event: kernel notifications become events one for one, anything else is
- * refused untouched; the stored names of kinds and reasons.
+ * refused untouched; the stored names of kinds, reasons and the
+ * coordinator's enums.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -174,6 +175,11 @@ static void test_kind_names(void)
 		"migration-change", "resync-begin", "resync-window-add",
 		"resync-window-del", "resync-window-change", "resync-caps",
 		"resync-migration", "resync-end", "daemon-start", "daemon-stop",
+		"inhibitor-take", "inhibitor-release", "migration-hook",
+		"migration-open", "migration-veto", "migration-asked",
+		"migration-timeout", "migration-quiesced", "migration-ack",
+		"migration-anomaly", "migration-error", "migration-blackout",
+		"migration-client-blackout", "migration-close",
 	};
 
 	ASSERT_INT_EQ(ELEMENTSOF(names), _VASD_EVENT_KIND_MAX);
@@ -182,6 +188,8 @@ static void test_kind_names(void)
 		ASSERT_INT_EQ(vasd_event_kind_from_string(names[k]), k);
 		ASSERT_INT_EQ(vasd_event_kind_is_kernel(k),
 			      k <= VASD_EVENT_MIGRATION_CHANGE);
+		ASSERT_INT_EQ(vasd_event_kind_is_coord(k),
+			      k >= VASD_EVENT_INHIBITOR_TAKE);
 	}
 	ASSERT_NULL(vasd_event_kind_to_string(-1));
 	ASSERT_NULL(vasd_event_kind_to_string(_VASD_EVENT_KIND_MAX));
@@ -192,6 +200,80 @@ static void test_kind_names(void)
 	ASSERT_INT_EQ(vasd_event_kind_from_string(NULL), -EINVAL);
 	ASSERT(!vasd_event_kind_is_kernel(-1));
 	ASSERT(!vasd_event_kind_is_kernel(_VASD_EVENT_KIND_MAX));
+	ASSERT(!vasd_event_kind_is_coord(-1));
+	ASSERT(!vasd_event_kind_is_coord(_VASD_EVENT_KIND_MAX));
+}
+
+/* Each coordinator kind's what, by the names the ledger stores. */
+static void test_coord_what_names(void)
+{
+	static const struct {
+		int kind;
+		const char *names[8];
+		int n;
+	} kinds[] = {
+		{ VASD_EVENT_INHIBITOR_TAKE, { "delay", "block" }, _VASD_LOCK_MODE_MAX },
+		{ VASD_EVENT_INHIBITOR_RELEASE, { "delay", "block" }, _VASD_LOCK_MODE_MAX },
+		{ VASD_EVENT_MIGRATION_HOOK, { "check", "undocheck", "pre", "post" },
+		  _VASD_HOOK_PHASE_MAX },
+		{ VASD_EVENT_MIGRATION_OPEN, { "check", "pre", "kernel" }, _VASD_ORIGIN_MAX },
+		{ VASD_EVENT_MIGRATION_VETO, { "block-lock", "ledger", "busy" }, _VASD_VETO_MAX },
+		{ VASD_EVENT_MIGRATION_QUIESCED,
+		  { "released", "timeout", "none", "late", "restart", "closed" },
+		  _VASD_QUIESCE_END_MAX },
+		{ VASD_EVENT_MIGRATION_ANOMALY,
+		  { "active-at-suspended", "opened-while-suspended" }, _VASD_ANOMALY_MAX },
+		{ VASD_EVENT_MIGRATION_ERROR,
+		  { "no-migration", "out-of-order", "token-mismatch", "stream-mismatch",
+		    "ack-missed", "ack-refused" }, _VASD_COORD_ERROR_MAX },
+		{ VASD_EVENT_MIGRATION_CLOSE,
+		  { "completed", "aborted", "unknown", "cancelled", "vetoed", "expired",
+		    "abandoned" }, _VASD_OUTCOME_MAX },
+	};
+	static const int without[] = {
+		VASD_EVENT_MIGRATION_ASKED, VASD_EVENT_MIGRATION_TIMEOUT,
+		VASD_EVENT_MIGRATION_ACK, VASD_EVENT_MIGRATION_BLACKOUT,
+		VASD_EVENT_MIGRATION_CLIENT_BLACKOUT,
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++) {
+		int n = 0;
+
+		while (n < 8 && kinds[i].names[n])
+			n++;
+		ASSERT_INT_EQ(n, kinds[i].n);
+		for (int w = 0; w < n; w++) {
+			ASSERT_STR_EQ(vasd_coord_what_to_string(kinds[i].kind, (uint32_t)w),
+				      kinds[i].names[w]);
+			ASSERT_INT_EQ(vasd_coord_what_from_string(kinds[i].kind,
+								  kinds[i].names[w]), w);
+			ASSERT(vasd_coord_what_valid(kinds[i].kind, (uint32_t)w));
+		}
+		ASSERT_NULL(vasd_coord_what_to_string(kinds[i].kind, (uint32_t)n));
+		ASSERT(!vasd_coord_what_valid(kinds[i].kind, (uint32_t)n));
+		ASSERT(!vasd_coord_what_valid(kinds[i].kind, UINT32_MAX));
+		ASSERT_INT_EQ(vasd_coord_what_from_string(kinds[i].kind, "nonsense"),
+			      -EINVAL);
+		ASSERT_INT_EQ(vasd_coord_what_from_string(kinds[i].kind, NULL), -EINVAL);
+	}
+	/* a name belongs to its kind only */
+	ASSERT_INT_EQ(vasd_coord_what_from_string(VASD_EVENT_MIGRATION_HOOK, "delay"),
+		      -EINVAL);
+	ASSERT_INT_EQ(vasd_coord_what_from_string(VASD_EVENT_MIGRATION_OPEN, "post"),
+		      -EINVAL);
+
+	for (size_t i = 0; i < ELEMENTSOF(without); i++) {
+		ASSERT_NULL(vasd_coord_what_to_string(without[i], 0));
+		ASSERT_INT_EQ(vasd_coord_what_from_string(without[i], "delay"), -EINVAL);
+		ASSERT(vasd_coord_what_valid(without[i], 0));
+		ASSERT(!vasd_coord_what_valid(without[i], 1));
+	}
+	/* other kinds have no coordinator fields at all */
+	ASSERT_NULL(vasd_coord_what_to_string(VASD_EVENT_RESYNC_BEGIN, 0));
+	ASSERT_INT_EQ(vasd_coord_what_from_string(VASD_EVENT_RESYNC_BEGIN, "gap"), -EINVAL);
+	ASSERT(!vasd_coord_what_valid(VASD_EVENT_DAEMON_STOP, 0));
+	ASSERT(!vasd_coord_what_valid(-1, 0));
+	ASSERT(!vasd_coord_what_valid(_VASD_EVENT_KIND_MAX, 0));
 }
 
 static void test_reason_names(void)
@@ -216,6 +298,7 @@ int main(void)
 	test_from_msg();
 	test_not_notifications();
 	test_kind_names();
+	test_coord_what_names();
 	test_reason_names();
 	return 0;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ledger_open() on real SQLite files: a new ledger, the forward migration
- * from version 1, and every file it must refuse (newer, foreign, not
+ * ledger_open() on real SQLite files: a new ledger, the forward migrations
+ * from versions 1 and 2, and every file it must refuse (newer, foreign, not
  * SQLite, damaged, missing) left byte for byte as it was; read-only
  * opening never writes and works while a writer is in a transaction.
  */
@@ -156,20 +156,21 @@ static void test_new(void)
 {
 	char *path = test_path(dir, "new.db");
 	const char *tables[] = { "events", "windows", "caps", "migration",
-				 "cursor" };
+				 "cursor", "checkpoint", "checkpoint_windows",
+				 "checkpoint_caps", "checkpoint_migration" };
 	struct ledger *l = NULL;
 	char *mode;
 	sqlite3 *db;
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_schema_version(), 2);
+	ASSERT_INT_EQ(ledger_schema_version(), 3);
 	ASSERT_INT_EQ(ledger_file_version(l), ledger_schema_version());
 	ASSERT_INT_EQ(ledger_last_position(l), 0);
 	ledger_free(l);
 
 	db = raw_open(path);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
-	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 2);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 3);
 	mode = raw_text(db, "PRAGMA journal_mode");
 	ASSERT_STR_EQ(mode, "wal");
 	free(mode);
@@ -185,14 +186,44 @@ static void test_new(void)
 	}
 	/* the cursor row exists from the start: commits only update it */
 	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM cursor"), 1);
+	/* a checkpoint only once compacted */
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM checkpoint"), 0);
 	raw_close(db);
 
 	/* opening again changes nothing */
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 2);
+	ASSERT_INT_EQ(ledger_file_version(l), 3);
 	ledger_free(l);
 	remove_ledger(path);
 	free(path);
+}
+
+/* The schema as SQLite holds it, to compare a migrated file with a new one. */
+static char *schema_of(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+	char *sql = raw_text(db, "SELECT group_concat(sql, ';') FROM "
+			     "(SELECT sql FROM sqlite_schema ORDER BY name)");
+
+	raw_close(db);
+	return sql;
+}
+
+/* A migrated file has the schema of a new one, object for object. */
+static void assert_schema_new(const char *path)
+{
+	char *fresh = test_path(dir, "fresh.db"), *schema, *fresh_schema;
+	struct ledger *l = NULL;
+
+	ASSERT_INT_EQ(ledger_open(fresh, LEDGER_READ_WRITE, &l, NULL), 0);
+	ledger_free(l);
+	schema = schema_of(path);
+	fresh_schema = schema_of(fresh);
+	ASSERT_STR_EQ(schema, fresh_schema);
+	free(schema);
+	free(fresh_schema);
+	remove_ledger(fresh);
+	free(fresh);
 }
 
 /*
@@ -249,11 +280,11 @@ static void test_migration(void)
 	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 2);
+	ASSERT_INT_EQ(ledger_file_version(l), 3);
 	ASSERT_INT_EQ(ledger_last_position(l), 5);
 
 	/* the old events replay to the old projection */
-	ASSERT_INT_EQ(ledger_verify(l, &n, &error), 0);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
 	ASSERT_NULL(error);
 	ASSERT_INT_EQ(n, 5);
 	ASSERT_INT_EQ(vasd_state_new(&s), 0);
@@ -273,7 +304,7 @@ static void test_migration(void)
 	ASSERT_INT_EQ(ledger_append(l, &ev, &effect), 0);
 	ASSERT_INT_EQ(ledger_commit(l), 0);
 	ASSERT_INT_EQ(ev.position, 6);
-	ASSERT_INT_EQ(ledger_verify(l, &n, &error), 0);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
 	ASSERT_INT_EQ(n, 6);
 	/* the unique index covers the new kinds: the same seq again is refused */
 	ev.caps.total = 9;
@@ -284,12 +315,55 @@ static void test_migration(void)
 	vasd_state_free(s);
 
 	db = raw_open(path);
-	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 2);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 3);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
 	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events"), 6);
+	ASSERT_INT_EQ(raw_int(db, "SELECT strict FROM pragma_table_list WHERE name = 'checkpoint'"), 1);
 	ASSERT_INT_EQ(raw_int(db, "SELECT total FROM caps WHERE type = 1"), 8);
 	ASSERT_INT_EQ(raw_int(db, "SELECT strict FROM pragma_table_list WHERE name = 'caps'"), 1);
 	raw_close(db);
+	assert_schema_new(path);
+	remove_ledger(path);
+	free(path);
+}
+
+/*
+ * Version 2 is version 3 without the checkpoint's tables: a ledger made
+ * now and stripped of them is what vasd of version 2 left.
+ */
+static void test_migration_v2(void)
+{
+	char *path = test_path(dir, "v2.db");
+	struct ledger_checkpoint cp;
+	struct ledger *l = NULL;
+	char *error = NULL;
+	int64_t n, first, removed;
+	sqlite3 *db;
+
+	make_ledger(path, 300);
+	db = raw_open(path);
+	raw_exec(db, "BEGIN;"
+		     "DROP TABLE checkpoint; DROP TABLE checkpoint_windows;"
+		     "DROP TABLE checkpoint_caps; DROP TABLE checkpoint_migration;"
+		     "PRAGMA user_version = 2;"
+		     "COMMIT");
+	raw_close(db);
+	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
+
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
+	ASSERT_INT_EQ(ledger_file_version(l), 3);
+	ASSERT_INT_EQ(ledger_get_checkpoint(l, &cp), -ENODATA);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
+	ASSERT_INT_EQ(n, 5 + 300 + 100);
+	/* and the old events compact */
+	ASSERT_INT_EQ(ledger_compact(l, 200, 0, TS, &first, &removed), 0);
+	ASSERT_INT_EQ(first, 200);
+	ASSERT_INT_EQ(removed, 199);
+	ASSERT_INT_EQ(ledger_verify(l, &n, &cp, &error), 0);
+	ASSERT_INT_EQ(n, 5 + 300 + 100 - 199);
+	ASSERT_INT_EQ(cp.position, 200);
+	ledger_free(l);
+	assert_schema_new(path);
 	remove_ledger(path);
 	free(path);
 }
@@ -301,7 +375,7 @@ static void test_newer(void)
 
 	make_ledger(path, 10);
 	db = raw_open(path);
-	raw_exec(db, "PRAGMA user_version = 3");
+	raw_exec(db, "PRAGMA user_version = 4");
 	raw_close(db);
 	assert_refused_both(path, -EPROTONOSUPPORT);
 	remove_ledger(path);
@@ -439,7 +513,7 @@ static void test_read_only(void)
 	before = test_file_read(path);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_ONLY, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_verify(l, &n, NULL), 0);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, NULL), 0);
 	ASSERT_INT_EQ(n, 5 + 300 + 100);
 	ASSERT_INT_EQ(ledger_stats(l, &st), 0);
 	ASSERT_INT_EQ(st.n_events, n);
@@ -482,7 +556,7 @@ static void test_reader_beside_writer(void)
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_ONLY, &reader, NULL), 0);
 	ASSERT_INT_EQ(ledger_foreach_event(reader, 0, count_event, &n), 0);
 	ASSERT_INT_EQ(n, n_committed);
-	ASSERT_INT_EQ(ledger_verify(reader, &n, NULL), 0);
+	ASSERT_INT_EQ(ledger_verify(reader, &n, NULL, NULL), 0);
 	ASSERT_INT_EQ(n, n_committed);
 
 	history_commit(&h);
@@ -490,7 +564,7 @@ static void test_reader_beside_writer(void)
 	ASSERT_INT_EQ(ledger_stats(reader, &st), 0);
 	ASSERT_INT_EQ(st.n_events, n_committed + 2);
 	ASSERT_INT_EQ(st.last_position, n_committed + 2);
-	ASSERT_INT_EQ(ledger_verify(reader, &n, NULL), 0);
+	ASSERT_INT_EQ(ledger_verify(reader, &n, NULL, NULL), 0);
 	ASSERT_INT_EQ(n, n_committed + 2);
 
 	ledger_free(reader);
@@ -506,6 +580,7 @@ int main(void)
 	test_missing();
 	test_new();
 	test_migration();
+	test_migration_v2();
 	test_newer();
 	test_foreign();
 	test_not_sqlite();

@@ -223,7 +223,7 @@ static void test_round_trip(void)
 	for (size_t i = 0; i < n; i++)
 		assert_event_eq(&got.events[i], &sent[i]);
 	assert_state_stored(h.ledger, h.state);
-	ASSERT_INT_EQ(ledger_verify(h.ledger, NULL, NULL), 0);
+	ASSERT_INT_EQ(ledger_verify(h.ledger, NULL, NULL, NULL), 0);
 	history_close(&h);
 
 	/* typed columns, NULL exactly where a kind has nothing */
@@ -374,7 +374,7 @@ static void test_rollback(void)
 	h.seq = vasd_state_seq(before);
 	history_windows(&h, 200, 5);
 	ASSERT_INT_EQ(ledger_last_position(h.ledger), last + 6);
-	ASSERT_INT_EQ(ledger_verify(h.ledger, NULL, NULL), 0);
+	ASSERT_INT_EQ(ledger_verify(h.ledger, NULL, NULL, NULL), 0);
 	history_close(&h);
 	free(path);
 }
@@ -431,14 +431,14 @@ static void test_commit_io_error(void)
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &h.ledger, NULL), 0);
 	ASSERT_INT_EQ(ledger_last_position(h.ledger), last);
 	assert_state_stored(h.ledger, committed);
-	ASSERT_INT_EQ(ledger_verify(h.ledger, &n, NULL), 0);
+	ASSERT_INT_EQ(ledger_verify(h.ledger, &n, NULL, NULL), 0);
 	ASSERT_INT_EQ(n, last);
 
 	vasd_state_free(h.state);
 	h.state = committed;
 	h.seq = vasd_state_seq(committed);
 	history_windows(&h, 500, 3);
-	ASSERT_INT_EQ(ledger_verify(h.ledger, &n, NULL), 0);
+	ASSERT_INT_EQ(ledger_verify(h.ledger, &n, NULL, NULL), 0);
 	ASSERT_INT_EQ(n, last + 4);
 	history_close(&h);
 	free(path);
@@ -496,7 +496,7 @@ static void test_full(void)
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &h.ledger, NULL), 0);
 	ASSERT_INT_EQ(ledger_last_position(h.ledger), last);
 	assert_state_stored(h.ledger, committed);
-	ASSERT_INT_EQ(ledger_verify(h.ledger, &n, NULL), 0);
+	ASSERT_INT_EQ(ledger_verify(h.ledger, &n, NULL, NULL), 0);
 	ASSERT_INT_EQ(n, last);
 	vasd_state_free(committed);
 	history_close(&h);
@@ -600,7 +600,7 @@ static void assert_verify(const struct test_file *base, const char *sql,
 	if (sql)
 		raw_exec_file(path, sql);
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_ONLY, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_verify(l, &n, &error), message ? -EUCLEAN : 0);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), message ? -EUCLEAN : 0);
 	if (message)
 		ASSERT_STR_EQ(error, message);
 	else
