@@ -27,6 +27,7 @@ const struct vasctl_prop vasctl_manager_props[] = {
 	{ "KernelAttached", "kernel_attached", "b", VASCTL_PROP_PLAIN },
 	{ "Generation", "generation", "t", VASCTL_PROP_HEX },
 	{ "Seq", "seq", "t", VASCTL_PROP_PLAIN },
+	{ "FirstPosition", "first_position", "x", VASCTL_PROP_PLAIN },
 	{ "LastPosition", "last_position", "x", VASCTL_PROP_PLAIN },
 	{ "Windows", "windows", "u", VASCTL_PROP_PLAIN },
 	{ "WindowsActive", "windows_active", "u", VASCTL_PROP_PLAIN },

@@ -20,8 +20,8 @@ static void status_usage(FILE *f)
 {
 	fputs("Usage: vasctl status [--json]\n"
 	      "\n"
-	      "Show vasd's state: the kernel part it follows, the ledger's last\n"
-	      "position, the windows by state, the credits of each window type,\n"
+	      "Show vasd's state: the kernel part it follows, the ledger's first and\n"
+	      "last positions, the windows by state, the credits of each window type,\n"
 	      "the last migration, and how long a delay inhibitor may hold one.\n"
 	      "\n"
 	      "Options:\n"
@@ -109,7 +109,8 @@ static void print_human(struct json_object *o, bool color)
 		line(&out, "Kernel:", ANSI_YELLOW,
 		     "not attached (the ledger is at generation %s, seq %" PRIu64 ")",
 		     get_string(o, "generation"), get_u64(o, "seq"));
-	line(&out, "Ledger:", NULL, "last position %" PRId64,
+	line(&out, "Ledger:", NULL, "positions %" PRId64 "..%" PRId64,
+	     (int64_t)get_u64(o, "first_position"),
 	     (int64_t)get_u64(o, "last_position"));
 	line(&out, "Windows:", suspended ? ANSI_YELLOW : NULL,
 	     "%" PRIu64 " (%" PRIu64 " active, %" PRIu64 " suspended)",
