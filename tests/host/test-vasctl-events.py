@@ -4,7 +4,8 @@
 everything the ledger holds and equals `vasctl ledger export` line for
 line; --since and --limit; the human lines; --follow prints new events as
 the fake kernel makes them, woken by PropertiesChanged (no ReadEvents while
-nothing happens), and goes on across a restart of vasd."""
+nothing happens), and goes on across a restart of vasd; after a compaction
+it starts at FirstPosition and refuses --since a removed position."""
 
 import re
 
@@ -112,6 +113,19 @@ with TempDir() as d:
         log("--follow --limit 2 exits once 2 events came")
 
         check(f.stop() == 0 and tail.stop() == 0, "--follow: SIGINT is not exit 0")
+
+        first, removed = manager("CompactLedger", "x", "1000")["data"]
+        check(first == 1000 and removed == 999, "CompactLedger: %r" % [first, removed])
+        check(ok_json("status")["first_position"] == 1000, "status after compaction")
+        p = run("events", "--since", "5")
+        one_line_error(p, 1, "org.vasd1.Error.Compacted", "--since a compacted position")
+        want = export(v.db)
+        check(json.loads(want[0])["kind"] == "checkpoint", "export: %r" % want[0])
+        got = ok("events", "--json").splitlines()
+        check(got == want[1:], "events --json after compaction differs from export")
+        check(json.loads(got[0])["position"] == 1000, "starts at %r" % got[0])
+        log("after CompactLedger: from FirstPosition, as export without its checkpoint; "
+            "--since a compacted position refused")
     finally:
         v.close()
         k.stop()

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
 """vasctl monitor against vasd fed by the fake kernel: a window added,
-suspended and removed, the Manager's changes, the log level, vasd leaving
+suspended and removed, the Manager's changes, PrepareForMigration around a
+migration, the log level, vasd leaving
 and coming back; human lines as root and --json as nobody (the policy lets
 anyone watch). monitor --kernel still runs: without the kernel's family it
 says so with exit status 3."""
@@ -93,6 +94,17 @@ with TempDir() as d:
         check(until_event(j, "window-remove", True)["window"] == {"id": 1}, "window-remove")
         check(until_event(h, "window-remove", False) == {"id": "1"}, "window-remove")
         log("window-change (suspended for credits) and window-remove")
+
+        k.run("migrate stream=7")
+        settle(k, v)
+        for active in (True, False):
+            got = until_event(j, "prepare-for-migration", True)
+            check(got["active"] is active and got["migration"] == "stream-7",
+                  "prepare-for-migration: %r" % got)
+            got = until_event(h, "prepare-for-migration", False)
+            check(got == {"active": str(active).lower(), "migration": "stream-7"},
+                  "prepare-for-migration: %r" % got)
+        log("prepare-for-migration true, then false, named stream-7")
 
         check(v.stop() == 0, "vasd did not stop cleanly")
         v.close()

@@ -14,11 +14,12 @@ import re
 from vasctltest import *
 
 COMMANDS = ["status", "windows", "events", "inhibitors", "log-level", "monitor"]
-STATUS_KEYS = ["state", "kernel_attached", "generation", "seq", "last_position",
+STATUS_KEYS = ["state", "kernel_attached", "generation", "seq", "first_position",
+               "last_position",
                "windows", "windows_active", "windows_suspended",
                "credits_default", "credits_qos", "migration_phase",
                "migration_stream", "inhibit_delay_max_usec"]
-BUS_NAMES = ["State", "KernelAttached", "Generation", "Seq", "LastPosition",
+BUS_NAMES = ["State", "KernelAttached", "Generation", "Seq", "FirstPosition", "LastPosition",
              "Windows", "WindowsActive", "WindowsSuspended", "CreditsDefault",
              "CreditsQos", "MigrationPhase", "MigrationStream",
              "InhibitDelayMaxUSec"]
@@ -40,7 +41,7 @@ def check_status(t, db):
     want = {
         "state": "running", "kernel_attached": True,
         "generation": "%016x" % t["generation"], "seq": t["seq"],
-        "last_position": last_position(db),
+        "first_position": 1, "last_position": last_position(db),
         "windows": len(windows), "windows_active": len(windows) - suspended,
         "windows_suspended": suspended,
         "credits_default": caps["default"], "credits_qos": caps["qos"],
@@ -64,7 +65,7 @@ def check_status(t, db):
     check("\x1b" not in text, "colour in a pipe: %r" % text)
     for line in ("State:     running",
                  "Kernel:    attached, generation %016x, seq %d" % (t["generation"], t["seq"]),
-                 "Ledger:    last position %d" % want["last_position"],
+                 "Ledger:    positions 1..%d" % want["last_position"],
                  "Windows:   %d (%d active, %d suspended)" % (len(windows), len(windows) - suspended, suspended),
                  "Credits:   default %d/%d used, qos %d/%d used" % (
                      caps["default"]["used"], caps["default"]["total"],
