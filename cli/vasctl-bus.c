@@ -176,17 +176,17 @@ int vasctl_bus_check_running(sd_bus *bus, const char *verb)
 
 int vasctl_bus_wait(sd_bus *bus, int signal_fd)
 {
-	struct pollfd p[2] = {
-		{ .fd = sd_bus_get_fd(bus), .events = (short)sd_bus_get_events(bus) },
-		{ .fd = signal_fd, .events = POLLIN },
-	};
-	uint64_t until;
+	int fd = sd_bus_get_fd(bus), events = sd_bus_get_events(bus);
 	int timeout = -1, r;
+	struct pollfd p[2];
+	uint64_t until;
 
-	if (p[0].fd < 0)
-		return p[0].fd;
-	if (p[0].events < 0)
-		return p[0].events;
+	if (fd < 0)
+		return fd;
+	if (events < 0)
+		return events;
+	p[0] = (struct pollfd) { .fd = fd, .events = (short)events };
+	p[1] = (struct pollfd) { .fd = signal_fd, .events = POLLIN };
 	r = sd_bus_get_timeout(bus, &until);
 	if (r < 0)
 		return r;

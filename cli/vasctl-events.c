@@ -253,13 +253,16 @@ static int on_manager_changed(sd_bus_message *m, void *userdata,
 	const char *interface;
 	int r;
 
-	if (!changed)
-		return -ENOMEM;
+	/* reading once too often is harmless; missing a wake-up is not */
+	if (!changed) {
+		ev->wake = true;
+		return 0;
+	}
 	r = sd_bus_message_read(m, "s", &interface);
 	if (r >= 0)
 		r = vasctl_bus_read_props(m, vasctl_manager_props,
 					  vasctl_n_manager_props, changed);
-	if (r >= 0 && json_object_object_get_ex(changed, "last_position", NULL))
+	if (r < 0 || json_object_object_get_ex(changed, "last_position", NULL))
 		ev->wake = true;
 	json_object_put(changed);
 	return 0;

@@ -156,16 +156,20 @@ static int on_properties_changed(sd_bus_message *m, void *userdata,
 		return 0;
 	if (strcmp(interface, VASD_BUS_MANAGER_INTERFACE) == 0) {
 		changed = json_object_new_object();
-		if (!changed)
-			return -ENOMEM;
+		if (!changed) {
+			mon->error = -ENOMEM;
+			return 0;
+		}
 		r = vasctl_bus_read_props(m, vasctl_manager_props,
 					  vasctl_n_manager_props, changed);
-		if (r >= 0 && json_object_object_length(changed) > 0) {
-			o = line_new("manager-change");
-			if (o)
-				json_object_object_add(o, "changed",
-						       json_object_get(changed));
+		/* only properties this vasctl does not know: nothing to say */
+		if (r < 0 || json_object_object_length(changed) == 0) {
+			json_object_put(changed);
+			return 0;
 		}
+		o = line_new("manager-change");
+		if (o)
+			json_object_object_add(o, "changed", json_object_get(changed));
 		json_object_put(changed);
 	} else if (strcmp(interface, VASD_BUS_WINDOW_INTERFACE) == 0) {
 		changed = window_new(path);
@@ -186,8 +190,10 @@ static int on_properties_changed(sd_bus_message *m, void *userdata,
 		};
 
 		o = line_new("log-level");
-		if (!o)
-			return -ENOMEM;
+		if (!o) {
+			mon->error = -ENOMEM;
+			return 0;
+		}
 		r = vasctl_bus_read_props(m, log_level, ELEMENTSOF(log_level), o);
 		if (r < 0 || !json_object_object_get_ex(o, "log_level", NULL)) {
 			json_object_put(o);
