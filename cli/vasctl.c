@@ -140,7 +140,6 @@ static void usage(FILE *f)
 	      "  -h --help     Show this help\n"
 	      "     --version  Show the version\n"
 	      "\n"
-	      "\n"
 	      "Exit status: 0 success, 1 failure, 2 usage error, 3 vasd is not\n"
 	      "running (monitor --kernel: no vas netlink family), 4 the ledger\n"
 	      "cannot be read.\n"
