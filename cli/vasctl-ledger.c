@@ -16,7 +16,9 @@
 #include <string.h>
 #include <json.h>
 
+#include "human.h"
 #include "ledger.h"
+#include "vasctl-json.h"
 #include "vasctl.h"
 
 enum ledger_verb {
@@ -31,11 +33,6 @@ static const char *const verb_names[_VERB_MAX] = {
 	[VERB_EXPORT] = "export",
 	[VERB_STATS] = "stats",
 };
-
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
 
 struct args {
 	const char *path;
@@ -121,14 +118,6 @@ static int run_verify(struct ledger *l, const char *path)
 	return finish_output() == VASCTL_EXIT_OK ? r : VASCTL_EXIT_FAILURE;
 }
 
-static struct json_object *json_hex(uint64_t v)
-{
-	char hex[17];
-
-	snprintf(hex, sizeof(hex), "%016" PRIx64, v);
-	return json_object_new_string(hex);
-}
-
 /* An enum as its name, or as its number when this vasctl does not know it. */
 static struct json_object *json_enum(const char *name, uint32_t v)
 {
@@ -199,7 +188,7 @@ static struct json_object *json_migration(const struct vas_migration *m)
 	json_object_object_add(o, "phase",
 			       json_enum(vas_migration_phase_to_string(m->phase),
 					 m->phase));
-	json_object_object_add(o, "token", json_hex(m->token));
+	json_object_object_add(o, "token", vasctl_json_hex(m->token));
 	return o;
 }
 
@@ -236,7 +225,7 @@ static struct json_object *json_event(const struct vasd_event *ev)
 	json_object_object_add(o, "kind",
 			       json_object_new_string(vasd_event_kind_to_string(ev->kind)));
 	if (seq || ev->generation)
-		json_object_object_add(o, "generation", json_hex(ev->generation));
+		json_object_object_add(o, "generation", vasctl_json_hex(ev->generation));
 	if (seq || ev->seq)
 		json_object_object_add(o, "seq", json_object_new_uint64(ev->seq));
 	if (ev->lost_from)
@@ -261,19 +250,6 @@ static struct json_object *json_event(const struct vasd_event *ev)
 	return o;
 }
 
-static int print_json(struct json_object *o)
-{
-	const char *s;
-
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!s)
-		return -ENOMEM;
-	if (fputs(s, stdout) == EOF || putchar('\n') == EOF)
-		return -errno;
-	return 0;
-}
-
 /* Tells the ledger's errors from ours: only ours stop with a flag set. */
 struct export {
 	bool failed;
@@ -285,7 +261,7 @@ static int export_one(const struct vasd_event *ev, void *userdata)
 	struct json_object *o = json_event(ev);
 	int r;
 
-	r = o ? print_json(o) : -ENOMEM;
+	r = o ? vasctl_json_print(o) : -ENOMEM;
 	json_object_put(o);
 	if (r < 0)
 		ex->failed = true;
@@ -316,7 +292,7 @@ static int export_checkpoint(struct ledger *l, int64_t from, struct export *ex)
 			       json_object_new_int64(cp.events_removed));
 	json_object_object_add(o, "last_migration",
 			       json_object_new_uint64(cp.last_migration));
-	r = print_json(o);
+	r = vasctl_json_print(o);
 	json_object_put(o);
 	if (r < 0)
 		ex->failed = true;
@@ -350,31 +326,12 @@ static int run_export(struct ledger *l, const char *path, int64_t from)
 	return finish_output();
 }
 
-/* 1023B, 1.0K, 152.3M: binary units, one decimal. */
-static void format_bytes(char *buf, size_t size, int64_t bytes)
-{
-	static const char units[] = "KMGTPE";
-	double v = (double)bytes;
-	size_t i = 0;
-
-	if (bytes < 1024) {
-		snprintf(buf, size, "%" PRId64 "B", bytes);
-		return;
-	}
-	v /= 1024;
-	while (v >= 1024 && i + 1 < sizeof(units) - 1) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, size, "%.1f%c", v, units[i]);
-}
-
 static void print_stats_text(const struct ledger_stats *st, const char *path)
 {
-	char file[32], wal[32];
+	char file[HUMAN_BYTES_MAX], wal[HUMAN_BYTES_MAX];
 
-	format_bytes(file, sizeof(file), st->file_bytes);
-	format_bytes(wal, sizeof(wal), st->wal_bytes);
+	human_bytes(file, st->file_bytes);
+	human_bytes(wal, st->wal_bytes);
 	printf("Ledger:   %s\n"
 	       "Schema:   version %d\n", path, st->schema_version);
 	if (st->n_events)
@@ -405,7 +362,7 @@ static struct json_object *json_stats(const struct ledger_stats *st,
 	for (int k = 0; k < _VASD_EVENT_KIND_MAX; k++)
 		json_object_object_add(kinds, vasd_event_kind_to_string(k),
 				       json_object_new_int64(st->n_events_by_kind[k]));
-	json_object_object_add(cursor, "generation", json_hex(st->generation));
+	json_object_object_add(cursor, "generation", vasctl_json_hex(st->generation));
 	json_object_object_add(cursor, "seq", json_object_new_uint64(st->seq));
 	json_object_object_add(cursor, "synced",
 			       json_object_new_boolean(st->synced));
@@ -443,7 +400,7 @@ static int run_stats(struct ledger *l, const char *path, bool json)
 	if (json) {
 		struct json_object *o = json_stats(&st, path);
 
-		r = o ? print_json(o) : -ENOMEM;
+		r = o ? vasctl_json_print(o) : -ENOMEM;
 		json_object_put(o);
 		if (r < 0) {
 			vasctl_error("ledger stats: %s", strerror(-r));

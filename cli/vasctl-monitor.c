@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vasctl monitor --kernel: print each notification of the kernel's "vas"
- * family as one line, until SIGINT or SIGTERM.
+ * vasctl monitor: its options; and with --kernel, print each notification
+ * of the kernel's "vas" family as one line, until SIGINT or SIGTERM.
+ * Without --kernel it prints vasd's signals (vasctl-monitor-bus.c).
  *
  * With --dump-first it first prints the current credits and windows. It
  * joins the events group before dumping, on a second socket, so nothing
@@ -14,13 +15,11 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
 #include <libmnl/libmnl.h>
 
 #include "macro.h"
@@ -48,16 +47,22 @@ struct follow {
 
 static void monitor_usage(FILE *f)
 {
-	fputs("Usage: vasctl monitor --kernel [OPTIONS]\n"
+	fputs("Usage: vasctl monitor [--json]\n"
+	      "       vasctl monitor --kernel [--dump-first] [--buffer-size=BYTES]\n"
 	      "\n"
-	      "Print each event of the kernel's vas netlink family as one line\n"
-	      "until interrupted. Joining the events group needs CAP_NET_ADMIN.\n"
+	      "Print each event as one line until interrupted: vasd's signals on\n"
+	      "the system bus (what its ledger committed: windows added, changed\n"
+	      "and removed, its state, PrepareForMigration), or with --kernel the\n"
+	      "kernel's vas netlink family (joining its group needs CAP_NET_ADMIN).\n"
 	      "\n"
 	      "Options:\n"
-	      "  -k --kernel              Follow the kernel's events (required: the\n"
-	      "                           only source of events so far)\n"
-	      "  -d --dump-first          Print the current credits and windows first\n"
-	      "  -b --buffer-size=BYTES   Socket receive buffer (suffix K, M; default 4M)\n"
+	      "     --json               vasd's events as JSON, one object a line\n"
+	      "                           (proto/vasctl-json.md)\n"
+	      "  -k --kernel              Follow the kernel's events instead of vasd's\n"
+	      "  -d --dump-first          --kernel: print the current credits and\n"
+	      "                           windows first\n"
+	      "  -b --buffer-size=BYTES   --kernel: socket receive buffer (suffix K, M;\n"
+	      "                           default 4M)\n"
 	      "  -h --help                Show this help\n", f);
 }
 
@@ -258,22 +263,6 @@ static int follow_datagram(struct follow *f, struct vas_nl *nl, void *buf,
 	return 0;
 }
 
-static int block_signals(void)
-{
-	sigset_t mask;
-	int fd;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -errno;
-	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	return fd;
-}
-
 static int open_events(struct vas_nl **ret, int rcvbuf)
 {
 	_cleanup_(vas_nl_freep) struct vas_nl *nl = NULL;
@@ -314,7 +303,7 @@ static int monitor_run(bool dump, int rcvbuf)
 	void *buf = NULL;
 	int sfd, r;
 
-	sfd = block_signals();
+	sfd = vasctl_block_signals();
 	if (sfd < 0) {
 		vasctl_error("monitor: cannot set up signals: %s",
 			     strerror(-sfd));
@@ -324,7 +313,7 @@ static int monitor_run(bool dump, int rcvbuf)
 	r = open_events(&nl, rcvbuf);
 	if (r < 0) {
 		close(sfd);
-		return r == -ENOENT ? VASCTL_EXIT_NO_FAMILY : VASCTL_EXIT_FAILURE;
+		return r == -ENOENT ? VASCTL_EXIT_NOT_RUNNING : VASCTL_EXIT_FAILURE;
 	}
 	f.family_id = vas_nl_get_family_id(nl);
 
@@ -374,14 +363,16 @@ out:
 
 int vasctl_monitor(int argc, char **argv)
 {
+	enum { ARG_JSON = 0x100 };
 	static const struct option options[] = {
+		{ "json", no_argument, NULL, ARG_JSON },
 		{ "kernel", no_argument, NULL, 'k' },
 		{ "dump-first", no_argument, NULL, 'd' },
 		{ "buffer-size", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool kernel = false, dump = false;
+	bool kernel = false, dump = false, json = false, buffer = false;
 	int rcvbuf = DEFAULT_RCVBUF;
 	int c;
 
@@ -399,6 +390,10 @@ int vasctl_monitor(int argc, char **argv)
 					     optarg);
 				return VASCTL_EXIT_USAGE;
 			}
+			buffer = true;
+			break;
+		case ARG_JSON:
+			json = true;
 			break;
 		case 'h':
 			monitor_usage(stdout);
@@ -413,10 +408,13 @@ int vasctl_monitor(int argc, char **argv)
 		monitor_usage(stderr);
 		return VASCTL_EXIT_USAGE;
 	}
-	if (!kernel) {
-		vasctl_error("monitor: --kernel is required (the kernel is the only source of events so far)");
-		monitor_usage(stderr);
+	if (kernel && json) {
+		vasctl_error("monitor: --json is for vasd's events, not --kernel's");
 		return VASCTL_EXIT_USAGE;
 	}
-	return monitor_run(dump, rcvbuf);
+	if (!kernel && (dump || buffer)) {
+		vasctl_error("monitor: --dump-first and --buffer-size need --kernel");
+		return VASCTL_EXIT_USAGE;
+	}
+	return kernel ? monitor_run(dump, rcvbuf) : vasctl_monitor_bus(json);
 }

@@ -4,10 +4,15 @@
  * the global options and dispatches to a command; each command lives in
  * its own file (vasctl-COMMAND.c).
  */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
 
 #include "macro.h"
 #include "vasctl.h"
@@ -19,7 +24,17 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{ "monitor", "Print the kernel's VAS events as they happen",
+	{ "status", "Show vasd's state, windows, credits and migration",
+	  vasctl_status },
+	{ "windows", "List the windows vasd's ledger holds",
+	  vasctl_windows },
+	{ "events", "Print the ledger's events, and follow new ones",
+	  vasctl_events },
+	{ "inhibitors", "List the inhibitor locks clients hold",
+	  vasctl_inhibitors },
+	{ "log-level", "Show or set vasd's log level",
+	  vasctl_log_level },
+	{ "monitor", "Print vasd's (or the kernel's) events as they happen",
 	  vasctl_monitor },
 	{ "ledger", "Verify, export or summarize vasd's ledger file",
 	  vasctl_ledger },
@@ -36,6 +51,81 @@ void vasctl_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+int vasctl_block_signals(void)
+{
+	sigset_t mask;
+	int fd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	return fd;
+}
+
+bool vasctl_color(void)
+{
+	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+
+	if (no_color && *no_color)
+		return false;
+	if (term && strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(STDOUT_FILENO) == 1;
+}
+
+int vasctl_finish_output(const char *verb, int r)
+{
+	if (r >= 0 && (fflush(stdout) == EOF || ferror(stdout)))
+		r = errno ? -errno : -EIO;
+	if (r < 0) {
+		vasctl_error("%s: cannot write the output: %s", verb,
+			     strerror(-r));
+		return VASCTL_EXIT_FAILURE;
+	}
+	return VASCTL_EXIT_OK;
+}
+
+int vasctl_parse_json_only(int argc, char **argv, void (*usage)(FILE *f),
+			   bool *ret_json)
+{
+	enum { ARG_JSON = 0x100 };
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, ARG_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool json = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		switch (c) {
+		case ARG_JSON:
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return VASCTL_EXIT_OK;
+		default:
+			usage(stderr);
+			return VASCTL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		vasctl_error("%s: unexpected argument '%s'", argv[0],
+			     argv[optind]);
+		usage(stderr);
+		return VASCTL_EXIT_USAGE;
+	}
+	*ret_json = json;
+	return -1;
+}
+
 static void usage(FILE *f)
 {
 	fputs("Usage: vasctl [OPTIONS] COMMAND [ARGS...]\n"
@@ -49,6 +139,10 @@ static void usage(FILE *f)
 	      "Options:\n"
 	      "  -h --help     Show this help\n"
 	      "     --version  Show the version\n"
+	      "\n"
+	      "Exit status: 0 success, 1 failure, 2 usage error, 3 vasd is not\n"
+	      "running (monitor --kernel: no vas netlink family), 4 the ledger\n"
+	      "cannot be read.\n"
 	      "\n"
 	      "See 'vasctl COMMAND --help' and vasctl(8).\n", f);
 }

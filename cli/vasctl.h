@@ -2,21 +2,66 @@
 /* vasctl: what the main program and its commands share. */
 #pragma once
 
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 /* Exit codes, documented in vasctl(8). */
 enum {
 	VASCTL_EXIT_OK = 0,
 	VASCTL_EXIT_FAILURE = 1,
 	VASCTL_EXIT_USAGE = 2,
-	VASCTL_EXIT_NO_FAMILY = 3,
+	/*
+	 * What the command talks to is not there: vasd (org.vasd1 has no
+	 * owner, or there is no system bus), or for monitor --kernel the
+	 * kernel's vas family.
+	 */
+	VASCTL_EXIT_NOT_RUNNING = 3,
 	VASCTL_EXIT_NO_LEDGER = 4,	/* the ledger cannot be opened or read */
 };
+
+/* For _cleanup_(freep) of what malloc() returned. */
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
 
 /*
  * A command: argv[0] is its name, options follow. Returns an exit code;
  * it has already said on stderr what went wrong.
  */
+int vasctl_status(int argc, char **argv);
+int vasctl_windows(int argc, char **argv);
+int vasctl_events(int argc, char **argv);
+int vasctl_inhibitors(int argc, char **argv);
+int vasctl_log_level(int argc, char **argv);
 int vasctl_monitor(int argc, char **argv);
 int vasctl_ledger(int argc, char **argv);
 
+/* monitor without --kernel: vasd's signals (vasctl-monitor-bus.c). */
+int vasctl_monitor_bus(bool json);
+
+/*
+ * The options of a command that takes --json and --help and no argument:
+ * -1 to go on, or the exit code when done (help shown, usage error).
+ */
+int vasctl_parse_json_only(int argc, char **argv, void (*usage)(FILE *f),
+			   bool *ret_json);
+
+/*
+ * After a command's output: an exit code, OK unless r (from writing) is
+ * negative or standard output cannot be flushed, which it says.
+ */
+int vasctl_finish_output(const char *verb, int r);
+
 __attribute__((format(printf, 1, 2)))
 void vasctl_error(const char *fmt, ...);
+
+/*
+ * Block SIGINT and SIGTERM and return a signalfd that reports them (or
+ * -errno): the commands that follow events stop cleanly on either.
+ */
+int vasctl_block_signals(void);
+
+/* Colour on standard output: a terminal, NO_COLOR unset or empty, TERM not dumb. */
+bool vasctl_color(void);

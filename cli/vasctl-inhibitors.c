@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vasctl inhibitors: ListInhibitors, as systemd-inhibit --list shows
+ * logind's: the holder's user name and command are looked up here, on
+ * this machine, and are not part of the JSON.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <json.h>
+
+#include "macro.h"
+#include "table.h"
+#include "vasctl-bus.h"
+#include "vasctl-json.h"
+#include "vasctl.h"
+
+struct inhibitor {
+	const char *what, *who, *why, *mode;
+	uint32_t uid, pid;
+};
+
+static void inhibitors_usage(FILE *f)
+{
+	fputs("Usage: vasctl inhibitors [--json]\n"
+	      "\n"
+	      "List the inhibitor locks clients hold on migrations, newest first:\n"
+	      "who took it and why, the holder's user and process, and the mode\n"
+	      "(delay: a migration waits until it is released, at most\n"
+	      "InhibitDelayMaxUSec; block: a migration is refused).\n"
+	      "\n"
+	      "Options:\n"
+	      "     --json   Print one JSON array (proto/vasctl-json.md)\n"
+	      "  -h --help   Show this help\n", f);
+}
+
+static struct json_object *inhibitor_json(const struct inhibitor *i)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "what", json_object_new_string(i->what));
+	json_object_object_add(o, "who", json_object_new_string(i->who));
+	json_object_object_add(o, "why", json_object_new_string(i->why));
+	json_object_object_add(o, "mode", json_object_new_string(i->mode));
+	json_object_object_add(o, "uid", json_object_new_int64(i->uid));
+	json_object_object_add(o, "pid", json_object_new_int64(i->pid));
+	return o;
+}
+
+/* The process's command name, "-" when it is gone or hidden. */
+static void pid_comm(uint32_t pid, char *buf, size_t size)
+{
+	char path[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(buf, size, "-");
+	snprintf(path, sizeof(path), "/proc/%" PRIu32 "/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static void uid_name(uint32_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *found = NULL;
+	char scratch[1024];
+
+	if (getpwuid_r((uid_t)uid, &pw, scratch, sizeof(scratch), &found) == 0 &&
+	    found)
+		snprintf(buf, size, "%s", found->pw_name);
+	else
+		snprintf(buf, size, "-");
+}
+
+static int inhibitor_row(struct table *t, const struct inhibitor *i)
+{
+	char user[64], comm[64];
+	int r;
+
+	uid_name(i->uid, user, sizeof(user));
+	pid_comm(i->pid, comm, sizeof(comm));
+	r = table_add(t, i->who, NULL);
+	if (r >= 0)
+		r = table_addf(t, NULL, "%" PRIu32, i->uid);
+	if (r >= 0)
+		r = table_add(t, user, NULL);
+	if (r >= 0)
+		r = table_addf(t, NULL, "%" PRIu32, i->pid);
+	if (r >= 0)
+		r = table_add(t, comm, NULL);
+	if (r >= 0)
+		r = table_add(t, i->what, NULL);
+	if (r >= 0)
+		r = table_add(t, i->mode, strcmp(i->mode, "block") == 0 ?
+			      ANSI_RED : NULL);
+	if (r >= 0)
+		r = table_add(t, i->why, NULL);
+	return r;
+}
+
+static const struct table_column columns[] = {
+	{ "WHO", TABLE_LEFT },
+	{ "UID", TABLE_RIGHT },
+	{ "USER", TABLE_LEFT },
+	{ "PID", TABLE_RIGHT },
+	{ "COMM", TABLE_LEFT },
+	{ "WHAT", TABLE_LEFT },
+	{ "MODE", TABLE_LEFT },
+	{ "WHY", TABLE_LEFT },
+};
+
+struct output {
+	bool json;
+	struct json_object *array;
+	struct table *table;
+	unsigned int n;
+};
+
+static int read_inhibitors(sd_bus_message *reply, struct output *out)
+{
+	struct inhibitor i;
+	int r;
+
+	r = sd_bus_message_enter_container(reply, 'a', "(ssssuu)");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_read(reply, "(ssssuu)", &i.what, &i.who,
+					&i.why, &i.mode, &i.uid, &i.pid)) > 0) {
+		out->n++;
+		if (out->json) {
+			struct json_object *o = inhibitor_json(&i);
+
+			if (!o || json_object_array_add(out->array, o) < 0) {
+				json_object_put(o);
+				return -ENOMEM;
+			}
+		} else {
+			r = inhibitor_row(out->table, &i);
+			if (r < 0)
+				return r;
+		}
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(reply);
+}
+
+static int print_table(const struct output *out)
+{
+	_cleanup_(freep) char *text = NULL;
+	int r;
+
+	if (out->n == 0)
+		return puts("No inhibitors.") == EOF ? -EIO : 0;
+	r = table_format(out->table, vasctl_color(), &text);
+	if (r < 0)
+		return r;
+	if (printf("%s\n%u inhibitors listed.\n", text, out->n) < 0)
+		return -EIO;
+	return 0;
+}
+
+int vasctl_inhibitors(int argc, char **argv)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(table_freep) struct table *table = NULL;
+	struct output out = { .array = NULL };
+	int r;
+
+	r = vasctl_parse_json_only(argc, argv, inhibitors_usage, &out.json);
+	if (r >= 0)
+		return r;
+	r = vasctl_bus_open("inhibitors", &bus);
+	if (r != VASCTL_EXIT_OK)
+		return r;
+	r = vasctl_bus_call(bus, VASD_BUS_PATH, VASD_BUS_MANAGER_INTERFACE,
+			    "ListInhibitors", &error, &reply, NULL);
+	if (r < 0)
+		return vasctl_bus_fail(bus, "inhibitors",
+				       "cannot list the inhibitors", r, &error);
+
+	if (out.json)
+		out.array = json_object_new_array();
+	else
+		out.table = table = table_new(columns, ELEMENTSOF(columns));
+	if (!out.array && !out.table) {
+		vasctl_error("inhibitors: out of memory");
+		return VASCTL_EXIT_FAILURE;
+	}
+	r = read_inhibitors(reply, &out);
+	if (r < 0) {
+		json_object_put(out.array);
+		vasctl_error("inhibitors: cannot read vasd's reply: %s",
+			     strerror(-r));
+		return VASCTL_EXIT_FAILURE;
+	}
+	if (out.json) {
+		r = vasctl_json_print(out.array);
+		json_object_put(out.array);
+	} else {
+		r = print_table(&out);
+	}
+	return vasctl_finish_output("inhibitors", r);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* vasctl: JSON output, as the contracts have it (proto/vasctl-json.md). */
+#pragma once
+
+#include <stdint.h>
+#include <json.h>
+#include <json_object_iterator.h>
+
+/*
+ * For each field of object o, in order: key and v are set in the body.
+ * json-c's own json_object_object_foreach is not ISO C.
+ */
+#define VASCTL_JSON_FOREACH(o, it, end)					\
+	for (struct json_object_iterator it = json_object_iter_begin(o),	\
+	     end = json_object_iter_end(o);					\
+	     !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+
+/* A random 64-bit identifier: 16 lower-case hex digits. */
+struct json_object *vasctl_json_hex(uint64_t v);
+
+/* o on one line, without spaces, and a newline; 0 or -errno. */
+int vasctl_json_print(struct json_object *o);
