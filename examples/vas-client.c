@@ -125,7 +125,7 @@ struct client {
 	enum client_state state;
 	bool resume_pending;	/* the migration ended while we drained */
 	bool ready;		/* held its first lock */
-	bool lock_again;	/* the lock asked for follows a migration */
+	bool lock_again;	/* the Inhibit call pending follows a migration */
 	int window_fd;
 	void *paste;
 	sd_bus *bus;
@@ -140,9 +140,9 @@ static size_t page_size;
 /*
  * The paste page of a suspended window faults. On POWER the kernel's fault
  * handler (vas_mmap_fault() in arch/powerpc/platforms/book3s/vas-api.c)
- * turns that into a failed paste instruction (do_fail_paste() sets CR0 to
- * "not accepted") and libnxz sees an ordinary paste failure, which it
- * retries with a backoff. The simulation runs on machines without a paste
+ * turns that into a failed paste (do_fail_paste() steps over the paste
+ * instruction with CR0 cleared, as when the paste was not accepted), and
+ * libnxz sees an ordinary paste failure, which it retries with a backoff. The simulation runs on machines without a paste
  * instruction and raises SIGBUS instead; this client catches the SIGBUS of
  * its own paste and maps it to the same "paste failed" result. Any other
  * SIGBUS is a bug and kills the process as usual.
@@ -156,12 +156,15 @@ static void *volatile paste_pending;
 
 static void on_sigbus(int sig, siginfo_t *si, void *ucontext)
 {
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	char *page = paste_pending;
 
-	if (page && (char *)si->si_addr >= page && (char *)si->si_addr < page + page_size)
+	if (page && si->si_code > 0 &&
+	    (char *)si->si_addr >= page && (char *)si->si_addr < page + page_size)
 		siglongjmp(paste_fault, 1);
-	/* not our paste: the fault repeats on return and kills us as it should */
-	signal(SIGBUS, SIG_DFL);
+	/* not our paste: die of it, delivered again once the handler returns */
+	sigaction(SIGBUS, &dfl, NULL);
+	raise(SIGBUS);
 }
 
 /* Stands in for a paste of a CRB: true when the window took it. */
@@ -345,7 +348,8 @@ static int on_inhibit_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
 	return 0;
 }
 
-static void client_take_lock(struct client *c)
+/* again: the lock follows a migration (the log tells them apart) */
+static void client_take_lock(struct client *c, bool again)
 {
 	enum lock_mode mode = c->app->opts->mode;
 	int r;
@@ -359,6 +363,8 @@ static void client_take_lock(struct client *c)
 				     lock_mode_names[mode]);
 	if (r < 0)
 		client_log_error(c, "inhibit-failed", r);
+	else
+		c->lock_again = again;
 }
 
 static int on_drained(sd_event_source *s, uint64_t usec, void *userdata)
@@ -405,10 +411,7 @@ static void client_resume(struct client *c)
 {
 	c->resume_pending = false;
 	c->state = CLIENT_RUNNING;
-	if (c->lock_fd < 0) {
-		c->lock_again = true;
-		client_take_lock(c);
-	}
+	client_take_lock(c, true);
 	client_paste(c);
 }
 
@@ -474,7 +477,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata,
 		 * the clients again (docs/migration.md, "Restart").
 		 */
 		if (c->state == CLIENT_RUNNING)
-			client_take_lock(c);
+			client_take_lock(c, false);
 	}
 	return 0;
 }
@@ -489,8 +492,7 @@ static int on_match_installed(sd_bus_message *m, void *userdata, sd_bus_error *r
 			c->who, e->message ? e->message : e->name);
 		return sd_event_exit(c->app->event, EXIT_FAILURE);
 	}
-	/* both matches are in place: the bus answers AddMatch in order */
-	client_take_lock(c);
+	client_take_lock(c, false);
 	return 0;
 }
 
@@ -513,6 +515,11 @@ static int client_open_window(struct client *c)
 	return 0;
 }
 
+/*
+ * Both matches are asked for at once; the bus answers AddMatch in order, so
+ * the second answer means both hold. A failure of the first ends the
+ * connection (sd-bus does so without an install callback), and the client.
+ */
 static int client_subscribe(struct client *c)
 {
 	int r;
