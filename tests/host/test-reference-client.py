@@ -76,9 +76,13 @@ class Clients:
 
 
 def read_log(path):
+    """who -> the steps logged, in order; a line still being written is
+    left for the next read."""
     steps = {}
     with open(path) as f:
         for line in f:
+            if not line.endswith("\n"):
+                break
             s = json.loads(line)
             steps.setdefault(s["who"], []).append(s)
     return steps
@@ -95,7 +99,7 @@ def wait_until(what, pred, timeout=WAIT):
 
 
 def inhibitors():
-    """who -> (mode, pid) of vasd's locks."""
+    """vasd's locks as (who, mode, pid), sorted."""
     got = manager("ListInhibitors")["data"][0]
     check(all(i[0] == "migration" and i[4] == 0 for i in got),
           "ListInhibitors: %r" % got)
@@ -113,10 +117,10 @@ def steps_of(log, who, kinds):
 
 def wait_log(path, what, pred):
     """The log, once pred(log) holds."""
-    def ready():
-        log = read_log(path)
-        return log if pred(log) else None
-    return wait_until(what, ready)
+    def logged():
+        got = read_log(path)
+        return got if pred(got) else None
+    return wait_until(what, logged)
 
 
 with TempDir() as d:
