@@ -2,7 +2,7 @@
 /*
  * vas-client: a reference client of vasd, using the migration protocol the
  * way a library such as libnxz should (README.md, "Writing a client of
- * vasd"). Copy from it freely.
+ * vasd"). Written to be read and copied from.
  *
  * What one client does:
  *
@@ -38,7 +38,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -63,6 +62,8 @@
 #define VASD_NAME	"org.vasd1"
 #define VASD_PATH	"/org/vasd1"
 #define VASD_MANAGER	"org.vasd1.Manager"
+
+#define ELEMENTSOF(x)	(sizeof(x) / sizeof((x)[0]))
 
 #define CLIENTS_MAX	100000
 #define WORK_MS_MAX	3600000
@@ -740,7 +741,7 @@ int main(int argc, char **argv)
 			opts.who = optarg;
 			break;
 		case 'm':
-			r = parse_name(optarg, lock_mode_names, 2);
+			r = parse_name(optarg, lock_mode_names, ELEMENTSOF(lock_mode_names));
 			if (r < 0) {
 				fprintf(stderr, "vas-client: --mode is delay or block, not '%s'\n", optarg);
 				return 2;
@@ -748,7 +749,7 @@ int main(int argc, char **argv)
 			opts.mode = (enum lock_mode)r;
 			break;
 		case 'V':
-			r = parse_name(optarg, variant_names, 3);
+			r = parse_name(optarg, variant_names, ELEMENTSOF(variant_names));
 			if (r < 0) {
 				fprintf(stderr, "vas-client: unknown --variant '%s'\n", optarg);
 				return 2;
