@@ -3,8 +3,8 @@
  * vas-window: open one VAS window the way libnxz does (open the device,
  * VAS_TX_WIN_OPEN, mmap the paste page), hold it, then close it.
  *
- * Used by the demo to play a client; a client of vasd proper arrives with the
- * migration work.
+ * Used by the demo to play a client; vas-client is the client of vasd, which
+ * also follows its migrations.
  */
 #include <errno.h>
 #include <fcntl.h>
