@@ -200,16 +200,17 @@ static struct json_object *json_coord(int kind, const struct vasd_coord *c)
 	json_object_object_add(o, "migration", json_object_new_uint64(c->migration));
 	json_object_object_add(o, "lock", json_object_new_uint64(c->lock));
 	json_object_object_add(o, "since", json_object_new_uint64(c->since));
-	json_object_object_add(o, "token", json_hex(c->token));
-	if (vasd_coord_what_to_string(kind, 0))
-		json_object_object_add(o, "what",
-				       json_enum(vasd_coord_what_to_string(kind, c->what),
-						 c->what));
+	json_object_object_add(o, "token", vasctl_json_hex(c->token));
 	json_object_object_add(o, "count", json_object_new_int64(c->count));
 	json_object_object_add(o, "total", json_object_new_int64(c->total));
 	json_object_object_add(o, "pid", json_object_new_int64(c->pid));
 	json_object_object_add(o, "uid", json_object_new_int64(c->uid));
 	json_object_object_add(o, "comm", json_comm(c->comm));
+	/* last, as ReadEvents gives it (vasctl events prints the same bytes) */
+	if (vasd_coord_what_to_string(kind, 0))
+		json_object_object_add(o, "what",
+				       json_enum(vasd_coord_what_to_string(kind, c->what),
+						 c->what));
 	return o;
 }
 

@@ -45,8 +45,9 @@ with TempDir() as d:
         want = export(v.db)
         check(len(want) > 2500, "only %d events" % len(want))
         got = ok("events", "--json").splitlines()
-        check(got == want, "events --json differs from ledger export (%d, %d lines)"
-              % (len(got), len(want)))
+        diff = [(a, b) for a, b in zip(got, want) if a != b][:1]
+        check(got == want, "events --json differs from ledger export (%d, %d lines): %s"
+              % (len(got), len(want), diff))
         last = json.loads(want[-1])["position"]
         check(last == last_position(v.db), "last position")
         log("events --json: %d events in %d pages, byte for byte as ledger export"

@@ -99,12 +99,12 @@ with TempDir() as d:
         settle(k, v)
         for active in (True, False):
             got = until_event(j, "prepare-for-migration", True)
-            check(got["active"] is active and got["migration"] == "stream-7",
+            check(got["active"] is active and got["migration"] == "1",
                   "prepare-for-migration: %r" % got)
             got = until_event(h, "prepare-for-migration", False)
-            check(got == {"active": str(active).lower(), "migration": "stream-7"},
+            check(got == {"active": str(active).lower(), "migration": "1"},
                   "prepare-for-migration: %r" % got)
-        log("prepare-for-migration true, then false, named stream-7")
+        log("prepare-for-migration true, then false, named 1 by vasd (the kernel's stream 7)")
 
         check(v.stop() == 0, "vasd did not stop cleanly")
         v.close()

@@ -47,7 +47,7 @@ def check_status(t, db):
         "credits_default": caps["default"], "credits_qos": caps["qos"],
         "migration_phase": PHASES[t["migration"]["phase"]],
         "migration_stream": t["migration"]["stream_id"],
-        "inhibit_delay_max_usec": 5000000,
+        "inhibit_delay_max_usec": 4000000,
     }
     check(st == want, "status --json:\n %r\nexpected\n %r" % (st, want))
 
@@ -71,7 +71,7 @@ def check_status(t, db):
                      caps["default"]["used"], caps["default"]["total"],
                      caps["qos"]["used"], caps["qos"]["total"]),
                  "Migration: %s, stream %d" % (want["migration_phase"], want["migration_stream"]),
-                 "Inhibit:   a delay lock holds a migration for at most 5s"):
+                 "Inhibit:   a delay lock holds a migration for at most 4s"):
         check(line in text.splitlines(), "status: no line %r in\n%s" % (line, text))
     log("status: %d windows, %d suspended, credits, migration: as the fake kernel has them, and busctl"
         % (len(windows), suspended))
