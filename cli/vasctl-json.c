@@ -33,9 +33,9 @@ struct json_object *vasctl_json_enum(const char *name, uint32_t v)
 	return name ? json_object_new_string(name) : json_object_new_int64(v);
 }
 
-struct json_object *vasctl_json_comm(const char *comm)
+const char *vasctl_comm_escape(char buf[static VASCTL_COMM_ESCAPED_MAX],
+			       const char *comm)
 {
-	char buf[VAS_COMM_MAX * 4 + 1];
 	size_t n = 0;
 
 	for (size_t i = 0; i < VAS_COMM_MAX && comm[i]; i++) {
@@ -44,11 +44,18 @@ struct json_object *vasctl_json_comm(const char *comm)
 		if (c >= 0x20 && c < 0x7f && c != '\\')
 			buf[n++] = (char)c;
 		else
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+			n += (size_t)snprintf(buf + n, VASCTL_COMM_ESCAPED_MAX - n,
 					      "\\x%02x", c);
 	}
 	buf[n] = '\0';
-	return json_object_new_string(buf);
+	return buf;
+}
+
+struct json_object *vasctl_json_comm(const char *comm)
+{
+	char buf[VASCTL_COMM_ESCAPED_MAX];
+
+	return json_object_new_string(vasctl_comm_escape(buf, comm));
 }
 
 struct json_object *vasctl_json_window(const struct vas_window *w)

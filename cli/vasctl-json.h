@@ -6,7 +6,7 @@
 #include <json.h>
 #include <json_object_iterator.h>
 
-struct vas_window;
+#include "vas-msg.h"
 
 /*
  * For each field of object o, in order: key and v are set in the body.
@@ -26,7 +26,13 @@ int vasctl_json_print(struct json_object *o);
 /* An enum as its name, or as its number when this vasctl does not know it. */
 struct json_object *vasctl_json_enum(const char *name, uint32_t v);
 
-/* A comm as printable ASCII, every other byte and the backslash as \xHH. */
+/*
+ * A comm (at most VAS_COMM_MAX bytes) as printable ASCII, every other byte
+ * and the backslash as \xHH: into buf, which is returned.
+ */
+#define VASCTL_COMM_ESCAPED_MAX (VAS_COMM_MAX * 4 + 1)
+const char *vasctl_comm_escape(char buf[static VASCTL_COMM_ESCAPED_MAX],
+			       const char *comm);
 struct json_object *vasctl_json_comm(const char *comm);
 
 /* proto/ledger-export.md's window object. */
