@@ -131,7 +131,8 @@ struct client {
 	void *paste;
 	sd_bus *bus;
 	sd_bus_slot *inhibit_call;
-	sd_bus_slot *phase_call;
+	sd_bus_slot *phase_call;	/* Get MigrationPhase (the kernel's) */
+	sd_bus_slot *state_call;	/* Get MigrationState (vasd's) */
 	sd_event_source *drain;
 	int lock_fd;
 };
@@ -268,38 +269,65 @@ static bool client_releases(const struct client *c)
 static void client_resume(struct client *c);
 static void client_quiesce(struct client *c);
 
+/*
+ * A migration that began before our match was in place was announced to
+ * others only: join it as if we had been told. The kernel's phase says so
+ * for a migration the kernel began; vasd's state for one drmgr's pre hook
+ * began, before the kernel knows of it.
+ */
+static void client_join(struct client *c, sd_bus_message *m)
+{
+	static const char *const under_way[] = {
+		"prepare", "suspending", "suspended",	/* MigrationPhase */
+		"quiescing", "quiesced",		/* MigrationState */
+	};
+	const char *value;
+
+	if (sd_bus_message_is_method_error(m, NULL) ||
+	    sd_bus_message_read(m, "v", "s", &value) < 0 ||
+	    c->state != CLIENT_RUNNING)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(under_way); i++)
+		if (strcmp(value, under_way[i]) == 0) {
+			client_log(c, "migration-in-progress", "phase",
+				   json_object_new_string(value));
+			client_quiesce(c);
+			return;
+		}
+}
+
 static int on_phase_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct client *c = userdata;
-	const char *phase;
 
 	c->phase_call = sd_bus_slot_unref(c->phase_call);
-	if (sd_bus_message_is_method_error(m, NULL) ||
-	    sd_bus_message_read(m, "v", "s", &phase) < 0)
-		return 0;
-	/*
-	 * A migration the kernel began before our match was in place was
-	 * announced to others only: join it as if we had been told.
-	 */
-	if (c->state == CLIENT_RUNNING &&
-	    (strcmp(phase, "prepare") == 0 || strcmp(phase, "suspending") == 0 ||
-	     strcmp(phase, "suspended") == 0)) {
-		client_log(c, "migration-in-progress", "phase", json_object_new_string(phase));
-		client_quiesce(c);
-	}
+	client_join(c, m);
+	return 0;
+}
+
+static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct client *c = userdata;
+
+	c->state_call = sd_bus_slot_unref(c->state_call);
+	client_join(c, m);
 	return 0;
 }
 
 static void client_check_phase(struct client *c)
 {
-	int r;
+	int r = 0;
 
-	if (c->phase_call)
-		return;
-	r = sd_bus_call_method_async(c->bus, &c->phase_call, VASD_NAME, VASD_PATH,
-				     "org.freedesktop.DBus.Properties", "Get",
-				     on_phase_reply, c, "ss", VASD_MANAGER,
-				     "MigrationPhase");
+	if (!c->phase_call)
+		r = sd_bus_call_method_async(c->bus, &c->phase_call, VASD_NAME, VASD_PATH,
+					     "org.freedesktop.DBus.Properties", "Get",
+					     on_phase_reply, c, "ss", VASD_MANAGER,
+					     "MigrationPhase");
+	if (r >= 0 && !c->state_call)
+		r = sd_bus_call_method_async(c->bus, &c->state_call, VASD_NAME, VASD_PATH,
+					     "org.freedesktop.DBus.Properties", "Get",
+					     on_state_reply, c, "ss", VASD_MANAGER,
+					     "MigrationState");
 	if (r < 0)
 		client_log_error(c, "phase-check-failed", r);
 }
@@ -464,6 +492,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata,
 		client_log(c, "vasd-gone", "owner", json_object_new_string(old_owner));
 		c->inhibit_call = sd_bus_slot_unref(c->inhibit_call);
 		c->phase_call = sd_bus_slot_unref(c->phase_call);
+		c->state_call = sd_bus_slot_unref(c->state_call);
 		if (c->lock_fd >= 0) {
 			close(c->lock_fd);
 			c->lock_fd = -1;
@@ -569,6 +598,7 @@ static void client_stop(struct client *c, int status)
 	c->drain = sd_event_source_unref(c->drain);
 	c->inhibit_call = sd_bus_slot_unref(c->inhibit_call);
 	c->phase_call = sd_bus_slot_unref(c->phase_call);
+	c->state_call = sd_bus_slot_unref(c->state_call);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
 	if (c->paste)

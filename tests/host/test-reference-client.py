@@ -7,7 +7,8 @@ prepare-received, drained, lock-released, resume-received, lock-taken-again
 in that order, and ListInhibitors shows their locks gone during the
 migration and back after it. A never-release client keeps its lock; a
 die-while-preparing client dies and its lock goes with it; a block client's
-lock is listed as block throughout. vasd restarted: every client takes a
+lock is listed as block throughout. A client that comes after drmgr's
+pre reads vasd's MigrationState and quiesces as if told. vasd restarted: every client takes a
 new lock from the new vasd and follows its next migration. SIGTERM: clean
 exits, no lock left.
 
@@ -19,7 +20,7 @@ import select
 import signal
 import time
 
-from bustest import *
+from migtest import *
 
 VAS_CLIENT = os.environ.get("VAS_CLIENT", "")
 N = 4
@@ -209,6 +210,26 @@ with TempDir() as d:
             check([s["step"] for s in got] == NORMAL_CYCLE * 2,
                   "%s: %s" % (w, [s["step"] for s in got]))
         log("the new vasd's migration followed the same way")
+
+        # drmgr's pre ran before this client came: vasd's MigrationState
+        # tells it, as PrepareForMigration would have.
+        pre = Phase("pre")
+        pre.result(WAIT)
+        late = Clients(d, log_path, "late")
+        everyone.append(late)
+        late.wait_ready()
+        l = wait_log(log_path, "the late client joining the migration",
+                     lambda l: steps_of(l, "late", {"lock-released"}))
+        got = steps_of(l, "late", {"migration-in-progress", "drained", "lock-released"})
+        check([s["step"] for s in got] == ["migration-in-progress", "drained", "lock-released"]
+              and got[0]["phase"] == "quiesced", "late client: %r" % got)
+        phase("post")
+        l = wait_log(log_path, "the late client's new lock",
+                     lambda l: steps_of(l, "late", {"lock-taken-again"}))
+        wait_until("every lock back after post",
+                   lambda: inhibitors() == locks(many, one, never, late, block, block=[block]))
+        log("a client started after pre read MigrationState 'quiesced', drained and "
+            "gave its lock back; post gave it a new one")
 
         for c in everyone:
             check(c.stop() == 0, "%s did not exit cleanly" % c.names[0])
