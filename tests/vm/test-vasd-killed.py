@@ -14,13 +14,17 @@ part (docs/migration.md, "Restart").
    token.
 2. Kernel-driven: vasd killed while the kernel waits for its ack; the
    restart closes the migration with the outcome the kernel's dump gives,
-   and tells the clients it is over."""
+   and tells the clients it is over.
+3. vasd stopped (SIGSTOP) while the kernel waits: its socket stays open,
+   and the kernel goes on when its bound passes; vasd, continued, records
+   the ack it missed."""
 
 from vmmig import *
 
 N = 3
 STREAM = 900
 COORD_MS = 5000
+STOPPED_MS = 2000
 
 
 def only(recs, kind, what=None):
@@ -139,6 +143,31 @@ with TempDir() as d:
         wait_until("the clients told it is over", lambda: told(log_path, pids, "2", "resume-received"))
         log("killed mid-prepare (kernel-driven): the kernel went on %.2f s after the kill; "
             "the restart closed migration 2 completed, as the kernel's dump said" % went_on)
+
+        # 3: vasd stopped, not dead: its socket stays open, the kernel's bound ends the wait
+        wait_until("every lock back", lambda: locks() == N + 1)
+        coord_timeout_ms(STOPPED_MS)
+        at = last_position(db)
+        mig = Migration(STREAM + 2)
+        wait_record(db, at, "migration-open", "kernel")
+        v.proc.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        ok = mig.join(STOPPED_MS / 1000 + 10) == 0
+        went_on = mig.end - stopped
+        v.proc.send_signal(signal.SIGCONT)
+        check(ok, "migration %d aborted" % mig.stream)
+        check(STOPPED_MS / 1000 * 0.9 <= went_on < STOPPED_MS / 1000 + 2,
+              "the kernel went on %.2f s after vasd stopped (bound %d ms)" % (went_on, STOPPED_MS))
+        wait_prop("MigrationState", "idle")
+        recs = records(db, at)
+        err = only(recs, "migration-error")
+        check([r["what"] for r in err] == ["ack-missed"] and err[0]["stream"] == STREAM + 2,
+              "errors: %r" % err)
+        close = only(recs, "migration-close")
+        check(len(close) == 1 and close[0]["what"] == "completed" and close[0]["stream"] == STREAM + 2,
+              "close: %r" % close)
+        log("vasd stopped while the kernel waited: the kernel went on after its %d ms bound (%.2f s); "
+            "vasd, continued, recorded ack-missed and closed migration 3 completed" % (STOPPED_MS, went_on))
 
         check(all(rc == 0 for rc in clients.stop() + never.stop()), "a client did not exit 0")
         clients = never = None

@@ -20,8 +20,8 @@ VAS_CLIENT = os.environ.get("VAS_CLIENT", "")
 DEBUGFS = "/sys/kernel/debug/vas_sim"
 COORD_TIMEOUT = "/sys/module/vas_sim/parameters/coord_timeout_ms"
 NX_GZIP_DEV = "/dev/crypto/nx-gzip"
-# _IOW('v', 0x20, struct vas_tx_win_open_attr): 56 bytes
-VAS_TX_WIN_OPEN = (1 << 30) | (56 << 16) | (ord("v") << 8) | 0x20
+# _IOW('v', 0x20, struct vas_tx_win_open_attr): 64 bytes
+VAS_TX_WIN_OPEN = (1 << 30) | (64 << 16) | (ord("v") << 8) | 0x20
 
 # proto/vas.h
 PREPARE, SUSPENDING, SUSPENDED, RESUMED, COMPLETED, ABORTED = range(1, 7)
@@ -62,12 +62,15 @@ def coord_timeout_ms(ms):
 def migrate(stream):
     """A migration through the sim's control; returns when it is over:
     0 (completed) or -EAGAIN (the hypervisor aborted it)."""
+    # one write(): a buffered file would write again at close after an error
+    fd = os.open(os.path.join(DEBUGFS, "migrate"), os.O_WRONLY | os.O_CLOEXEC)
     try:
-        with open(os.path.join(DEBUGFS, "migrate"), "w") as f:
-            f.write(str(stream))
+        os.write(fd, str(stream).encode())
     except OSError as e:
         check(e.errno == errno.EAGAIN, "migrate %d: %s" % (stream, e))
         return -e.errno
+    finally:
+        os.close(fd)
     return 0
 
 
