@@ -27,7 +27,7 @@ CYCLE = ["window-opened", "lock-taken", "prepare-received", "drained", "lock-rel
 SLACK_NS = 2 * 10**9
 
 with TempDir() as d:
-    sim_load("default_credits=%d" % (N + 14), "qos_credits=8")
+    sim_load("default_credits=%d" % N)
     sim_set("pause_ms", PAUSE_MS)
     bus = PrivateBus(d)
     v = start_vasd(d)

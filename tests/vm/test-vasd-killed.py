@@ -137,7 +137,7 @@ with TempDir() as d:
         check_kinds([r for r in recs if r["kind"].startswith("migration-")],
                     [("migration-quiesced", "restart"), ("migration-close", "completed")],
                     "the restart of a kernel-driven migration")
-        close = recs[-1] if recs[-1]["kind"] == "migration-close" else only(recs, "migration-close")[0]
+        close = only(recs, "migration-close")[0]
         check(close["migration"] == 2 and close["stream"] == STREAM + 1 and
               u64(close["ktoken"]) == token and close["phase"] == COMPLETED, "close: %r" % close)
         wait_until("the clients told it is over", lambda: told(log_path, pids, "2", "resume-received"))
