@@ -8,7 +8,8 @@
  * and of its release, which it records before the client hears of it.
  *
  * A client (a bus connection) holds at most INHIBITORS_PER_CLIENT locks,
- * and vasd at most INHIBITORS_MAX, each one file descriptor.
+ * and vasd at most INHIBITORS_MAX, each one file descriptor of vasd's:
+ * thousands of clients, within the unit's LimitNOFILE=.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,7 @@
 #include "log.h"
 
 #define INHIBITORS_PER_CLIENT	16
-#define INHIBITORS_MAX		512
+#define INHIBITORS_MAX		4096
 #define INHIBIT_TEXT_MAX	255	/* who, why */
 
 struct bus_inhibitor {

@@ -10,8 +10,9 @@
  * it (an anomaly at the kernel's suspended is judged against the windows
  * of that moment, not of the end of the batch), and their queue is
  * carried out when ingest commits the batch; the other inputs commit
- * themselves. A refused ack is fed back on the next loop turn, not from
- * within the COMMIT that carried it out.
+ * themselves, the releases of locks together at the end of the loop turn.
+ * A refused ack is fed back on the next loop turn, not from within the
+ * COMMIT that carried it out.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ struct coordinator {
 	struct event *timer;
 	uint64_t deadline;		/* CLOCK_MONOTONIC ns; 0: disarmed */
 	struct event *later;		/* feeds the refused acks */
+	struct event *release_commit;	/* commits the releases of the turn */
 	struct refusal *refusals;
 	size_t n_refusals, n_refusals_alloc;
 
@@ -362,31 +364,62 @@ static void flush(struct coordinator *c)
 	drop_actions(c);
 }
 
-/* An input of vasd's own: fed, committed, carried out. */
-static int run(struct coordinator *c, struct migration_input *in)
+/* An input of vasd's own, fed now; what it recorded waits for commit(). */
+static int feed_now(struct coordinator *c, struct migration_input *in)
 {
-	int r;
-
 	if (!c->started)
 		return -EBUSY;
 	if (c->exit_error)
 		return c->exit_error;
 	in->now = now_ns(CLOCK_MONOTONIC);
 	in->realtime = now_ns(CLOCK_REALTIME);
-	c->recorded = false;
-	r = feed(c, in);
+	return feed(c, in);
+}
+
+/* Commit what was fed and carry out what waited for it. */
+static int commit(struct coordinator *c)
+{
+	int r;
+
 	/* the COMMIT carries the queue out (on_committed()) */
-	if (r >= 0)
-		r = ingest_commit(c->ingest);
+	r = ingest_commit(c->ingest);
 	if (r < 0) {
 		drop_actions(c);
 		return r;
 	}
 	flush(c);
+	return 0;
+}
+
+/* An input of vasd's own: fed, committed, carried out. */
+static int run(struct coordinator *c, struct migration_input *in)
+{
+	int r;
+
+	c->recorded = false;
+	/* an input refused queued nothing; the releases' queue stays */
+	r = feed_now(c, in);
+	if (r < 0)
+		return r;
+	r = commit(c);
+	if (r < 0)
+		return r;
 	/* with records, ingest's COMMIT told the bus already */
 	if (!c->recorded && c->ops && c->ops->changed)
 		c->ops->changed(c, c->userdata);
 	return 0;
+}
+
+/*
+ * Queued after the fds libevent found ready with the releases: runs once
+ * they all were fed. An input run() in between committed them already.
+ */
+static void on_release_commit(evutil_socket_t fd, short what, void *userdata)
+{
+	struct coordinator *c = userdata;
+
+	if (!c->exit_error)
+		commit(c);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *userdata)
@@ -563,7 +596,8 @@ int coordinator_new(struct event_base *base, struct ingest *in,
 		return r;
 	c->timer = evtimer_new(base, on_timer, c);
 	c->later = event_new(base, -1, 0, on_later, c);
-	if (!c->timer || !c->later)
+	c->release_commit = event_new(base, -1, 0, on_release_commit, c);
+	if (!c->timer || !c->later || !c->release_commit)
 		return -ENOMEM;
 
 	/* the last migration opened is all the restore needs */
@@ -595,6 +629,8 @@ struct coordinator *coordinator_free(struct coordinator *c)
 		event_free(c->timer);
 	if (c->later)
 		event_free(c->later);
+	if (c->release_commit)
+		event_free(c->release_commit);
 	migration_machine_free(c->machine);
 	free(c);
 	return NULL;
@@ -695,8 +731,13 @@ int coordinator_lock_released(struct coordinator *c, uint64_t id)
 		.type = MIGRATION_INPUT_LOCK_RELEASED,
 		.release = { id },
 	};
+	int r;
 
-	return run(c, &in);
+	r = feed_now(c, &in);
+	if (r < 0)
+		return r;
+	event_active(c->release_commit, EV_TIMEOUT, 0);
+	return 0;
 }
 
 enum migration_state coordinator_state(const struct coordinator *c)

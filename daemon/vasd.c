@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
@@ -350,6 +351,24 @@ static int exit_code_of_open(int r)
 	}
 }
 
+/*
+ * Every inhibitor lock is a file descriptor (bus-inhibit.c): the soft
+ * limit goes up to the hard one, as systemd's daemons do (the unit's
+ * LimitNOFILE= gives both, and its seccomp filter refuses setrlimit()).
+ * vasd uses no select(), which is what the soft limit of 1024 protects.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warning_errno(-errno, "Failed to raise the limit of open files to %llu: %s; inhibitor locks may be refused",
+				  (unsigned long long)rl.rlim_max, strerror(errno));
+}
+
 static int run(struct options *o)
 {
 	_cleanup_(ledger_freep) struct ledger *ledger = NULL;
@@ -363,6 +382,7 @@ static int run(struct options *o)
 	char *why = NULL;
 	int r, rc = EXIT_RUNTIME;
 
+	raise_fd_limit();
 	r = ledger_open(o->database, LEDGER_READ_WRITE, &ledger, &why);
 	if (r < 0) {
 		/* the reason names the file */
