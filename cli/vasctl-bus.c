@@ -87,6 +87,24 @@ int vasctl_bus_open(const char *verb, sd_bus **ret)
 	return VASCTL_EXIT_OK;
 }
 
+int vasctl_bus_new_call(sd_bus *bus, const char *path, const char *interface,
+			const char *member, sd_bus_message **ret)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	int r;
+
+	r = sd_bus_message_new_method_call(bus, &m, VASD_BUS_NAME, path,
+					   interface, member);
+	if (r < 0)
+		return r;
+	r = sd_bus_message_set_auto_start(m, 0);
+	if (r < 0)
+		return r;
+	*ret = m;
+	m = NULL;
+	return 0;
+}
+
 int vasctl_bus_call(sd_bus *bus, const char *path, const char *interface,
 		    const char *member, sd_bus_error *error,
 		    sd_bus_message **reply, const char *types, ...)
@@ -95,11 +113,7 @@ int vasctl_bus_call(sd_bus *bus, const char *path, const char *interface,
 	va_list ap;
 	int r;
 
-	r = sd_bus_message_new_method_call(bus, &m, VASD_BUS_NAME, path,
-					   interface, member);
-	if (r < 0)
-		return r;
-	r = sd_bus_message_set_auto_start(m, 0);
+	r = vasctl_bus_new_call(bus, path, interface, member, &m);
 	if (r < 0)
 		return r;
 	if (types) {

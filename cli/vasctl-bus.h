@@ -28,6 +28,13 @@
 int vasctl_bus_open(const char *verb, sd_bus **ret);
 
 /*
+ * A method call to vasd, not sent yet, that never starts vasd: for a call
+ * with its own timeout.
+ */
+int vasctl_bus_new_call(sd_bus *bus, const char *path, const char *interface,
+			const char *member, sd_bus_message **ret);
+
+/*
  * A method call to vasd, as sd_bus_call_method() makes it but never
  * starting vasd.
  */

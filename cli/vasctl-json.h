@@ -6,6 +6,8 @@
 #include <json.h>
 #include <json_object_iterator.h>
 
+#include "vas-msg.h"
+
 /*
  * For each field of object o, in order: key and v are set in the body.
  * json-c's own json_object_object_foreach is not ISO C.
@@ -20,3 +22,18 @@ struct json_object *vasctl_json_hex(uint64_t v);
 
 /* o on one line, without spaces, and a newline; 0 or -errno. */
 int vasctl_json_print(struct json_object *o);
+
+/* An enum as its name, or as its number when this vasctl does not know it. */
+struct json_object *vasctl_json_enum(const char *name, uint32_t v);
+
+/*
+ * A comm (at most VAS_COMM_MAX bytes) as printable ASCII, every other byte
+ * and the backslash as \xHH: into buf, which is returned.
+ */
+#define VASCTL_COMM_ESCAPED_MAX (VAS_COMM_MAX * 4 + 1)
+const char *vasctl_comm_escape(char buf[static VASCTL_COMM_ESCAPED_MAX],
+			       const char *comm);
+struct json_object *vasctl_json_comm(const char *comm);
+
+/* proto/ledger-export.md's window object. */
+struct json_object *vasctl_json_window(const struct vas_window *w);

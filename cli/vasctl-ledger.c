@@ -118,62 +118,13 @@ static int run_verify(struct ledger *l, const char *path)
 	return finish_output() == VASCTL_EXIT_OK ? r : VASCTL_EXIT_FAILURE;
 }
 
-/* An enum as its name, or as its number when this vasctl does not know it. */
-static struct json_object *json_enum(const char *name, uint32_t v)
-{
-	return name ? json_object_new_string(name) : json_object_new_int64(v);
-}
-
-/* The comm as printable ASCII, every other byte and the backslash as \xHH. */
-static struct json_object *json_comm(const char *comm)
-{
-	char buf[VAS_COMM_MAX * 4 + 1];
-	size_t n = 0;
-
-	for (size_t i = 0; i < VAS_COMM_MAX && comm[i]; i++) {
-		unsigned char c = (unsigned char)comm[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf[n++] = (char)c;
-		else
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-					      "\\x%02x", c);
-	}
-	buf[n] = '\0';
-	return json_object_new_string(buf);
-}
-
-static struct json_object *json_window(const struct vas_window *w)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id", json_object_new_int64(w->id));
-	json_object_object_add(o, "tgid", json_object_new_int64(w->tgid));
-	json_object_object_add(o, "pid", json_object_new_int64(w->pid));
-	json_object_object_add(o, "comm", json_comm(w->comm));
-	json_object_object_add(o, "cop",
-			       json_enum(vas_cop_to_string(w->cop), w->cop));
-	json_object_object_add(o, "type",
-			       json_enum(vas_win_type_to_string(w->type),
-					 w->type));
-	json_object_object_add(o, "state",
-			       json_enum(vas_win_state_to_string(w->state),
-					 w->state));
-	json_object_object_add(o, "reason",
-			       json_enum(vas_suspend_reason_to_string(w->reason),
-					 w->reason));
-	json_object_object_add(o, "opened_at",
-			       json_object_new_uint64(w->opened_at));
-	return o;
-}
-
 static struct json_object *json_caps(const struct vas_caps *c)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "type",
-			       json_enum(vas_win_type_to_string(c->type),
-					 c->type));
+			       vasctl_json_enum(vas_win_type_to_string(c->type),
+						c->type));
 	json_object_object_add(o, "total", json_object_new_int64(c->total));
 	json_object_object_add(o, "used", json_object_new_int64(c->used));
 	return o;
@@ -186,8 +137,8 @@ static struct json_object *json_migration(const struct vas_migration *m)
 	json_object_object_add(o, "stream_id",
 			       json_object_new_uint64(m->stream_id));
 	json_object_object_add(o, "phase",
-			       json_enum(vas_migration_phase_to_string(m->phase),
-					 m->phase));
+			       vasctl_json_enum(vas_migration_phase_to_string(m->phase),
+						m->phase));
 	json_object_object_add(o, "token", vasctl_json_hex(m->token));
 	return o;
 }
@@ -205,12 +156,12 @@ static struct json_object *json_coord(int kind, const struct vasd_coord *c)
 	json_object_object_add(o, "total", json_object_new_int64(c->total));
 	json_object_object_add(o, "pid", json_object_new_int64(c->pid));
 	json_object_object_add(o, "uid", json_object_new_int64(c->uid));
-	json_object_object_add(o, "comm", json_comm(c->comm));
+	json_object_object_add(o, "comm", vasctl_json_comm(c->comm));
 	/* last, as ReadEvents gives it (vasctl events prints the same bytes) */
 	if (vasd_coord_what_to_string(kind, 0))
 		json_object_object_add(o, "what",
-				       json_enum(vasd_coord_what_to_string(kind, c->what),
-						 c->what));
+				       vasctl_json_enum(vasd_coord_what_to_string(kind, c->what),
+						       c->what));
 	return o;
 }
 
@@ -240,7 +191,7 @@ static struct json_object *json_event(const struct vasd_event *ev)
 		json_object_object_add(o, "reason",
 				       json_object_new_string(vasd_resync_reason_to_string((int)ev->reason)));
 	if (carries & LEDGER_CARRIES_WINDOW)
-		json_object_object_add(o, "window", json_window(&ev->window));
+		json_object_object_add(o, "window", vasctl_json_window(&ev->window));
 	if (carries & LEDGER_CARRIES_CAPS)
 		json_object_object_add(o, "caps", json_caps(&ev->caps));
 	if (carries & LEDGER_CARRIES_MIGRATION)

@@ -38,6 +38,8 @@ static const struct verb verbs[] = {
 	  vasctl_monitor },
 	{ "ledger", "Verify, export or summarize vasd's ledger file",
 	  vasctl_ledger },
+	{ "migration", "Run a migration phase (drmgr's hook), or report one",
+	  vasctl_migration },
 };
 
 void vasctl_error(const char *fmt, ...)
@@ -142,7 +144,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "Exit status: 0 success, 1 failure, 2 usage error, 3 vasd is not\n"
 	      "running (monitor --kernel: no vas netlink family), 4 the ledger\n"
-	      "cannot be read.\n"
+	      "cannot be read, 5 vasd vetoed the migration (migration check).\n"
 	      "\n"
 	      "See 'vasctl COMMAND --help' and vasctl(8).\n", f);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -18,6 +19,7 @@ enum {
 	 */
 	VASCTL_EXIT_NOT_RUNNING = 3,
 	VASCTL_EXIT_NO_LEDGER = 4,	/* the ledger cannot be opened or read */
+	VASCTL_EXIT_VETOED = 5,		/* vasd vetoed a migration (check) */
 };
 
 /* For _cleanup_(freep) of what malloc() returned. */
@@ -37,6 +39,14 @@ int vasctl_inhibitors(int argc, char **argv);
 int vasctl_log_level(int argc, char **argv);
 int vasctl_monitor(int argc, char **argv);
 int vasctl_ledger(int argc, char **argv);
+int vasctl_migration(int argc, char **argv);
+
+/*
+ * migration status (vasctl-migration-status.c): the report of migration
+ * id (0: the open one, else the last) from the ledger at database (NULL:
+ * vasd's default), with vasd's view of it when vasd runs.
+ */
+int vasctl_migration_status(const char *database, uint64_t id, bool json);
 
 /* monitor without --kernel: vasd's signals (vasctl-monitor-bus.c). */
 int vasctl_monitor_bus(bool json);

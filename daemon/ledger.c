@@ -968,6 +968,27 @@ int ledger_last_migration_open(struct ledger *l, int64_t *ret)
 	return 0;
 }
 
+int ledger_find_migration_open(struct ledger *l, uint64_t migration,
+			       int64_t *ret)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int rc;
+
+	/* kind = 'migration-open' lets SQLite walk the partial index alone */
+	rc = sqlite3_prepare_v2(l->db,
+				"SELECT position FROM events "
+				"WHERE kind = 'migration-open' AND coord_migration = ?",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return errno_from_sqlite(l->db, rc);
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)migration);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? -ENODATA : errno_from_sqlite(l->db, rc);
+	*ret = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
 int64_t ledger_last_position(struct ledger *l)
 {
 	int64_t position;

@@ -102,6 +102,14 @@ int64_t ledger_last_position(struct ledger *l);
  */
 int ledger_last_migration_open(struct ledger *l, int64_t *ret);
 
+/*
+ * The position of the MIGRATION_OPEN event of the migration vasd
+ * numbered migration (the same index); -ENODATA when the ledger has none:
+ * never opened, or compacted away.
+ */
+int ledger_find_migration_open(struct ledger *l, uint64_t migration,
+			       int64_t *ret);
+
 
 /*
  * Each event with position >= from, in order, as one snapshot (a writer

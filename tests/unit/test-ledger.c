@@ -328,6 +328,11 @@ static void test_round_trip_coord(void)
 		assert_event_eq(&got.events[i], &sent[i]);
 	ASSERT_INT_EQ(ledger_last_migration_open(h.ledger, &open_at), 0);
 	ASSERT_INT_EQ(open_at, VASD_EVENT_MIGRATION_OPEN - VASD_EVENT_INHIBITOR_TAKE + 1);
+	ASSERT_INT_EQ(ledger_find_migration_open(h.ledger,
+			7 + VASD_EVENT_MIGRATION_OPEN - VASD_EVENT_INHIBITOR_TAKE,
+			&open_at), 0);
+	ASSERT_INT_EQ(open_at, VASD_EVENT_MIGRATION_OPEN - VASD_EVENT_INHIBITOR_TAKE + 1);
+	ASSERT_INT_EQ(ledger_find_migration_open(h.ledger, 7, &open_at), -ENODATA);
 	ASSERT_INT_EQ(ledger_verify(h.ledger, NULL, NULL, NULL), 0);
 	history_close(&h);
 
