@@ -31,6 +31,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bus-epoll.h"
+
 #include "macro.h"
 
 #define TIMEOUT_MS 60000
@@ -66,32 +68,12 @@ static void die(const char *what, int r)
 	exit(EXIT_FAILURE);
 }
 
-/*
- * epoll follows what sd-bus waits for: POLLOUT only while it has output
- * queued. No POLLIN means it holds messages read but not dispatched yet:
- * dispatch them first.
- */
 static void rearm(struct fanout *f, struct client *c)
 {
-	struct epoll_event ev = { .data.ptr = c };
-	int r;
+	int r = bus_epoll_rearm(f->epoll_fd, c->bus, c, &c->events);
 
-	while ((r = sd_bus_get_events(c->bus)) >= 0 && !(r & POLLIN)) {
-		r = sd_bus_process(c->bus, NULL);
-		if (r < 0)
-			die("sd_bus_process", r);
-		if (r == 0)
-			break;
-	}
-	r = sd_bus_get_events(c->bus);
 	if (r < 0)
-		die("sd_bus_get_events", r);
-	ev.events = (r & POLLIN ? EPOLLIN : 0) | (r & POLLOUT ? EPOLLOUT : 0);
-	if (ev.events == c->events)
-		return;
-	if (epoll_ctl(f->epoll_fd, EPOLL_CTL_MOD, sd_bus_get_fd(c->bus), &ev) < 0)
-		die("epoll_ctl", -errno);
-	c->events = ev.events;
+		die("rearming a connection", r);
 }
 
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)

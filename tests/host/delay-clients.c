@@ -43,6 +43,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bus-epoll.h"
+
 #include "macro.h"
 
 #define DEST "org.vasd1"
@@ -117,32 +119,12 @@ static void say(const char *fmt, ...)
 	fflush(stdout);
 }
 
-/*
- * epoll follows what sd-bus waits for: POLLOUT only while it has output
- * queued. No POLLIN means it holds messages read but not dispatched yet:
- * dispatch them first.
- */
 static void rearm(struct crowd *cr, struct client *c)
 {
-	struct epoll_event ev = { .data.ptr = c };
-	int r;
+	int r = bus_epoll_rearm(cr->epoll_fd, c->bus, c, &c->events);
 
-	while ((r = sd_bus_get_events(c->bus)) >= 0 && !(r & POLLIN)) {
-		r = sd_bus_process(c->bus, NULL);
-		if (r < 0)
-			die("sd_bus_process", r);
-		if (r == 0)
-			break;
-	}
-	r = sd_bus_get_events(c->bus);
 	if (r < 0)
-		die("sd_bus_get_events", r);
-	ev.events = (r & POLLIN ? EPOLLIN : 0) | (r & POLLOUT ? EPOLLOUT : 0);
-	if (ev.events == c->events)
-		return;
-	if (epoll_ctl(cr->epoll_fd, EPOLL_CTL_MOD, sd_bus_get_fd(c->bus), &ev) < 0)
-		die("epoll_ctl", -errno);
-	c->events = ev.events;
+		die("rearming a connection", r);
 }
 
 static void check_reply(sd_bus_message *m, const char *what)
