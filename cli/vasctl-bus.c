@@ -36,6 +36,9 @@ const struct vasctl_prop vasctl_manager_props[] = {
 	{ "CreditsQos", "credits_qos", "(uu)", VASCTL_PROP_CREDITS },
 	{ "MigrationPhase", "migration_phase", "s", VASCTL_PROP_PLAIN },
 	{ "MigrationStream", "migration_stream", "t", VASCTL_PROP_PLAIN },
+	{ "MigrationName", "migration_name", "s", VASCTL_PROP_PLAIN },
+	{ "MigrationState", "migration_state", "s", VASCTL_PROP_PLAIN },
+	{ "MigrationAnomalies", "migration_anomalies", "u", VASCTL_PROP_PLAIN },
 	{ "InhibitDelayMaxUSec", "inhibit_delay_max_usec", "t", VASCTL_PROP_PLAIN },
 };
 const size_t vasctl_n_manager_props = ELEMENTSOF(vasctl_manager_props);

@@ -22,7 +22,8 @@ static void status_usage(FILE *f)
 	      "\n"
 	      "Show vasd's state: the kernel part it follows, the ledger's first and\n"
 	      "last positions, the windows by state, the credits of each window type,\n"
-	      "the last migration, and how long a delay inhibitor may hold one.\n"
+	      "the last migration (the kernel's phase, vasd's coordinator, windows the\n"
+	      "kernel's suspend left active), and how long a delay inhibitor may hold one.\n"
 	      "\n"
 	      "Options:\n"
 	      "     --json   Print one JSON object (proto/vasctl-json.md)\n"
@@ -83,6 +84,24 @@ static void credits_text(char *buf, size_t size, const char *type,
 	snprintf(buf, size, "%s %" PRIu64 "/%" PRIu64 " used", type, used, total);
 }
 
+/* The coordinator's migration, and the windows the kernel left active. */
+static void migration_human(const struct out *out, struct json_object *o)
+{
+	const char *name = get_string(o, "migration_name");
+	uint64_t anomalies = get_u64(o, "migration_anomalies");
+
+	if (*name)
+		line(out, "", ANSI_YELLOW, "vasd: migration %s %s", name,
+		     get_string(o, "migration_state"));
+	else
+		line(out, "", NULL, "vasd: no migration open");
+	if (anomalies)
+		line(out, "Anomalies:", ANSI_RED,
+		     "%" PRIu64 " window%s left active by the kernel's suspend (%s; vasctl migration status)",
+		     anomalies, anomalies == 1 ? "" : "s",
+		     *name ? "this migration" : "the last migration");
+}
+
 static void print_human(struct json_object *o, bool color)
 {
 	const struct out out = { .color = color };
@@ -123,6 +142,7 @@ static void print_human(struct json_object *o, bool color)
 	else
 		line(&out, "Migration:", NULL, "%s, stream %" PRIu64, phase,
 		     get_u64(o, "migration_stream"));
+	migration_human(&out, o);
 	line(&out, "Inhibit:", NULL, "a delay lock holds a migration for at most %s",
 	     human_timespan(span, get_u64(o, "inhibit_delay_max_usec")));
 }

@@ -14,7 +14,7 @@ migration, post: all exit 0, the ledger has them asked and released, and
 migration status (human and --json) reports them, the blackout per
 client and the outcome; a post with none open exits 0 with vasd's line
 (vasctl: 1); the phases with --json; the fake kernel's race makes post
-warn, and status lists the anomaly; status of an open migration shows
+warn, migration status lists the anomaly and vasctl status counts it; status of an open migration shows
 vasd's state. Last, with vasd stopped, status still reports from the
 ledger (exit 0, "not running") and every phase is a "not running" line."""
 
@@ -242,7 +242,13 @@ with TempDir() as d:
         human = vasctl_ok(*status, "7")
         check("Anomalies: 1" in human and "active-at-suspended" in human and "raced" in human,
               "status 7:\n%s" % human)
-        log("the race: post warns in its line; status lists the anomaly")
+        overall = vasctl_ok("status").splitlines()
+        check("Anomalies: 1 window left active by the kernel's suspend "
+              "(the last migration; vasctl migration status)" in overall,
+              "vasctl status:\n%s" % "\n".join(overall))
+        check(vasctl_json("status")["migration_anomalies"] == 1, "status --json")
+        log("the race: post warns in its line; migration status lists the anomaly, "
+            "vasctl status counts it")
 
         check(v.stop() == 0, "vasd did not stop cleanly")
         s = vasctl_json(*status)

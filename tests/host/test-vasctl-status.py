@@ -18,11 +18,12 @@ STATUS_KEYS = ["state", "kernel_attached", "generation", "seq", "first_position"
                "last_position",
                "windows", "windows_active", "windows_suspended",
                "credits_default", "credits_qos", "migration_phase",
-               "migration_stream", "inhibit_delay_max_usec"]
+               "migration_stream", "migration_name", "migration_state",
+               "migration_anomalies", "inhibit_delay_max_usec"]
 BUS_NAMES = ["State", "KernelAttached", "Generation", "Seq", "FirstPosition", "LastPosition",
              "Windows", "WindowsActive", "WindowsSuspended", "CreditsDefault",
-             "CreditsQos", "MigrationPhase", "MigrationStream",
-             "InhibitDelayMaxUSec"]
+             "CreditsQos", "MigrationPhase", "MigrationStream", "MigrationName",
+             "MigrationState", "MigrationAnomalies", "InhibitDelayMaxUSec"]
 
 
 def not_running(what):
@@ -47,6 +48,8 @@ def check_status(t, db):
         "credits_default": caps["default"], "credits_qos": caps["qos"],
         "migration_phase": PHASES[t["migration"]["phase"]],
         "migration_stream": t["migration"]["stream_id"],
+        # the fake kernel's migrations came and went with no hook: closed
+        "migration_name": "", "migration_state": "idle", "migration_anomalies": 0,
         "inhibit_delay_max_usec": 4000000,
     }
     check(st == want, "status --json:\n %r\nexpected\n %r" % (st, want))
@@ -71,6 +74,7 @@ def check_status(t, db):
                      caps["default"]["used"], caps["default"]["total"],
                      caps["qos"]["used"], caps["qos"]["total"]),
                  "Migration: %s, stream %d" % (want["migration_phase"], want["migration_stream"]),
+                 "           vasd: no migration open",
                  "Inhibit:   a delay lock holds a migration for at most 4s"):
         check(line in text.splitlines(), "status: no line %r in\n%s" % (line, text))
     log("status: %d windows, %d suspended, credits, migration: as the fake kernel has them, and busctl"
