@@ -177,9 +177,32 @@ with TempDir() as d:
               "close: %r" % close)
         check({r["migration"] for r in recs if r["kind"].startswith("migration-")} == {1},
               "records of another migration")
-        log("vasd's report: %d asked, %d released (times as the clients logged), quiesced, acked; "
+        log("vasd's records: %d asked, %d released (times as the clients logged), quiesced, acked; "
             "blackout %.1f ms over %d windows, one per client with its window; closed completed"
             % (len(asked), len(releases), (b[0]["timestamp"] - b[0]["since"]) / 1e6, N))
+
+        # The report the operator reads says the same.
+        rep = json.loads(vasctl("migration", "status", "--json", "--database", v.db, "1",
+                                check_rc=0).stdout)
+        check(rep["migration"] == "1" and rep["state"] == "closed" and rep["outcome"] == "completed"
+              and [h["phase"] for h in rep["hooks"]] == ["check", "pre", "post"],
+              "report: %r" % {k: rep[k] for k in ("migration", "state", "outcome", "hooks")})
+        released_at = {r["pid"]: r["timestamp"] for r in releases}
+        check(sorted(a["pid"] for a in rep["asked"]) == sorted(pids) and
+              all(a["released_at"] == released_at[a["pid"]] and a["timed_out_at"] is None
+                  for a in rep["asked"]), "report's asked: %r" % rep["asked"][:3])
+        check(rep["quiesced"]["how"] == "released" and rep["quiesced"]["released"] == N
+              and rep["acks"][0]["stream_id"] == STREAM and not rep["anomalies"],
+              "report: quiesced %r, acks %r" % (rep["quiesced"], rep["acks"]))
+        check(rep["blackout"] == {"first_suspended": b[0]["since"], "last_resumed": b[0]["timestamp"],
+                                  "suspended": N, "resumed": N}, "report's blackout: %r" % rep["blackout"])
+        per_client = {c["tgid"]: c["blackout"] for c in rep["clients"]}
+        check(set(per_client) == pids, "report's clients: %r" % sorted(per_client))
+        for p, w in windows.items():
+            want = {"first_suspended": suspends[w]["timestamp"], "last_resumed": resumes[w]["timestamp"],
+                    "suspended": 1, "resumed": 1}
+            check(per_client[p] == want, "report, client %d: %r, kernel %r" % (p, per_client[p], want))
+        log("vasctl migration status --json 1: the same asked, released, blackout and clients")
 
         check(all(rc == 0 for rc in clients.stop()), "a client did not exit 0")
         clients = None
