@@ -189,12 +189,18 @@ with TempDir() as d:
         v.close()
         v = Vasd(d, k.spec, bus=True).start()
         wait_until("every client's new lock", lambda: inhibitors() == after)
+        restart = ["vasd-gone", "lock-lost", "vasd-started", "lock-taken"]
+
+        def restarted(w, l):
+            return [s["step"] for s in l.get(w, []) if s["step"] in restart]
+        # vasd lists a lock before its holder reads the reply and logs it
+        restarted_ones = [*normal, never.names[0], block.names[0]]
+        wait_log(log_path, "every client's restart logged",
+                 lambda l: all(restarted(w, l)[-2:] == restart[2:] for w in restarted_ones))
         l = read_log(log_path)
-        for w in [*normal, never.names[0], block.names[0]]:
-            got = [s["step"] for s in l[w]
-                   if s["step"] in ("vasd-gone", "lock-lost", "vasd-started", "lock-taken")]
-            check(got[-4:] == ["vasd-gone", "lock-lost", "vasd-started", "lock-taken"],
-                  "%s after the restart: %s" % (w, got))
+        for w in restarted_ones:
+            got = restarted(w, l)
+            check(got[-4:] == restart, "%s after the restart: %s" % (w, got))
         log("vasd restarted: every client took a new lock from the new vasd")
 
         k.run("migrate stream=8 pause-ms=%d" % PAUSE_MS)
