@@ -75,9 +75,12 @@ with TempDir() as d:
               "the kernel suspended before vasd's ack: it did not wait for it")
         steps = read_log(log_path)
         for p in pids:
+            # the client stamps lock-released after its close, which vasd
+            # may act on first: drained is the client's last step before it
             released = step_times(steps[p], "lock-released")
-            check(len(released) == 1 and released[0] < suspending["timestamp"],
-                  "client %d: released %r, SUSPENDING at %d" % (p, released, suspending["timestamp"]))
+            drained = step_times(steps[p], "drained")
+            check(len(released) == 1 and drained[0] < suspending["timestamp"],
+                  "client %d: drained %r, SUSPENDING at %d" % (p, drained, suspending["timestamp"]))
         waited = (ack["timestamp"] - phase_event(kev, STREAM, PREPARE)["timestamp"]) / 1e9
         check(WORK_MS / 1000 * 0.9 <= waited < 4, "the kernel waited %.2f s for the ack" % waited)
         close = only(recs, "migration-close")
