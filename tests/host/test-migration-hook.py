@@ -16,7 +16,9 @@ client and the outcome; a post with none open exits 0 with vasd's line
 (vasctl: 1); the phases with --json; the fake kernel's race makes post
 warn, migration status lists the anomaly and vasctl status counts it; status of an open migration shows
 vasd's state. Last, with vasd stopped, status still reports from the
-ledger (exit 0, "not running") and every phase is a "not running" line."""
+ledger (exit 0, "not running") and every phase is a "not running" line.
+A vasd that does not answer (SIGSTOP): the hook gives up after its own
+bound (shortened in a copy), exits 0 and says so."""
 
 from migtest import *
 
@@ -27,22 +29,22 @@ OPTIONS = ["--inhibit-delay-max=%d" % BOUND]
 WRAP = os.environ.get("VASD_WRAPPER", "").split()
 
 
-def hook(phase, address=None):
+def hook(phase, address=None, path=HOOK):
     """The hook as drmgr runs it: after clearenv(), from /, stdin on
     /dev/null. The one addition is DBUS_SYSTEM_BUS_ADDRESS, which points
     vasctl at the private bus instead of the system one."""
     env = ["PHASE=" + phase,
            "DBUS_SYSTEM_BUS_ADDRESS=" + (address or os.environ["DBUS_SYSTEM_BUS_ADDRESS"])]
-    p = subprocess.run(["/usr/bin/env", "-i", *env, HOOK], cwd="/",
+    p = subprocess.run(["/usr/bin/env", "-i", *env, path], cwd="/",
                        stdin=subprocess.DEVNULL, capture_output=True,
                        text=True, timeout=120)
     check(p.stderr == "", "hook %s: stderr %r" % (phase, p.stderr))
     return p.returncode, p.stdout
 
 
-def hook_line(phase, rc, needle, address=None):
+def hook_line(phase, rc, needle, address=None, path=HOOK):
     """The hook exits rc with one line holding needle; the line."""
-    got, out = hook(phase, address)
+    got, out = hook(phase, address, path)
     lines = out.splitlines()
     check(got == rc and len(lines) == 1 and needle in lines[0],
           "hook %s: exit %d %r, expected %d and one line with %r"
@@ -260,6 +262,35 @@ with TempDir() as d:
         not_running()
         log("vasd stopped: status reports from the ledger (exit 0), the phases say not running")
         verify(v.db)
+
+        # A vasd that does not answer (stopped): the hook's own bound. The
+        # copy bounds check by 2 s instead of 60; the rest is the hook's.
+        v.close()
+        v = Vasd(d, k.spec, bus=True, extra=OPTIONS).start()
+        with open(HOOK) as f:
+            text = f.read()
+        bound = "check)\t\tverb=check;\tbound=60 ;;"
+        check(bound in text, "the hook's check bound is not %r" % bound)
+        short = os.path.join(d, "50-vasd-short")
+        with open(short, "w") as f:
+            f.write(text.replace(bound, bound.replace("=60", "=2")))
+        os.chmod(short, 0o755)
+        os.kill(v.proc.pid, signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            hook_line("check", 0, "vasd: no answer within 2s; the migration goes on (check)",
+                      path=short)
+            took = time.monotonic() - start
+        finally:
+            os.kill(v.proc.pid, signal.SIGCONT)
+        check(took < 10, "the hook took %.1f s with a 2 s bound" % took)
+        # continued, vasd cannot learn the gone caller's uid and refuses its
+        # check; it serves the next one
+        hook_line("check", 0, "may proceed")
+        hook_line("undocheck", 0, "cancelled")
+        check(v.stop() == 0, "vasd did not stop cleanly")
+        log("vasd stopped with SIGSTOP: the hook gave up after its bound (%.1f s), exit 0, "
+            "and said so" % took)
     finally:
         v.close()
         k.stop()
