@@ -143,6 +143,20 @@ def wait_record(db, after, kind, what=None, timeout=30):
         time.sleep(0.05)
 
 
+def read_client_log(path, key):
+    """The reference client's --log: key ("who" or "pid") -> the steps
+    logged, in order; a line still being written is left for the next
+    read."""
+    steps = {}
+    with open(path) as f:
+        for line in f:
+            if not line.endswith("\n"):
+                break
+            s = json.loads(line)
+            steps.setdefault(s[key], []).append(s)
+    return steps
+
+
 def wait_prop(name, value, timeout=10):
     deadline = time.monotonic() + timeout
     while prop(name) != value:

@@ -77,26 +77,7 @@ class Clients:
 
 
 def read_log(path):
-    """who -> the steps logged, in order; a line still being written is
-    left for the next read."""
-    steps = {}
-    with open(path) as f:
-        for line in f:
-            if not line.endswith("\n"):
-                break
-            s = json.loads(line)
-            steps.setdefault(s["who"], []).append(s)
-    return steps
-
-
-def wait_until(what, pred, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        check(time.monotonic() < deadline, "not within %ds: %s" % (timeout, what))
-        time.sleep(0.05)
+    return read_client_log(path, "who")
 
 
 def inhibitors():

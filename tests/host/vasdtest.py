@@ -292,6 +292,17 @@ def check_seqs(db, generation, last):
     return reasons
 
 
+def wait_until(what, pred, timeout=60):
+    """pred()'s first true value within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = pred()
+        if got:
+            return got
+        check(time.monotonic() < deadline, "not within %ds: %s" % (timeout, what))
+        time.sleep(0.05)
+
+
 def vasctl(*args, check_rc=None):
     p = subprocess.run([VASCTL, *args], capture_output=True, text=True)
     if check_rc is not None and p.returncode != check_rc:

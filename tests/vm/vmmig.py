@@ -167,14 +167,7 @@ class Clients:
 
 
 def read_log(path):
-    """pid -> the steps logged, in order."""
-    steps = {}
-    with open(path) as f:
-        for line in f:
-            if line.endswith("\n"):
-                s = json.loads(line)
-                steps.setdefault(s["pid"], []).append(s)
-    return steps
+    return read_client_log(path, "pid")
 
 
 def step_times(steps, name):
@@ -214,14 +207,3 @@ def wait_kernel_phase(db, stream, phase, timeout=30):
         check(time.monotonic() < deadline, "stream %d phase %d not in the ledger"
               % (stream, phase))
         time.sleep(0.02)
-
-
-def wait_until(what, pred, timeout=60):
-    """pred()'s first true value within timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        check(time.monotonic() < deadline, "not within %ds: %s" % (timeout, what))
-        time.sleep(0.05)
