@@ -22,7 +22,7 @@
 
 #include <systemd/sd-bus.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 #define DEST	"org.vasd1"
 #define PATH	"/org/vasd1"

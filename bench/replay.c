@@ -30,7 +30,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
-#include "ledger.h"
+#include "ledger/ledger.h"
 
 #define N_EVENTS	1000000
 #define BATCH		1000

@@ -33,7 +33,7 @@
 
 #include "bus-epoll.h"
 
-#include "macro.h"
+#include "util/macro.h"
 
 #define TIMEOUT_MS 60000
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "macro.h"
+#include "util/macro.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"

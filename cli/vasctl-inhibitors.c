@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <json.h>
 
-#include "macro.h"
-#include "table.h"
+#include "util/macro.h"
+#include "util/table.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"

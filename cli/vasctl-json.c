@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "vas-msg.h"
+#include "netlink/vas-msg.h"
 #include "vasctl-json.h"
 
 struct json_object *vasctl_json_hex(uint64_t v)

@@ -6,7 +6,7 @@
 #include <json.h>
 #include <json_object_iterator.h>
 
-#include "vas-msg.h"
+#include "netlink/vas-msg.h"
 
 /*
  * For each field of object o, in order: key and v are set in the body.

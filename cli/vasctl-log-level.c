@@ -10,7 +10,7 @@
 #include <string.h>
 #include <json.h>
 
-#include "macro.h"
+#include "util/macro.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"

@@ -11,7 +11,7 @@
  * When vasd is not running the report says so and is still a success.
  * A migration that is not closed yet has no blackout record: its blackout
  * so far is folded from the kernel's window events since it opened, by
- * the same code vasd uses (daemon/migration-report.h).
+ * the same code vasd uses (daemon/core/migration-report.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,11 +21,11 @@
 #include <string.h>
 #include <json.h>
 
-#include "human.h"
-#include "ledger.h"
-#include "macro.h"
-#include "migration-report.h"
-#include "table.h"
+#include "util/human.h"
+#include "ledger/ledger.h"
+#include "util/macro.h"
+#include "core/migration-report.h"
+#include "util/table.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"

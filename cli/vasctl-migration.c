@@ -17,8 +17,8 @@
 #include <string.h>
 #include <json.h>
 
-#include "human.h"
-#include "macro.h"
+#include "util/human.h"
+#include "util/macro.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"

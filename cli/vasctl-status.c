@@ -9,9 +9,9 @@
 #include <string.h>
 #include <json.h>
 
-#include "human.h"
-#include "macro.h"
-#include "table.h"
+#include "util/human.h"
+#include "util/macro.h"
+#include "util/table.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"

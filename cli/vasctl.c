@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
-#include "macro.h"
+#include "util/macro.h"
 #include "vasctl.h"
 
 struct verb {

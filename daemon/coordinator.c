@@ -25,9 +25,9 @@
 #include "coordinator.h"
 #include "ingest.h"
 #include "kernel-source.h"
-#include "ledger.h"
+#include "ledger/ledger.h"
 #include "log.h"
-#include "state.h"
+#include "core/state.h"
 
 /* A SIGNAL, ACK or REPLY effect, kept until its records are committed. */
 struct action {

@@ -8,15 +8,15 @@
 #include <event2/event.h>
 #include <libmnl/libmnl.h>
 
-#include "event.h"
+#include "core/event.h"
 #include "ingest.h"
 #include "kernel-source.h"
-#include "ledger.h"
+#include "ledger/ledger.h"
 #include "log.h"
 #include "snapshot.h"
-#include "state.h"
-#include "vas-msg.h"
-#include "vas-nl.h"
+#include "core/state.h"
+#include "netlink/vas-msg.h"
+#include "netlink/vas-nl.h"
 
 /* Latencies kept for the percentiles: the most recent ones. */
 #define LATENCY_RING	65536

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The real kernel part: generic netlink family "vas", through lib/vas-nl. */
+/* The real kernel part: generic netlink family "vas", through lib/netlink/vas-nl. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 
 #include "kernel-source-internal.h"
-#include "vas-nl.h"
+#include "netlink/vas-nl.h"
 
 struct ks_netlink {
 	struct kernel_source ks;

@@ -16,7 +16,7 @@
 #include <libmnl/libmnl.h>
 
 #include "kernel-source-internal.h"
-#include "vas-nl.h"
+#include "netlink/vas-nl.h"
 #include "vas.h"
 
 /* A fake kernel that stops answering must not hang vasd forever. */

@@ -32,7 +32,7 @@
 #include <sys/types.h>
 #include <linux/netlink.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 /*
  * The family's id on a unix socket (nlmsg_type of its messages): there is

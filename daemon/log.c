@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "macro.h"
+#include "util/macro.h"
 
 static int max_level = LOG_INFO;
 static int prefix = -1;		/* unknown until the first line */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "snapshot.h"
-#include "vas-msg.h"
+#include "netlink/vas-msg.h"
 
 struct dump_ctx {
 	struct snapshot *s;

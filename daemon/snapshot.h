@@ -11,7 +11,7 @@
 #pragma once
 
 #include "kernel-source.h"
-#include "state.h"
+#include "core/state.h"
 
 struct snapshot {
 	struct vasd_snapshot snap;	/* snap.windows points into windows */

@@ -19,13 +19,13 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus.h"
+#include "bus/bus.h"
 #include "coordinator.h"
 #include "ingest.h"
-#include "ledger.h"
+#include "ledger/ledger.h"
 #include "log.h"
-#include "macro.h"
-#include "state.h"
+#include "util/macro.h"
+#include "core/state.h"
 
 enum {
 	EXIT_RUNTIME = 1,	/* a runtime failure; systemd restarts us */
@@ -352,7 +352,7 @@ static int exit_code_of_open(int r)
 }
 
 /*
- * Every inhibitor lock is a file descriptor (bus-inhibit.c): the soft
+ * Every inhibitor lock is a file descriptor (bus/inhibit.c): the soft
  * limit goes up to the hard one, as systemd's daemons do (the unit's
  * LimitNOFILE= gives both, and its seccomp filter refuses setrlimit()).
  * vasd uses no select(), which is what the soft limit of 1024 protects.

@@ -12,7 +12,7 @@
 
 #include "fk-model.h"
 #include "fk-server.h"
-#include "macro.h"
+#include "util/macro.h"
 
 struct fk_script_config {
 	uint64_t rate;			/* events per second; 0: unlimited */

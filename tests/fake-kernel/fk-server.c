@@ -24,7 +24,7 @@
 #include "fk-log.h"
 #include "fk-server.h"
 #include "kernel-source.h"
-#include "vas-encode.h"
+#include "netlink/vas-encode.h"
 
 /* A dump part: whole messages, well below the 32 KiB a reader may offer. */
 #define PART_MAX	16384

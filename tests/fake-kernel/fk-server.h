@@ -33,8 +33,8 @@
 #include <stdint.h>
 
 #include "fk-model.h"
-#include "macro.h"
-#include "vas-msg.h"
+#include "util/macro.h"
+#include "netlink/vas-msg.h"
 
 #define FK_FOREVER UINT64_MAX
 

@@ -28,9 +28,9 @@
 
 #include "../unit/test.h"
 #include "kernel-source.h"
-#include "macro.h"
-#include "vas-msg.h"
-#include "vas-nl.h"
+#include "util/macro.h"
+#include "netlink/vas-msg.h"
+#include "netlink/vas-nl.h"
 
 #define WAIT_MS 10000
 

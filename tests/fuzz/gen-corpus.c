@@ -29,7 +29,7 @@
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "macro.h"
+#include "util/macro.h"
 #include "vas.h"
 
 /* Any id at or above NLMSG_MIN_TYPE: the kernel picks the family's. */

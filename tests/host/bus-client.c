@@ -34,7 +34,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "macro.h"
+#include "util/macro.h"
 
 #define DEST "org.vasd1"
 #define PATH "/org/vasd1"

@@ -45,7 +45,7 @@
 
 #include "bus-epoll.h"
 
-#include "macro.h"
+#include "util/macro.h"
 
 #define DEST "org.vasd1"
 #define PATH "/org/vasd1"

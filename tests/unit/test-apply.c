@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "state-internal.h"
+#include "core/state-internal.h"
 #include "test.h"
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL

@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "event.h"
-#include "macro.h"
+#include "core/event.h"
+#include "util/macro.h"
 #include "test.h"
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL

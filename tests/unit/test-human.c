@@ -2,7 +2,7 @@
 /* human: sizes, spans, ages and times, at their edges. */
 #include <stdint.h>
 
-#include "human.h"
+#include "util/human.h"
 #include "test.h"
 
 static void test_bytes(void)

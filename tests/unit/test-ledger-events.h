@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "ledger.h"
+#include "ledger/ledger.h"
 #include "test.h"
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL	/* above INT64_MAX: stored as its bits */

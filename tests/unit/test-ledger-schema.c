@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
-#include "ledger-schema.h"
+#include "ledger/schema.h"
 #include "test-files.h"
 #include "test-ledger-events.h"
 #include "test.h"

@@ -13,7 +13,7 @@
 #include <sys/resource.h>
 #include <sqlite3.h>
 
-#include "ledger-diff.h"
+#include "core/ledger-diff.h"
 #include "test-files.h"
 #include "test-ledger-events.h"
 #include "test.h"

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "migration-report.h"
+#include "core/migration-report.h"
 #include "test.h"
 
 #define TS 1764331234000000000ULL

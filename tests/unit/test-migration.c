@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migration.h"
+#include "core/migration.h"
 #include "test.h"
 
 #define SEC 1000000000ULL

@@ -2,7 +2,7 @@
 /* table: widths, alignment, colour, UTF-8, missing and empty cells. */
 #include <stdlib.h>
 
-#include "table.h"
+#include "util/table.h"
 #include "test.h"
 
 static const struct table_column columns[] = {

@@ -12,9 +12,9 @@
 #include <libmnl/libmnl.h>
 
 #include "test.h"
-#include "macro.h"
-#include "vas-encode.h"
-#include "vas-msg.h"
+#include "util/macro.h"
+#include "netlink/vas-encode.h"
+#include "netlink/vas-msg.h"
 
 #define FAMILY_ID 0x1a
 #define GEN 0x8c3f0a1b2c3d4e5fULL

@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "test.h"
-#include "vas-format.h"
+#include "netlink/vas-format.h"
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL
 #define TS 1764331234123456789ULL

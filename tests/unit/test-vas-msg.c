@@ -10,8 +10,8 @@
 #include <libmnl/libmnl.h>
 
 #include "test.h"
-#include "vas-format.h"
-#include "vas-msg.h"
+#include "netlink/vas-format.h"
+#include "netlink/vas-msg.h"
 
 /* Any id at or above NLMSG_MIN_TYPE: the kernel picks the family's. */
 #define FAMILY_ID 0x1b

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * lib/vas-encode writes the kernel's bytes: every message the kernel part
+ * lib/netlink/vas-encode writes the kernel's bytes: every message the kernel part
  * sends here (window add, change, del; caps change; every migration phase;
  * window and caps dump parts; the migration get reply) is decoded with
  * vas_msg_decode() and encoded again with its header, and the two must be
@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 #include <libmnl/libmnl.h>
 
-#include "vas-encode.h"
-#include "vas-msg.h"
+#include "netlink/vas-encode.h"
+#include "netlink/vas-msg.h"
 #include "vmtest.h"
 
 static unsigned int n_checked;

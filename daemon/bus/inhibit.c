@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Inhibitor locks, as logind's: Inhibit() returns the write end of a pipe
+ * and vasd watches the read end; when every copy of the write end is closed
+ * (the client closes it, or dies) the read end sees EOF and the lock is
+ * released. "delay" locks hold a migration up to InhibitDelayMaxUSec;
+ * "block" locks veto it (DESIGN.md §5): the coordinator is told of each,
+ * and of its release, which it records before the client hears of it.
+ *
+ * A client (a bus connection) holds at most INHIBITORS_PER_CLIENT locks,
+ * and vasd at most INHIBITORS_MAX, each one file descriptor of vasd's:
+ * thousands of clients, within the unit's LimitNOFILE=.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "bus/internal.h"
+#include "log.h"
+
+#define INHIBITORS_PER_CLIENT	16
+#define INHIBITORS_MAX		4096
+#define INHIBIT_TEXT_MAX	255	/* who, why */
+
+struct bus_inhibitor {
+	struct bus_inhibitor *next, *prev;
+	struct vasd_bus *bus;
+	char *who;
+	char *why;
+	char *sender;			/* unique name of the client */
+	const char *mode;		/* "delay", "block" */
+	uint64_t id;			/* the coordinator's; 0 until it took it */
+	uid_t uid;
+	pid_t pid;
+	int fd;				/* read end */
+	struct event *watch;
+};
+
+static const char *mode_from_string(const char *s)
+{
+	if (strcmp(s, "delay") == 0)
+		return "delay";
+	if (strcmp(s, "block") == 0)
+		return "block";
+	return NULL;
+}
+
+static void inhibitor_free(struct bus_inhibitor *i)
+{
+	struct vasd_bus *b = i->bus;
+
+	if (i->prev)
+		i->prev->next = i->next;
+	else
+		b->inhibitors = i->next;
+	if (i->next)
+		i->next->prev = i->prev;
+	b->n_inhibitors--;
+	if (i->watch)
+		event_free(i->watch);
+	if (i->fd >= 0)
+		close(i->fd);
+	free(i->who);
+	free(i->why);
+	free(i->sender);
+	free(i);
+}
+
+/* The client let go (closed, died, or never got it): the coordinator learns. */
+static void inhibitor_release(struct bus_inhibitor *i)
+{
+	struct vasd_bus *b = i->bus;
+	int r;
+
+	if (i->id) {
+		r = coordinator_lock_released(b->coordinator, i->id);
+		if (r < 0)
+			log_warning_errno(r, "Failed to record the release of the %s inhibitor of %s: %s",
+					  i->mode, i->who, strerror(-r));
+	}
+	inhibitor_free(i);
+	bus_sent(b);
+}
+
+static void on_inhibitor_fd(evutil_socket_t fd, short what, void *userdata)
+{
+	struct bus_inhibitor *i = userdata;
+	char buf[64];
+	ssize_t n;
+
+	/* what a client writes means nothing; EOF is the release */
+	do
+		n = read(fd, buf, sizeof(buf));
+	while (n > 0);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	log_debug("Released the %s inhibitor of %s (%s, pid %d): %s",
+		  i->mode, i->who, i->sender, (int)i->pid, i->why);
+	inhibitor_release(i);
+}
+
+static int read_args(sd_bus_message *m, const char **what, const char **who,
+		     const char **why, const char **mode, sd_bus_error *error)
+{
+	int r;
+
+	r = sd_bus_message_read(m, "ssss", what, who, why, mode);
+	if (r < 0)
+		return r;
+	if (strcmp(*what, "migration") != 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "Cannot inhibit '%s': vasd inhibits 'migration' only", *what);
+	if (!mode_from_string(*mode))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "Unknown inhibitor mode '%s': expected 'delay' or 'block'", *mode);
+	if (!**who || strlen(*who) > INHIBIT_TEXT_MAX || strlen(*why) > INHIBIT_TEXT_MAX)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "'who' must name the client and 'why' may be empty; each at most %d bytes",
+					 INHIBIT_TEXT_MAX);
+	return 0;
+}
+
+static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
+		      pid_t pid, sd_bus_error *error)
+{
+	const char *what, *who, *why, *mode, *sender = sd_bus_message_get_sender(m);
+	char comm[VAS_COMM_MAX];
+	struct bus_inhibitor *i;
+	unsigned int mine = 0;
+	uint64_t id;
+	int fds[2], r;
+
+	r = sd_bus_message_rewind(m, true);
+	if (r >= 0)
+		r = read_args(m, &what, &who, &why, &mode, error);
+	if (r < 0)
+		return r;
+	for (i = b->inhibitors; i; i = i->next)
+		if (strcmp(i->sender, sender) == 0)
+			mine++;
+	if (mine >= INHIBITORS_PER_CLIENT)
+		return sd_bus_error_setf(error, VASD_ERROR_TOO_MANY_INHIBITORS,
+					 "This client holds %u inhibitor locks already, the most one client may hold; close one first",
+					 mine);
+	if (b->n_inhibitors >= INHIBITORS_MAX)
+		return sd_bus_error_setf(error, VASD_ERROR_TOO_MANY_INHIBITORS,
+					 "vasd holds %d inhibitor locks already, the most it takes",
+					 INHIBITORS_MAX);
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	i = calloc(1, sizeof(*i));
+	if (!i) {
+		close(fds[0]);
+		close(fds[1]);
+		return -ENOMEM;
+	}
+	i->bus = b;
+	i->fd = fds[0];
+	i->uid = uid;
+	i->pid = pid;
+	i->mode = mode_from_string(mode);
+	i->next = b->inhibitors;
+	if (i->next)
+		i->next->prev = i;
+	b->inhibitors = i;
+	b->n_inhibitors++;
+	i->who = strdup(who);
+	i->why = strdup(why);
+	i->sender = strdup(sender);
+	i->watch = event_new(b->base, fds[0], EV_READ | EV_PERSIST, on_inhibitor_fd, i);
+	if (!i->who || !i->why || !i->sender || !i->watch ||
+	    fcntl(fds[0], F_SETFL, O_NONBLOCK) < 0 || event_add(i->watch, NULL) < 0) {
+		inhibitor_free(i);
+		close(fds[1]);
+		return -ENOMEM;
+	}
+	/* recorded before the client holds it */
+	bus_comm_of(pid, comm);
+	id = b->last_lock + 1;
+	r = coordinator_lock_taken(b->coordinator, id,
+				   strcmp(i->mode, "delay") == 0 ? VASD_LOCK_DELAY : VASD_LOCK_BLOCK,
+				   (uint32_t)pid, (uint32_t)uid, comm, who, why);
+	if (r < 0) {
+		inhibitor_free(i);
+		close(fds[1]);
+		return sd_bus_error_setf(error, VASD_ERROR_LEDGER,
+					 "vasd cannot record the inhibitor lock in its ledger: %s",
+					 strerror(-r));
+	}
+	i->id = b->last_lock = id;
+	/* the reply holds its own copy */
+	r = sd_bus_reply_method_return(m, "h", fds[1]);
+	close(fds[1]);
+	if (r < 0) {
+		inhibitor_release(i);
+		return r;
+	}
+	log_debug("Took a %s inhibitor for %s (%s, uid %u, pid %d): %s",
+		  i->mode, who, sender, (unsigned int)uid, (int)pid, why);
+	return 0;
+}
+
+int bus_method_inhibit(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *what, *who, *why, *mode;
+	int r;
+
+	/* refuse bad arguments before asking the bus who called */
+	r = read_args(m, &what, &who, &why, &mode, error);
+	if (r < 0)
+		return r;
+	return bus_query_sender(userdata, m, inhibit_as);
+}
+
+int bus_method_list_inhibitors(sd_bus_message *m, void *userdata,
+			       sd_bus_error *error)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct vasd_bus *b = userdata;
+	int r;
+
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(ssssuu)");
+	for (struct bus_inhibitor *i = b->inhibitors; i && r >= 0; i = i->next)
+		r = sd_bus_message_append(reply, "(ssssuu)", "migration", i->who,
+					  i->why, i->mode, (uint32_t)i->uid,
+					  (uint32_t)i->pid);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r < 0)
+		return r;
+	return sd_bus_send(NULL, reply, NULL);
+}
+
+void bus_inhibitors_free(struct vasd_bus *b)
+{
+	while (b->inhibitors)
+		inhibitor_free(b->inhibitors);
+}
