@@ -23,6 +23,7 @@
 #include <systemd/sd-bus.h>
 
 #include "util/macro.h"
+#include "util/time-util.h"
 
 #define DEST	"org.vasd1"
 #define PATH	"/org/vasd1"
@@ -41,14 +42,6 @@ static const char *const call_names[_CALL_MAX] = {
 	[CALL_GET_ALL] = "GetAll",
 	[CALL_LIST_WINDOWS] = "ListWindows",
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void die(const char *what, int r)
 {
@@ -97,9 +90,9 @@ static uint64_t call(sd_bus *bus, enum call c, size_t *ret_windows)
 	}
 	if (r < 0)
 		die("new method call", r);
-	t = now_ns();
+	t = now_ns(CLOCK_MONOTONIC);
 	r = sd_bus_call(bus, m, 0, &error, &reply);
-	t = now_ns() - t;
+	t = now_ns(CLOCK_MONOTONIC) - t;
 	if (r < 0) {
 		fprintf(stderr, "bus-latency: %s: %s: %s\n", call_names[c],
 			error.name ? error.name : strerror(-r),

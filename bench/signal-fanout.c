@@ -34,6 +34,7 @@
 #include "bus-epoll.h"
 
 #include "util/macro.h"
+#include "util/time-util.h"
 
 #define TIMEOUT_MS 60000
 
@@ -54,14 +55,6 @@ struct fanout {
 	uint64_t true_first, true_last;	/* monotonic */
 };
 
-static uint64_t now(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void die(const char *what, int r)
 {
 	fprintf(stderr, "signal-fanout: %s: %s\n", what, strerror(-r));
@@ -79,7 +72,7 @@ static void rearm(struct fanout *f, struct client *c)
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct fanout *f = ((struct client *)userdata)->f;
-	uint64_t rt = now(CLOCK_REALTIME), mono = now(CLOCK_MONOTONIC);
+	uint64_t rt = now_ns(CLOCK_REALTIME), mono = now_ns(CLOCK_MONOTONIC);
 	const char *name;
 	int active, r;
 
@@ -107,7 +100,7 @@ static int on_pong(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (sd_bus_message_is_method_error(m, NULL))
 		die("Ping", -sd_bus_message_get_errno(m));
 	f->n_replies++;
-	f->last_reply = now(CLOCK_MONOTONIC);
+	f->last_reply = now_ns(CLOCK_MONOTONIC);
 	return 0;
 }
 
@@ -115,14 +108,14 @@ static int on_pong(sd_bus_message *m, void *userdata, sd_bus_error *error)
 static void run(struct fanout *f, bool (*done)(const struct fanout *f))
 {
 	struct epoll_event events[64];
-	uint64_t deadline = now(CLOCK_MONOTONIC) + (uint64_t)TIMEOUT_MS * 1000000;
+	uint64_t deadline = now_ns(CLOCK_MONOTONIC) + (uint64_t)TIMEOUT_MS * 1000000;
 
 	while (!done(f)) {
 		int n = epoll_wait(f->epoll_fd, events, ELEMENTSOF(events), 1000);
 
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait", -errno);
-		if (now(CLOCK_MONOTONIC) > deadline) {
+		if (now_ns(CLOCK_MONOTONIC) > deadline) {
 			fprintf(stderr, "signal-fanout: timed out: %zu replies, %zu true, %zu false\n",
 				f->n_replies, f->n_true, f->n_false);
 			exit(EXIT_FAILURE);
@@ -183,7 +176,7 @@ static uint64_t ping_all(struct fanout *f)
 	uint64_t t0;
 
 	f->n_replies = 0;
-	t0 = now(CLOCK_MONOTONIC);
+	t0 = now_ns(CLOCK_MONOTONIC);
 	for (size_t i = 0; i < f->n; i++) {
 		struct client *c = &f->clients[i];
 		int r;

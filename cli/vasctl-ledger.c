@@ -16,8 +16,8 @@
 #include <string.h>
 #include <json.h>
 
-#include "util/human.h"
 #include "ledger/ledger.h"
+#include "util/human.h"
 #include "vasctl-json.h"
 #include "vasctl.h"
 

@@ -21,10 +21,10 @@
 #include <string.h>
 #include <json.h>
 
-#include "util/human.h"
-#include "ledger/ledger.h"
-#include "util/macro.h"
 #include "core/migration-report.h"
+#include "ledger/ledger.h"
+#include "util/human.h"
+#include "util/macro.h"
 #include "util/table.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"

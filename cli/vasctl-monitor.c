@@ -22,10 +22,10 @@
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 
-#include "util/macro.h"
 #include "netlink/vas-format.h"
 #include "netlink/vas-msg.h"
 #include "netlink/vas-nl.h"
+#include "util/macro.h"
 #include "vasctl.h"
 
 /*

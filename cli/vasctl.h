@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "util/alloc.h"
+
 /* Exit codes, documented in vasctl(8). */
 enum {
 	VASCTL_EXIT_OK = 0,
@@ -21,12 +23,6 @@ enum {
 	VASCTL_EXIT_NO_LEDGER = 4,	/* the ledger cannot be opened or read */
 	VASCTL_EXIT_VETOED = 5,		/* vasd vetoed a migration (check) */
 };
-
-/* For _cleanup_(freep) of what malloc() returned. */
-static inline void freep(void *p)
-{
-	free(*(void **)p);
-}
 
 /*
  * A command: argv[0] is its name, options follow. Returns an exit code;

@@ -22,12 +22,14 @@
 #include <event2/event.h>
 #include <libmnl/libmnl.h>
 
+#include "core/state.h"
+#include "ledger/ledger.h"
+#include "util/alloc.h"
+#include "util/time-util.h"
 #include "coordinator.h"
 #include "ingest.h"
 #include "kernel-source.h"
-#include "ledger/ledger.h"
 #include "log.h"
-#include "core/state.h"
 
 /* A SIGNAL, ACK or REPLY effect, kept until its records are committed. */
 struct action {
@@ -76,28 +78,6 @@ struct coordinator {
 	uint32_t anomalies;		/* of the open migration, else the last */
 };
 
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void *grow(void *array, size_t *alloc, size_t n, size_t size)
-{
-	size_t want;
-	void *q;
-
-	if (n < *alloc)
-		return array;
-	want = *alloc ? *alloc * 2 : 8;
-	q = reallocarray(array, want, size);
-	if (q)
-		*alloc = want;
-	return q;
-}
-
 static int fail(struct coordinator *c, int error)
 {
 	log_error_errno(error, "The migration coordinator failed: %s; exiting (the restart restores the migration from the ledger)",
@@ -117,7 +97,7 @@ static void drop_actions(struct coordinator *c)
 
 static struct action *queue(struct coordinator *c, enum migration_effect_type type)
 {
-	struct action *a = grow(c->actions, &c->n_actions_alloc, c->n_actions,
+	struct action *a = array_grow(c->actions, &c->n_actions_alloc, c->n_actions,
 				sizeof(*a));
 
 	if (!a)
@@ -301,7 +281,7 @@ static int feed(struct coordinator *c, const struct migration_input *in)
 
 static void refused(struct coordinator *c, uint64_t token, int error)
 {
-	struct refusal *f = grow(c->refusals, &c->n_refusals_alloc,
+	struct refusal *f = array_grow(c->refusals, &c->n_refusals_alloc,
 				 c->n_refusals, sizeof(*f));
 
 	if (!f) {
@@ -546,7 +526,7 @@ static const struct ingest_follower follower = {
 static int keep_history(const struct vasd_event *ev, void *userdata)
 {
 	struct coordinator *c = userdata;
-	struct vasd_event *h = grow(c->history, &c->n_history_alloc,
+	struct vasd_event *h = array_grow(c->history, &c->n_history_alloc,
 				    c->n_history, sizeof(*h));
 
 	if (!h)

@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "util/macro.h"
 #include "core/migration.h"
+#include "util/macro.h"
 
 struct event_base;
 struct ingest;

@@ -9,14 +9,15 @@
 #include <libmnl/libmnl.h>
 
 #include "core/event.h"
-#include "ingest.h"
-#include "kernel-source.h"
-#include "ledger/ledger.h"
-#include "log.h"
-#include "snapshot.h"
 #include "core/state.h"
+#include "ledger/ledger.h"
 #include "netlink/vas-msg.h"
 #include "netlink/vas-nl.h"
+#include "util/time-util.h"
+#include "ingest.h"
+#include "kernel-source.h"
+#include "log.h"
+#include "snapshot.h"
 
 /* Latencies kept for the percentiles: the most recent ones. */
 #define LATENCY_RING	65536
@@ -57,14 +58,6 @@ struct ingest {
 
 	uint8_t buf[VAS_NL_BUFFER_SIZE];
 };
-
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void fail(struct ingest *in, int error)
 {

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/macro.h"
 #include "netlink/vas-msg.h"
+#include "util/macro.h"
 
 struct event_base;
 struct kernel_source;

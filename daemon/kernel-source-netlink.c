@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 
-#include "kernel-source-internal.h"
 #include "netlink/vas-nl.h"
+#include "kernel-source-internal.h"
 
 struct ks_netlink {
 	struct kernel_source ks;

@@ -15,8 +15,8 @@
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "kernel-source-internal.h"
 #include "netlink/vas-nl.h"
+#include "kernel-source-internal.h"
 #include "vas.h"
 
 /* A fake kernel that stops answering must not hang vasd forever. */

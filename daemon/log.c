@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
 #include "util/macro.h"
+#include "log.h"
 
 static int max_level = LOG_INFO;
 static int prefix = -1;		/* unknown until the first line */

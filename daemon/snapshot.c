@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapshot.h"
 #include "netlink/vas-msg.h"
+#include "snapshot.h"
 
 struct dump_ctx {
 	struct snapshot *s;

@@ -10,8 +10,8 @@
  */
 #pragma once
 
-#include "kernel-source.h"
 #include "core/state.h"
+#include "kernel-source.h"
 
 struct snapshot {
 	struct vasd_snapshot snap;	/* snap.windows points into windows */

@@ -20,12 +20,12 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus/bus.h"
+#include "core/state.h"
+#include "ledger/ledger.h"
+#include "util/macro.h"
 #include "coordinator.h"
 #include "ingest.h"
-#include "ledger/ledger.h"
 #include "log.h"
-#include "util/macro.h"
-#include "core/state.h"
 
 enum {
 	EXIT_RUNTIME = 1,	/* a runtime failure; systemd restarts us */

@@ -20,10 +20,12 @@
 
 #include "bus/internal.h"
 #include "ledger/ledger.h"
+#include "util/list.h"
+#include "util/time-util.h"
 #include "log.h"
 
 struct bus_compaction {
-	struct bus_compaction *next, *prev;
+	LIST_FIELDS(struct bus_compaction, compactions);
 	struct vasd_bus *bus;
 	sd_bus_message *call;
 	struct event *step;
@@ -37,24 +39,11 @@ static void compaction_free(struct bus_compaction *c)
 {
 	struct vasd_bus *b = c->bus;
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		b->compactions = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	LIST_REMOVE(compactions, b->compactions, c);
 	if (c->step)
 		event_free(c->step);
 	sd_bus_message_unref(c->call);
 	free(c);
-}
-
-static uint64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void schedule_step(struct bus_compaction *c)
@@ -89,7 +78,7 @@ static void on_step(evutil_socket_t fd, short what, void *userdata)
 	int r;
 
 	r = ledger_compact(b->ledger, c->keep_from, LEDGER_COMPACT_STEP,
-			   now_realtime_ns(), &first, &removed);
+			   now_ns(CLOCK_REALTIME), &first, &removed);
 	if (r < 0) {
 		fail_step(c, r);
 		compaction_free(c);
@@ -154,10 +143,7 @@ static int compact_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 	c->keep_from = keep_from;
 	c->uid = uid;
 	c->pid = pid;
-	c->next = b->compactions;
-	if (c->next)
-		c->next->prev = c;
-	b->compactions = c;
+	LIST_PREPEND(compactions, b->compactions, c);
 	c->step = evtimer_new(b->base, on_step, c);
 	if (!c->step) {
 		compaction_free(c);

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "bus/internal.h"
+#include "util/list.h"
 #include "log.h"
 
 #define INHIBITORS_PER_CLIENT	16
@@ -27,7 +28,7 @@
 #define INHIBIT_TEXT_MAX	255	/* who, why */
 
 struct bus_inhibitor {
-	struct bus_inhibitor *next, *prev;
+	LIST_FIELDS(struct bus_inhibitor, inhibitors);
 	struct vasd_bus *bus;
 	char *who;
 	char *why;
@@ -53,12 +54,7 @@ static void inhibitor_free(struct bus_inhibitor *i)
 {
 	struct vasd_bus *b = i->bus;
 
-	if (i->prev)
-		i->prev->next = i->next;
-	else
-		b->inhibitors = i->next;
-	if (i->next)
-		i->next->prev = i->prev;
+	LIST_REMOVE(inhibitors, b->inhibitors, i);
 	b->n_inhibitors--;
 	if (i->watch)
 		event_free(i->watch);
@@ -139,8 +135,8 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 		r = read_args(m, &what, &who, &why, &mode, error);
 	if (r < 0)
 		return r;
-	for (i = b->inhibitors; i; i = i->next)
-		if (strcmp(i->sender, sender) == 0)
+	LIST_FOREACH(inhibitors, j, b->inhibitors)
+		if (strcmp(j->sender, sender) == 0)
 			mine++;
 	if (mine >= INHIBITORS_PER_CLIENT)
 		return sd_bus_error_setf(error, VASD_ERROR_TOO_MANY_INHIBITORS,
@@ -164,10 +160,7 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 	i->uid = uid;
 	i->pid = pid;
 	i->mode = mode_from_string(mode);
-	i->next = b->inhibitors;
-	if (i->next)
-		i->next->prev = i;
-	b->inhibitors = i;
+	LIST_PREPEND(inhibitors, b->inhibitors, i);
 	b->n_inhibitors++;
 	i->who = strdup(who);
 	i->why = strdup(why);
@@ -227,10 +220,12 @@ int bus_method_list_inhibitors(sd_bus_message *m, void *userdata,
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "(ssssuu)");
-	for (struct bus_inhibitor *i = b->inhibitors; i && r >= 0; i = i->next)
-		r = sd_bus_message_append(reply, "(ssssuu)", "migration", i->who,
-					  i->why, i->mode, (uint32_t)i->uid,
-					  (uint32_t)i->pid);
+	LIST_FOREACH(inhibitors, i, b->inhibitors)
+		if (r >= 0)
+			r = sd_bus_message_append(reply, "(ssssuu)",
+						  "migration", i->who, i->why,
+						  i->mode, (uint32_t)i->uid,
+						  (uint32_t)i->pid);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	if (r < 0)

@@ -12,9 +12,9 @@
 #include <systemd/sd-bus.h>
 
 #include "bus/bus.h"
+#include "core/state.h"
 #include "coordinator.h"
 #include "ingest.h"
-#include "core/state.h"
 
 #define VASD_BUS_NAME			"org.vasd1"
 #define VASD_BUS_PATH			"/org/vasd1"

@@ -15,10 +15,11 @@
 #include <string.h>
 
 #include "bus/internal.h"
+#include "util/list.h"
 #include "log.h"
 
 struct bus_hook_call {
-	struct bus_hook_call *next, *prev;
+	LIST_FIELDS(struct bus_hook_call, hook_calls);
 	uint64_t id;
 	sd_bus_message *call;
 };
@@ -35,7 +36,7 @@ static const struct {
 
 static struct bus_hook_call *call_find(struct vasd_bus *b, uint64_t id)
 {
-	for (struct bus_hook_call *h = b->hook_calls; h; h = h->next)
+	LIST_FOREACH(hook_calls, h, b->hook_calls)
 		if (h->id == id)
 			return h;
 	return NULL;
@@ -43,12 +44,7 @@ static struct bus_hook_call *call_find(struct vasd_bus *b, uint64_t id)
 
 static void call_free(struct vasd_bus *b, struct bus_hook_call *h)
 {
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		b->hook_calls = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
+	LIST_REMOVE(hook_calls, b->hook_calls, h);
 	sd_bus_message_unref(h->call);
 	free(h);
 }
@@ -77,10 +73,7 @@ static int hook_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 		return -ENOMEM;
 	h->id = id = ++b->last_call;
 	h->call = sd_bus_message_ref(m);
-	h->next = b->hook_calls;
-	if (h->next)
-		h->next->prev = h;
-	b->hook_calls = h;
+	LIST_PREPEND(hook_calls, b->hook_calls, h);
 
 	r = coordinator_hook(b->coordinator, phase, id, (uint32_t)pid,
 			     (uint32_t)uid, comm);

@@ -12,77 +12,16 @@
 #include <string.h>
 
 #include "core/migration-report.h"
-
-struct map_slot {
-	uint32_t key;
-	uint32_t value;
-	bool used;
-};
-
-struct map {
-	struct map_slot *slots;
-	size_t cap;			/* a power of two, or 0 */
-	size_t n;
-};
+#include "util/alloc.h"
+#include "util/u32map.h"
 
 struct migration_report {
 	struct migration_blackout total;
 	struct migration_client *clients;
 	size_t n_clients, n_alloc;
-	struct map windows;		/* id -> client << 1 | resumed */
-	struct map owners;		/* tgid -> client */
+	struct u32map windows;		/* id -> client << 1 | resumed */
+	struct u32map owners;		/* tgid -> client */
 };
-
-static size_t map_home(const struct map *m, uint32_t key)
-{
-	/* Fibonacci hashing: ids and tgids come in runs */
-	return (size_t)((key * 2654435769u) & (uint32_t)(m->cap - 1));
-}
-
-static struct map_slot *map_get(const struct map *m, uint32_t key)
-{
-	if (!m->cap)
-		return NULL;
-	for (size_t i = map_home(m, key);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->slots[i].used)
-			return NULL;
-		if (m->slots[i].key == key)
-			return &m->slots[i];
-	}
-}
-
-static void map_place(struct map *m, uint32_t key, uint32_t value)
-{
-	size_t i = map_home(m, key);
-
-	while (m->slots[i].used)
-		i = (i + 1) & (m->cap - 1);
-	m->slots[i] = (struct map_slot) { key, value, true };
-	m->n++;
-}
-
-/* Room for one more key. Half full at most, so probes stay short. */
-static int map_reserve(struct map *m)
-{
-	struct map old = *m;
-	size_t cap;
-
-	if ((m->n + 1) * 2 <= m->cap)
-		return 0;
-	cap = m->cap ? m->cap * 2 : 16;
-	m->slots = calloc(cap, sizeof(*m->slots));
-	if (!m->slots) {
-		*m = old;
-		return -ENOMEM;
-	}
-	m->cap = cap;
-	m->n = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.slots[i].used)
-			map_place(m, old.slots[i].key, old.slots[i].value);
-	free(old.slots);
-	return 0;
-}
 
 int migration_report_new(struct migration_report **ret)
 {
@@ -99,8 +38,8 @@ struct migration_report *migration_report_free(struct migration_report *r)
 	if (!r)
 		return NULL;
 	free(r->clients);
-	free(r->windows.slots);
-	free(r->owners.slots);
+	u32map_done(&r->windows);
+	u32map_done(&r->owners);
 	free(r);
 	return NULL;
 }
@@ -110,25 +49,19 @@ static struct migration_client *client_of(struct migration_report *r,
 					  const struct vas_window *w,
 					  uint32_t *ret_index)
 {
-	struct map_slot *slot = map_get(&r->owners, w->tgid);
+	uint32_t i = u32map_get(&r->owners, w->tgid);
 	struct migration_client *c;
 
-	if (slot) {
-		*ret_index = slot->value;
-		return &r->clients[slot->value];
+	if (i != U32MAP_NONE) {
+		*ret_index = i;
+		return &r->clients[i];
 	}
-	if (r->n_clients == r->n_alloc) {
-		size_t n = r->n_alloc ? r->n_alloc * 2 : 8;
-
-		c = reallocarray(r->clients, n, sizeof(*c));
-		if (!c)
-			return NULL;
-		r->clients = c;
-		r->n_alloc = n;
-	}
-	if (map_reserve(&r->owners) < 0)
+	c = array_grow(r->clients, &r->n_alloc, r->n_clients, sizeof(*c));
+	if (!c)
 		return NULL;
-	map_place(&r->owners, w->tgid, (uint32_t)r->n_clients);
+	r->clients = c;
+	if (u32map_put(&r->owners, w->tgid, (uint32_t)r->n_clients) < 0)
+		return NULL;
 	c = &r->clients[r->n_clients];
 	*c = (struct migration_client) { .tgid = w->tgid };
 	memcpy(c->comm, w->comm, sizeof(c->comm));
@@ -154,29 +87,29 @@ static void blackout_resume(struct migration_blackout *b, uint64_t ts)
 static int window_suspended(struct migration_report *r,
 			    const struct vas_window *w, uint64_t ts)
 {
-	struct map_slot *slot = map_get(&r->windows, w->id);
+	uint32_t *v = u32map_ref(&r->windows, w->id);
 	struct migration_client *c;
 	uint32_t index;
 	int ret;
 
-	if (slot) {
+	if (v) {
 		/* suspended again: it counts once, and is not resumed now */
-		if (slot->value & 1) {
-			slot->value &= ~1u;
-			r->clients[slot->value >> 1].blackout.resumed--;
+		if (*v & 1) {
+			*v &= ~1u;
+			r->clients[*v >> 1].blackout.resumed--;
 			r->total.resumed--;
 		}
 		return 0;
 	}
 
 	/* both tables grow before anything counts */
-	ret = map_reserve(&r->windows);
+	ret = u32map_reserve(&r->windows, r->windows.n + 1);
 	if (ret < 0)
 		return ret;
 	c = client_of(r, w, &index);
 	if (!c)
 		return -ENOMEM;
-	map_place(&r->windows, w->id, index << 1);
+	u32map_put(&r->windows, w->id, index << 1);	/* reserved */
 	blackout_suspend(&c->blackout, ts);
 	blackout_suspend(&r->total, ts);
 	return 0;
@@ -185,12 +118,12 @@ static int window_suspended(struct migration_report *r,
 static void window_active(struct migration_report *r,
 			  const struct vas_window *w, uint64_t ts)
 {
-	struct map_slot *slot = map_get(&r->windows, w->id);
+	uint32_t *v = u32map_ref(&r->windows, w->id);
 
-	if (!slot || (slot->value & 1))
+	if (!v || (*v & 1))
 		return;
-	slot->value |= 1;
-	blackout_resume(&r->clients[slot->value >> 1].blackout, ts);
+	*v |= 1;
+	blackout_resume(&r->clients[*v >> 1].blackout, ts);
 	blackout_resume(&r->total, ts);
 }
 

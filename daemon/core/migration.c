@@ -16,6 +16,7 @@
 
 #include "core/migration-report.h"
 #include "core/migration.h"
+#include "util/alloc.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -91,29 +92,11 @@ const char *migration_state_to_string(enum migration_state s)
 	return (unsigned int)s < ELEMENTSOF(state_names) ? state_names[s] : NULL;
 }
 
-/*
- * array (alloc elements of size, n used) with room for one more: array
- * itself, or its larger copy; NULL on -ENOMEM, array untouched then.
- */
-static void *grow(void *array, size_t *alloc, size_t n, size_t size)
-{
-	size_t want;
-	void *q;
-
-	if (n < *alloc)
-		return array;
-	want = *alloc ? *alloc * 2 : 8;
-	q = reallocarray(array, want, size);
-	if (q)
-		*alloc = want;
-	return q;
-}
-
 static struct migration_effect *push(struct migration_machine *m,
 				     enum migration_effect_type type)
 {
 	struct migration_effect *e = m->error ? NULL :
-		grow(m->effects, &m->n_effects_alloc, m->n_effects, sizeof(*e));
+		array_grow(m->effects, &m->n_effects_alloc, m->n_effects, sizeof(*e));
 
 	if (e) {
 		m->effects = e;
@@ -155,7 +138,7 @@ __attribute__((format(printf, 2, 3)))
 static const char *format(struct migration_machine *m, const char *fmt, ...)
 {
 	char **strings = m->error ? NULL :
-		grow(m->strings, &m->n_strings_alloc, m->n_strings, sizeof(*strings));
+		array_grow(m->strings, &m->n_strings_alloc, m->n_strings, sizeof(*strings));
 	va_list ap;
 	char *s;
 	int r;
@@ -360,7 +343,7 @@ static void late_quiesce(struct migration_machine *m)
 static void add_call(struct migration_machine *m, uint64_t call)
 {
 	struct migration *g = &m->mig;
-	uint64_t *calls = grow(g->calls, &g->n_calls_alloc, g->n_calls,
+	uint64_t *calls = array_grow(g->calls, &g->n_calls_alloc, g->n_calls,
 			       sizeof(*calls));
 
 	if (!calls) {
@@ -825,7 +808,7 @@ static int on_lock_taken(struct migration_machine *m,
 		return -EINVAL;
 	if (lock_find(m, in->lock.id))
 		return -EEXIST;
-	l = grow(m->locks, &m->n_locks_alloc, m->n_locks, sizeof(*l));
+	l = array_grow(m->locks, &m->n_locks_alloc, m->n_locks, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	m->locks = l;

@@ -23,8 +23,8 @@
 #include <stdint.h>
 
 #include "core/event.h"
-#include "util/macro.h"
 #include "core/state.h"
+#include "util/macro.h"
 
 /* Decimal migration number and NUL. */
 #define MIGRATION_NAME_MAX 21

@@ -13,11 +13,7 @@
 #include <stdlib.h>
 
 #include "core/state-internal.h"
-
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
+#include "util/alloc.h"
 
 static int window_cmp(const void *a, const void *b)
 {

@@ -2,12 +2,11 @@
 /*
  * state: the projection vasd_apply() folds events into. See state.h.
  *
- * Windows live in one dense array; an open-addressing index (linear
- * probing, at most half full, backward-shift deletion so that no
- * tombstones build up) maps a window id to its place there. A window
- * costs its struct in the array plus two to four 8-byte index slots,
- * never a malloc of its own; both arrays double when full and never
- * shrink. The dense array makes iteration and a delete (the last window
+ * Windows live in one dense array; a u32map (util/u32map.h: open
+ * addressing, at most half full, no tombstones) maps a window id to its
+ * place there. A window costs its struct in the array plus two to four
+ * 8-byte index slots, never a malloc of its own; both arrays double when
+ * full and never shrink. The dense array makes iteration and a delete (the last window
  * moves into the hole) cheap, and leaves no id reserved as an "empty"
  * marker.
  */
@@ -16,21 +15,15 @@
 #include <string.h>
 
 #include "core/state-internal.h"
+#include "util/u32map.h"
 
-#define SLOT_EMPTY UINT32_MAX
-#define MIN_SLOT_BITS 4
-
-struct slot {
-	uint32_t id;
-	uint32_t index;			/* into windows[], or SLOT_EMPTY */
-};
+#define MIN_WINDOWS 8
 
 struct vasd_state {
 	struct vas_window *windows;	/* dense, in no order */
 	size_t n_windows;
 	size_t n_windows_alloc;
-	struct slot *slots;
-	unsigned int slot_bits;		/* 1 << slot_bits slots */
+	struct u32map index;		/* id -> place in windows[] */
 
 	/* Per type: the credits; caps[].used is always the active windows. */
 	struct vas_caps caps[VASD_N_TYPES];
@@ -44,62 +37,6 @@ struct vasd_state {
 	uint64_t seq;
 	bool synced;
 };
-
-/* Fibonacci hashing: ids are small and dense, the top bits spread them. */
-static size_t slot_hash(uint32_t id, unsigned int bits)
-{
-	return (uint32_t)(id * 2654435769u) >> (32 - bits);
-}
-
-static size_t slot_mask(const struct vasd_state *s)
-{
-	return ((size_t)1 << s->slot_bits) - 1;
-}
-
-/* The slot holding id, or the empty slot where it would go. */
-static size_t slot_find(const struct vasd_state *s, uint32_t id)
-{
-	size_t mask = slot_mask(s);
-	size_t i = slot_hash(id, s->slot_bits);
-
-	while (s->slots[i].index != SLOT_EMPTY && s->slots[i].id != id)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static struct slot *slots_new(unsigned int bits)
-{
-	size_t n = (size_t)1 << bits;
-	struct slot *slots = malloc(n * sizeof(*slots));
-
-	if (!slots)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		slots[i].index = SLOT_EMPTY;
-	return slots;
-}
-
-static int slots_grow(struct vasd_state *s)
-{
-	unsigned int bits = s->slot_bits + 1;
-	struct slot *old = s->slots;
-	size_t n_old = (size_t)1 << s->slot_bits;
-
-	/* at most 2^31 windows, so that an index fits below SLOT_EMPTY */
-	if (bits > 32 || bits >= sizeof(size_t) * 8)
-		return -ENOMEM;
-	s->slots = slots_new(bits);
-	if (!s->slots) {
-		s->slots = old;
-		return -ENOMEM;
-	}
-	s->slot_bits = bits;
-	for (size_t i = 0; i < n_old; i++)
-		if (old[i].index != SLOT_EMPTY)
-			s->slots[slot_find(s, old[i].id)] = old[i];
-	free(old);
-	return 0;
-}
 
 /* Room for one more window in both arrays; s is unchanged on failure. */
 static int reserve_one(struct vasd_state *s)
@@ -116,11 +53,10 @@ static int reserve_one(struct vasd_state *s)
 		s->windows = w;
 		s->n_windows_alloc = n;
 	}
-	if ((s->n_windows + 1) * 2 > (size_t)1 << s->slot_bits) {
-		r = slots_grow(s);
-		if (r < 0)
-			return r;
-	}
+	/* at most 2^31 windows, so that an index is never U32MAP_NONE */
+	r = u32map_reserve(&s->index, s->n_windows + 1);
+	if (r < 0)
+		return r;
 	return 0;
 }
 
@@ -131,11 +67,9 @@ int vasd_state_new(struct vasd_state **ret)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->slot_bits = MIN_SLOT_BITS;
-	s->n_windows_alloc = (size_t)1 << (MIN_SLOT_BITS - 1);
-	s->slots = slots_new(s->slot_bits);
+	s->n_windows_alloc = MIN_WINDOWS;
 	s->windows = calloc(s->n_windows_alloc, sizeof(*s->windows));
-	if (!s->slots || !s->windows) {
+	if (!s->windows || u32map_reserve(&s->index, MIN_WINDOWS) < 0) {
 		vasd_state_free(s);
 		return -ENOMEM;
 	}
@@ -149,7 +83,7 @@ struct vasd_state *vasd_state_free(struct vasd_state *s)
 {
 	if (!s)
 		return NULL;
-	free(s->slots);
+	u32map_done(&s->index);
 	free(s->windows);
 	free(s);
 	return NULL;
@@ -189,9 +123,9 @@ size_t vasd_state_n_windows_in(const struct vasd_state *s, uint32_t win_state)
 
 static struct vas_window *window_find(const struct vasd_state *s, uint32_t id)
 {
-	const struct slot *slot = &s->slots[slot_find(s, id)];
+	uint32_t i = u32map_get(&s->index, id);
 
-	return slot->index == SLOT_EMPTY ? NULL : &s->windows[slot->index];
+	return i == U32MAP_NONE ? NULL : &s->windows[i];
 }
 
 const struct vas_window *vasd_state_window(const struct vasd_state *s,
@@ -280,7 +214,6 @@ bool vasd_window_equal(const struct vas_window *a, const struct vas_window *b)
  */
 int vasd_state_put_window(struct vasd_state *s, const struct vas_window *w)
 {
-	size_t i;
 	int r;
 
 	r = vasd_window_check(w);
@@ -292,9 +225,8 @@ int vasd_state_put_window(struct vasd_state *s, const struct vas_window *w)
 	if (r < 0)
 		return r;
 
-	i = slot_find(s, w->id);
-	s->slots[i].id = w->id;
-	s->slots[i].index = (uint32_t)s->n_windows;
+	/* cannot fail: reserved */
+	u32map_put(&s->index, w->id, (uint32_t)s->n_windows);
 	s->windows[s->n_windows++] = *w;
 	count_window(s, w, true);
 	return 0;
@@ -302,32 +234,13 @@ int vasd_state_put_window(struct vasd_state *s, const struct vas_window *w)
 
 void vasd_state_del_window(struct vasd_state *s, uint32_t id)
 {
-	size_t mask = slot_mask(s);
-	size_t hole = slot_find(s, id);
-	uint32_t index = s->slots[hole].index;
+	uint32_t index = u32map_remove(&s->index, id);
 	size_t last = s->n_windows - 1;
 
 	count_window(s, &s->windows[index], false);
-
-	/*
-	 * Backward shift: move each following entry of the probe run into
-	 * the hole unless its home slot lies cyclically in (hole, j], where
-	 * a lookup would no longer reach it.
-	 */
-	for (size_t j = (hole + 1) & mask; s->slots[j].index != SLOT_EMPTY;
-	     j = (j + 1) & mask) {
-		size_t home = slot_hash(s->slots[j].id, s->slot_bits);
-
-		if (((j - home) & mask) >= ((j - hole) & mask)) {
-			s->slots[hole] = s->slots[j];
-			hole = j;
-		}
-	}
-	s->slots[hole].index = SLOT_EMPTY;
-
 	if (index != last) {
 		s->windows[index] = s->windows[last];
-		s->slots[slot_find(s, s->windows[index].id)].index = index;
+		*u32map_ref(&s->index, s->windows[index].id) = index;
 	}
 	s->n_windows--;
 }

@@ -24,8 +24,9 @@
 #include <sqlite3.h>
 
 #include "core/ledger-diff.h"
-#include "ledger/schema.h"
 #include "ledger/ledger.h"
+#include "ledger/schema.h"
+#include "util/alloc.h"
 
 /* Readers wait this long for a writer's brief exclusive moments (WAL recovery). */
 #define BUSY_TIMEOUT_MS 5000
@@ -170,11 +171,6 @@ struct ledger {
 	bool cursor_synced;
 	sqlite3_stmt *stmts[_STMT_MAX];
 };
-
-static void freep(void *p)
-{
-	free(*(void **)p);
-}
 
 static void sqlite3_finalizep(sqlite3_stmt **st)
 {

@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "core/event.h"
-#include "util/macro.h"
 #include "core/state.h"
+#include "util/macro.h"
 
 /* application_id: "VASD" */
 #define LEDGER_APPLICATION_ID 0x56415344

@@ -13,8 +13,8 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
-#include "util/macro.h"
 #include "netlink/vas-msg.h"
+#include "util/macro.h"
 
 enum attr_kind {
 	ATTR_U32,

@@ -15,8 +15,8 @@
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "vas.h"
 #include "netlink/vas-nl.h"
+#include "vas.h"
 
 struct vas_nl {
 	struct mnl_socket *sock;

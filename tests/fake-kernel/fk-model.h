@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/macro.h"
 #include "netlink/vas-msg.h"
+#include "util/macro.h"
 
 /* The hypervisor counts credits in 16 bits. */
 #define FK_CREDITS_MAX 65535

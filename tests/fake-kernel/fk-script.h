@@ -10,9 +10,9 @@
 
 #include <stdint.h>
 
+#include "util/macro.h"
 #include "fk-model.h"
 #include "fk-server.h"
-#include "util/macro.h"
 
 struct fk_script_config {
 	uint64_t rate;			/* events per second; 0: unlimited */

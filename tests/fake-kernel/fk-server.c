@@ -21,10 +21,10 @@
 #include <sys/un.h>
 #include <linux/genetlink.h>
 
+#include "netlink/vas-encode.h"
 #include "fk-log.h"
 #include "fk-server.h"
 #include "kernel-source.h"
-#include "netlink/vas-encode.h"
 
 /* A dump part: whole messages, well below the 32 KiB a reader may offer. */
 #define PART_MAX	16384

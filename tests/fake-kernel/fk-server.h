@@ -32,9 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fk-model.h"
-#include "util/macro.h"
 #include "netlink/vas-msg.h"
+#include "util/macro.h"
+#include "fk-model.h"
 
 #define FK_FOREVER UINT64_MAX
 

@@ -27,10 +27,10 @@
 #include <libmnl/libmnl.h>
 
 #include "../unit/test.h"
-#include "kernel-source.h"
-#include "util/macro.h"
 #include "netlink/vas-msg.h"
 #include "netlink/vas-nl.h"
+#include "util/macro.h"
+#include "kernel-source.h"
 
 #define WAIT_MS 10000
 

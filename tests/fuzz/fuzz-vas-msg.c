@@ -19,9 +19,9 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
-#include "util/macro.h"
 #include "netlink/vas-format.h"
 #include "netlink/vas-msg.h"
+#include "util/macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -46,6 +46,7 @@
 #include "bus-epoll.h"
 
 #include "util/macro.h"
+#include "util/time-util.h"
 
 #define DEST "org.vasd1"
 #define PATH "/org/vasd1"
@@ -91,14 +92,6 @@ struct crowd {
 	size_t n_line;
 	bool eof;
 };
-
-static uint64_t now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void die(const char *what, int r)
 {
@@ -200,7 +193,7 @@ static int on_pong(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 	check_reply(m, "Ping");
 	cr->n_replies++;
-	cr->t1 = now();
+	cr->t1 = now_ns(CLOCK_MONOTONIC);
 	return 0;
 }
 
@@ -210,7 +203,7 @@ static void call_phase(struct crowd *cr, const char *method,
 	int r;
 
 	cr->answered = false;
-	cr->t0 = now();
+	cr->t0 = now_ns(CLOCK_MONOTONIC);
 	r = sd_bus_call_method_async(cr->hook.bus, NULL, DEST, PATH, IFACE,
 				     method, fn, cr, "");
 	if (r < 0)
@@ -223,7 +216,7 @@ static void read_answer(struct crowd *cr, sd_bus_message *m, const char *what)
 	const char *name, *message;
 	int r;
 
-	cr->t1 = now();
+	cr->t1 = now_ns(CLOCK_MONOTONIC);
 	check_reply(m, what);
 	r = sd_bus_message_read(m, "ss", &name, &message);
 	if (r < 0)
@@ -262,7 +255,7 @@ static void ping_all(struct crowd *cr)
 {
 	cr->step = STEP_PING;
 	cr->n_replies = 0;
-	cr->t0 = now();
+	cr->t0 = now_ns(CLOCK_MONOTONIC);
 	for (size_t i = 0; i < cr->n; i++) {
 		struct client *c = &cr->clients[i];
 		int r;

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ledger/ledger.h"
 #include "core/state.h"
+#include "ledger/ledger.h"
 
 #define GENERATION 0x5d1c0a7e93b2f468ull
 

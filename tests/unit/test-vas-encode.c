@@ -11,10 +11,10 @@
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "test.h"
-#include "util/macro.h"
 #include "netlink/vas-encode.h"
 #include "netlink/vas-msg.h"
+#include "util/macro.h"
+#include "test.h"
 
 #define FAMILY_ID 0x1a
 #define GEN 0x8c3f0a1b2c3d4e5fULL

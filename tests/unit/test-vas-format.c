@@ -2,8 +2,8 @@
 /* vas_format_msg(): the exact lines, cut lines, the longest line. */
 #include <stdint.h>
 
-#include "test.h"
 #include "netlink/vas-format.h"
+#include "test.h"
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL
 #define TS 1764331234123456789ULL

@@ -9,9 +9,9 @@
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "test.h"
 #include "netlink/vas-format.h"
 #include "netlink/vas-msg.h"
+#include "test.h"
 
 /* Any id at or above NLMSG_MIN_TYPE: the kernel picks the family's. */
 #define FAMILY_ID 0x1b

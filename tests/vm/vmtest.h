@@ -14,8 +14,8 @@
 #include <stdnoreturn.h>
 #include <linux/netlink.h>
 
-#include "vas.h"
 #include "vas-api.h"
+#include "vas.h"
 
 /* Failing assertions print file:line and exit 1: the VM is thrown away. */
 #define TEST_ASSERT(cond)						\
