@@ -12,48 +12,14 @@
 
 #include "core/state-internal.h"
 #include "test.h"
+#include "test-fixtures.h"
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL
 #define GEN2 0x1234567890abcdefULL
-#define TS 1764331234123456789ULL
-
-static uint64_t rnd_state;
-
-static uint64_t rnd(void)
-{
-	/* xorshift64*: deterministic, so a failure repeats */
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * 2685821657736338717ULL;
-}
-
-static uint32_t rnd_below(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
-}
-
-static struct vas_window win(uint32_t id, uint32_t type, uint32_t state,
-			     uint32_t reason)
-{
-	struct vas_window w = {
-		.id = id,
-		.tgid = 1000 + id,
-		.pid = 2000 + id,
-		.cop = VAS_COP_GZIP,
-		.type = type,
-		.state = state,
-		.reason = reason,
-		.opened_at = TS + id,
-	};
-
-	snprintf(w.comm, sizeof(w.comm), "client%u", id % 100000);
-	return w;
-}
 
 static struct vas_window active(uint32_t id, uint32_t type)
 {
-	return win(id, type, VAS_WIN_STATE_ACTIVE, VAS_SUSPEND_REASON_NONE);
+	return test_window(id, type, VAS_WIN_STATE_ACTIVE, VAS_SUSPEND_REASON_NONE);
 }
 
 static struct vasd_event kev(int kind, uint64_t gen, uint64_t seq)
@@ -181,7 +147,7 @@ static void test_kernel_kinds(void)
 	_cleanup_(vasd_state_freep) struct vasd_state *s = state_new();
 	_cleanup_(vasd_state_freep) struct vasd_state *t = state_new();
 	struct vas_window a = active(5, VAS_WIN_TYPE_DEFAULT);
-	struct vas_window q = win(6, VAS_WIN_TYPE_QOS, VAS_WIN_STATE_SUSPENDED,
+	struct vas_window q = test_window(6, VAS_WIN_TYPE_QOS, VAS_WIN_STATE_SUSPENDED,
 				  VAS_SUSPEND_REASON_CREDITS);
 	const unsigned int cur = VASD_EFFECT_CURSOR;
 	struct vasd_effect e;
@@ -322,7 +288,7 @@ static void test_cursor(void)
 		if (kinds[i] == VASD_EVENT_WINDOW_ADD)
 			ev.window.id = 6;
 		if (kinds[i] == VASD_EVENT_WINDOW_CHANGE)
-			ev.window = win(5, VAS_WIN_TYPE_DEFAULT,
+			ev.window = test_window(5, VAS_WIN_TYPE_DEFAULT,
 					VAS_WIN_STATE_SUSPENDED,
 					VAS_SUSPEND_REASON_CREDITS);
 		ev.caps = (struct vas_caps) { .type = 0, .total = 1, .used = 1 };
@@ -512,7 +478,7 @@ static void test_invalid(void)
 			/* id 5 is present, 6 is not: each kind would apply to one */
 			for (uint32_t id = 5; id <= 6; id++) {
 				ev = kwin(window_kinds[i], 11,
-					  win(id, bad_windows[j].type,
+					  test_window(id, bad_windows[j].type,
 					      bad_windows[j].state,
 					      bad_windows[j].reason));
 				expect(s, t, &ev, -EINVAL);

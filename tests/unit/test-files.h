@@ -137,3 +137,15 @@ static inline void test_file_free(struct test_file *f)
 	free(f->bytes);
 	f->bytes = NULL;
 }
+
+/* The size of the ledger's write-ahead log beside path. */
+static inline off_t test_wal_size(const char *path)
+{
+	char *wal = NULL;
+	struct stat st;
+
+	if (asprintf(&wal, "%s-wal", path) < 0 || stat(wal, &st) < 0)
+		TEST_FAIL("stat %s-wal: %s", path, strerror(errno));
+	free(wal);
+	return st.st_size;
+}

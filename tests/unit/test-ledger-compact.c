@@ -418,17 +418,6 @@ static void test_refused(void)
 	free(path);
 }
 
-static off_t wal_size(const char *path)
-{
-	char *wal = NULL;
-	struct stat st;
-
-	if (asprintf(&wal, "%s-wal", path) < 0 || stat(wal, &st) < 0)
-		TEST_FAIL("stat %s-wal: %s", path, strerror(errno));
-	free(wal);
-	return st.st_size;
-}
-
 /*
  * The disk refuses the compaction's writes (RLIMIT_FSIZE at the end of
  * the log, SQLITE_IOERR): nothing of it is stored; the ledger goes on.
@@ -445,7 +434,7 @@ static void test_io_error(void)
 	last = ledger_last_position(l);
 	ASSERT(getrlimit(RLIMIT_FSIZE, &old) == 0);
 	limit = old;
-	limit.rlim_cur = (rlim_t)wal_size(path);
+	limit.rlim_cur = (rlim_t)test_wal_size(path);
 	ASSERT(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
 	ASSERT(setrlimit(RLIMIT_FSIZE, &limit) == 0);
 	ASSERT_INT_EQ(ledger_compact(l, 100, 0, TS, &first, &removed), -EIO);

@@ -10,9 +10,9 @@
 
 #include "ledger/ledger.h"
 #include "test.h"
+#include "test-fixtures.h"
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL	/* above INT64_MAX: stored as its bits */
-#define TS 1764331234123456789ULL
 
 struct history {
 	struct ledger *ledger;
@@ -23,19 +23,8 @@ struct history {
 
 static inline struct vas_window history_window(uint32_t id, uint32_t type)
 {
-	struct vas_window w = {
-		.id = id,
-		.tgid = 1000 + id,
-		.pid = 2000 + id,
-		.cop = VAS_COP_GZIP,
-		.type = type,
-		.state = VAS_WIN_STATE_ACTIVE,
-		.reason = VAS_SUSPEND_REASON_NONE,
-		.opened_at = TS + id,
-	};
-
-	snprintf(w.comm, sizeof(w.comm), "client%u", id % 100000);
-	return w;
+	return test_window(id, type, VAS_WIN_STATE_ACTIVE,
+			   VAS_SUSPEND_REASON_NONE);
 }
 
 /* Apply ev to the live state (it must apply) and append it. */

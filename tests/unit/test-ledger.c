@@ -496,17 +496,6 @@ static void test_rollback(void)
 	free(path);
 }
 
-static off_t wal_size(const char *path)
-{
-	char *wal = NULL;
-	struct stat st;
-
-	if (asprintf(&wal, "%s-wal", path) < 0 || stat(wal, &st) < 0)
-		TEST_FAIL("stat %s-wal: %s", path, strerror(errno));
-	free(wal);
-	return st.st_size;
-}
-
 /*
  * The disk refuses the commit's WAL write (RLIMIT_FSIZE at the end of the
  * log: the kernel answers EFBIG, SQLite SQLITE_IOERR). The batch is gone,
@@ -537,7 +526,7 @@ static void test_commit_io_error(void)
 	/* the log only grows here: no checkpoint ran yet (1000 pages) */
 	ASSERT(getrlimit(RLIMIT_FSIZE, &old) == 0);
 	limit = old;
-	limit.rlim_cur = (rlim_t)wal_size(path);
+	limit.rlim_cur = (rlim_t)test_wal_size(path);
 	ASSERT(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
 	ASSERT(setrlimit(RLIMIT_FSIZE, &limit) == 0);
 	ASSERT_INT_EQ(ledger_commit(h.ledger), -EIO);

@@ -22,6 +22,7 @@
 
 #include "core/migration.h"
 #include "test.h"
+#include "test-fixtures.h"
 
 #define SEC 1000000000ULL
 #define MS 1000000ULL
@@ -1345,17 +1346,6 @@ static void test_restore(void)
 	expect(&s, "");
 	run_done(&s);
 	run_done(&r);
-}
-
-static uint64_t rnd_state;
-
-static uint64_t rnd(void)
-{
-	/* xorshift64*: deterministic, so a failure repeats */
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * 2685821657736338717ULL;
 }
 
 /*

@@ -12,53 +12,20 @@
 
 #include "core/state-internal.h"
 #include "test.h"
+#include "test-fixtures.h"
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL
 #define GEN2 0x1234567890abcdefULL
-#define TS 1764331234123456789ULL
 #define NOW (TS + 777)
-
-static uint64_t rnd_state;
-
-static uint64_t rnd(void)
-{
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * 2685821657736338717ULL;
-}
-
-static uint32_t rnd_below(uint32_t n)
-{
-	return (uint32_t)(rnd() % n);
-}
-
-static struct vas_window win(uint32_t id, uint32_t type, uint32_t state,
-			     uint32_t reason)
-{
-	struct vas_window w = {
-		.id = id,
-		.tgid = 1000 + id,
-		.pid = 2000 + id,
-		.cop = VAS_COP_GZIP,
-		.type = type,
-		.state = state,
-		.reason = reason,
-		.opened_at = TS + id,
-	};
-
-	snprintf(w.comm, sizeof(w.comm), "client%u", id);
-	return w;
-}
 
 static struct vas_window active(uint32_t id, uint32_t type)
 {
-	return win(id, type, VAS_WIN_STATE_ACTIVE, VAS_SUSPEND_REASON_NONE);
+	return test_window(id, type, VAS_WIN_STATE_ACTIVE, VAS_SUSPEND_REASON_NONE);
 }
 
 static struct vas_window suspended(uint32_t id, uint32_t type, uint32_t reason)
 {
-	return win(id, type, VAS_WIN_STATE_SUSPENDED, reason);
+	return test_window(id, type, VAS_WIN_STATE_SUSPENDED, reason);
 }
 
 static struct vasd_state *state_new(void)
@@ -568,7 +535,7 @@ static struct vas_window random_window(uint32_t id)
 		{ VAS_WIN_STATE_SUSPENDED, VAS_SUSPEND_REASON_CREDITS },
 	};
 	uint32_t st = rnd_below(3);
-	struct vas_window w = win(id, rnd_below(2), states[st][0],
+	struct vas_window w = test_window(id, rnd_below(2), states[st][0],
 				  states[st][1]);
 
 	w.opened_at = TS + rnd_below(3);
