@@ -94,19 +94,14 @@ static struct vasd_state *make_base(const char *path)
 
 	h.ledger = open_rw(path);
 	ASSERT_INT_EQ(vasd_state_new(&h.state), 0);
-	history_begin(&h);
-	history_start(&h);
-	history_commit(&h);
+	history_started(&h);
 	history_windows(&h, 1, 60);
 	history_begin(&h);
 	history_window_change(&h, 16, VAS_WIN_STATE_SUSPENDED,
 			      VAS_SUSPEND_REASON_CREDITS);
 	history_caps(&h, VAS_WIN_TYPE_DEFAULT, 12);
 	history_migration(&h, VAS_MIGRATION_PHASE_PREPARE);
-	history_add(&h, (struct vasd_event){ .kind = VASD_EVENT_RESYNC_BEGIN,
-					     .reason = VASD_RESYNC_OVERRUN });
-	history_add(&h, (struct vasd_event){ .kind = VASD_EVENT_RESYNC_END,
-					     .generation = GEN, .seq = h.seq });
+	history_resync(&h);
 	history_commit(&h);
 	history_windows(&h, 100, 30);
 	ledger_free(h.ledger);

@@ -163,3 +163,20 @@ static inline void history_windows(struct history *h, uint32_t first,
 			history_commit(h);
 	}
 }
+
+/* vasd's first batch: its start and the resync (history_start). */
+static inline void history_started(struct history *h)
+{
+	history_begin(h);
+	history_start(h);
+	history_commit(h);
+}
+
+/* A resync after an overrun that found the state as it was. */
+static inline void history_resync(struct history *h)
+{
+	history_add(h, (struct vasd_event){ .kind = VASD_EVENT_RESYNC_BEGIN,
+					    .reason = VASD_RESYNC_OVERRUN });
+	history_add(h, (struct vasd_event){ .kind = VASD_EVENT_RESYNC_END,
+					    .generation = GEN, .seq = h->seq });
+}

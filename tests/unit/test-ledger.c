@@ -396,9 +396,7 @@ static void test_cursor(void)
 	struct history h;
 
 	history_open(&h, path);
-	history_begin(&h);
-	history_start(&h);
-	history_commit(&h);
+	history_started(&h);
 
 	history_begin(&h);
 	history_window_add(&h, 1, VAS_WIN_TYPE_DEFAULT);
@@ -440,9 +438,7 @@ static void test_rollback(void)
 	int64_t last;
 
 	history_open(&h, path);
-	history_begin(&h);
-	history_start(&h);
-	history_commit(&h);
+	history_started(&h);
 	history_windows(&h, 1, 10);
 	last = ledger_last_position(h.ledger);
 	ASSERT_INT_EQ(vasd_state_new(&before), 0);
@@ -510,9 +506,7 @@ static void test_commit_io_error(void)
 	int64_t last, n;
 
 	history_open(&h, path);
-	history_begin(&h);
-	history_start(&h);
-	history_commit(&h);
+	history_started(&h);
 	history_windows(&h, 1, 30);
 	last = ledger_last_position(h.ledger);
 	ASSERT_INT_EQ(vasd_state_new(&committed), 0);
@@ -575,9 +569,7 @@ static void test_full(void)
 	int r = 0;
 
 	history_open(&h, path);
-	history_begin(&h);
-	history_start(&h);
-	history_commit(&h);
+	history_started(&h);
 	history_windows(&h, 1, 30);
 	last = ledger_last_position(h.ledger);
 	ASSERT_INT_EQ(vasd_state_new(&committed), 0);
@@ -616,19 +608,14 @@ static void test_stats(void)
 	struct history h;
 
 	history_open(&h, path);
-	history_begin(&h);
-	history_start(&h);
-	history_commit(&h);
+	history_started(&h);
 	history_windows(&h, 1, 30);
 	history_begin(&h);
 	history_window_change(&h, 4, VAS_WIN_STATE_SUSPENDED,
 			      VAS_SUSPEND_REASON_MIGRATION);
 	history_caps(&h, VAS_WIN_TYPE_QOS, 16);
 	history_migration(&h, VAS_MIGRATION_PHASE_PREPARE);
-	history_add(&h, (struct vasd_event){ .kind = VASD_EVENT_RESYNC_BEGIN,
-					     .reason = VASD_RESYNC_OVERRUN });
-	history_add(&h, (struct vasd_event){ .kind = VASD_EVENT_RESYNC_END,
-					     .generation = GEN, .seq = h.seq });
+	history_resync(&h);
 	history_commit(&h);
 
 	ASSERT_INT_EQ(ledger_stats(h.ledger, &st), 0);
@@ -678,9 +665,7 @@ static void make_verify_base(const char *path)
 	struct history h;
 
 	history_open(&h, path);
-	history_begin(&h);
-	history_start(&h);
-	history_commit(&h);
+	history_started(&h);
 	history_windows(&h, 1, 30);
 	history_begin(&h);
 	history_window_change(&h, 16, VAS_WIN_STATE_SUSPENDED,
