@@ -27,6 +27,20 @@ static int note_ids(struct dump_ctx *c, const struct vas_msg *m)
 	return 0;
 }
 
+/* One part of a dump: a reply to cmd that carries what has says. */
+static int decode_part(const struct nlmsghdr *nlh, struct dump_ctx *c,
+		       uint8_t cmd, unsigned int has, struct vas_msg *ret)
+{
+	int r;
+
+	r = vas_msg_decode(nlh, nlh->nlmsg_len, ret, NULL);
+	if (r < 0)
+		return r;
+	if (ret->cmd != cmd || !(ret->has & has))
+		return -EBADMSG;
+	return note_ids(c, ret);
+}
+
 static int on_window(const struct nlmsghdr *nlh, void *userdata)
 {
 	struct dump_ctx *c = userdata;
@@ -34,12 +48,7 @@ static int on_window(const struct nlmsghdr *nlh, void *userdata)
 	struct vas_msg m;
 	int r;
 
-	r = vas_msg_decode(nlh, nlh->nlmsg_len, &m, NULL);
-	if (r < 0)
-		return r;
-	if (m.cmd != VAS_CMD_WINDOW_GET || !(m.has & VAS_MSG_HAS_WINDOW))
-		return -EBADMSG;
-	r = note_ids(c, &m);
+	r = decode_part(nlh, c, VAS_CMD_WINDOW_GET, VAS_MSG_HAS_WINDOW, &m);
 	if (r < 0)
 		return r;
 	if (s->snap.n_windows == s->n_allocated) {
@@ -62,15 +71,11 @@ static int on_caps(const struct nlmsghdr *nlh, void *userdata)
 	struct vas_msg m;
 	int r;
 
-	r = vas_msg_decode(nlh, nlh->nlmsg_len, &m, NULL);
+	r = decode_part(nlh, c, VAS_CMD_CAPS_GET, VAS_MSG_HAS_CAPS, &m);
 	if (r < 0)
 		return r;
-	if (m.cmd != VAS_CMD_CAPS_GET || !(m.has & VAS_MSG_HAS_CAPS) ||
-	    m.caps.type >= VASD_N_TYPES)
+	if (m.caps.type >= VASD_N_TYPES)
 		return -EBADMSG;
-	r = note_ids(c, &m);
-	if (r < 0)
-		return r;
 	snap->caps[m.caps.type] = m.caps;
 	snap->has_caps[m.caps.type] = true;
 	return 0;
@@ -83,12 +88,8 @@ static int on_migration(const struct nlmsghdr *nlh, void *userdata)
 	struct vas_msg m;
 	int r;
 
-	r = vas_msg_decode(nlh, nlh->nlmsg_len, &m, NULL);
-	if (r < 0)
-		return r;
-	if (m.cmd != VAS_CMD_MIGRATION_GET || !(m.has & VAS_MSG_HAS_MIGRATION))
-		return -EBADMSG;
-	r = note_ids(c, &m);
+	r = decode_part(nlh, c, VAS_CMD_MIGRATION_GET, VAS_MSG_HAS_MIGRATION,
+			&m);
 	if (r < 0)
 		return r;
 	snap->migration = m.migration;

@@ -23,6 +23,18 @@
 #include "ledger/schema.h"
 #include "util/macro.h"
 
+/* A window's columns: the projection's and the checkpoint's tables. */
+#define WINDOW_COLUMNS				\
+	"  id INTEGER PRIMARY KEY,"		\
+	"  tgid INTEGER NOT NULL,"		\
+	"  pid INTEGER NOT NULL,"		\
+	"  comm TEXT NOT NULL,"			\
+	"  cop INTEGER NOT NULL,"		\
+	"  type INTEGER NOT NULL,"		\
+	"  state INTEGER NOT NULL,"		\
+	"  reason INTEGER NOT NULL,"		\
+	"  opened_at INTEGER NOT NULL"
+
 static const char step_1[] =
 	/* Version 1: window events, the windows projection and the cursor. */
 	"CREATE TABLE events ("
@@ -47,15 +59,7 @@ static const char step_1[] =
 	"CREATE UNIQUE INDEX events_kernel_seq ON events (generation, seq)"
 	"  WHERE kind IN ('window-add', 'window-del', 'window-change');"
 	"CREATE TABLE windows ("
-	"  id INTEGER PRIMARY KEY,"
-	"  tgid INTEGER NOT NULL,"
-	"  pid INTEGER NOT NULL,"
-	"  comm TEXT NOT NULL,"
-	"  cop INTEGER NOT NULL,"
-	"  type INTEGER NOT NULL,"
-	"  state INTEGER NOT NULL,"
-	"  reason INTEGER NOT NULL,"
-	"  opened_at INTEGER NOT NULL"
+	WINDOW_COLUMNS
 	") STRICT;"
 	"CREATE TABLE cursor ("
 	"  one INTEGER PRIMARY KEY CHECK (one = 1),"
@@ -110,15 +114,7 @@ static const char step_3[] =
 	"  synced INTEGER NOT NULL CHECK (synced IN (0, 1))"
 	") STRICT;"
 	"CREATE TABLE checkpoint_windows ("
-	"  id INTEGER PRIMARY KEY,"
-	"  tgid INTEGER NOT NULL,"
-	"  pid INTEGER NOT NULL,"
-	"  comm TEXT NOT NULL,"
-	"  cop INTEGER NOT NULL,"
-	"  type INTEGER NOT NULL,"
-	"  state INTEGER NOT NULL,"
-	"  reason INTEGER NOT NULL,"
-	"  opened_at INTEGER NOT NULL"
+	WINDOW_COLUMNS
 	") STRICT;"
 	"CREATE TABLE checkpoint_caps ("
 	"  type INTEGER PRIMARY KEY,"
