@@ -13,9 +13,9 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
-#include "util/macro.h"
 #include "netlink/vas-msg.h"
 #include "netlink/vas-spec.h"
+#include "util/macro.h"
 
 #define BIT(n) VAS_SPEC_BIT(n)
 

@@ -7,9 +7,9 @@
  * vas_put_caps(), vas_put_migration()), so walking a set from its first
  * type to its last is walking a message the way the kernel writes it.
  */
-#include "util/macro.h"
 #include "netlink/vas-msg.h"
 #include "netlink/vas-spec.h"
+#include "util/macro.h"
 
 #define ERRS(t)						\
 	.err_size = #t ": wrong size",			\

@@ -31,9 +31,9 @@
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "util/macro.h"
 #include "netlink/vas-encode.h"
 #include "netlink/vas-msg.h"
+#include "util/macro.h"
 
 /* Any id at or above NLMSG_MIN_TYPE: the kernel picks the family's. */
 #define FAMILY_ID 0x1b
