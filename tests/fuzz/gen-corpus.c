@@ -110,7 +110,7 @@ static const struct dest part_intr = {
 };
 
 /* A message of the family, with what vas-spec says cmd carries. */
-static void vas_msg(const struct dest *d, const struct vas_msg *m)
+static void family_msg(const struct dest *d, const struct vas_msg *m)
 {
 	const struct vas_encode_frame f = {
 		.type = FAMILY_ID,
@@ -134,7 +134,7 @@ static void vas_msg(const struct dest *d, const struct vas_msg *m)
 static void window_msg(uint8_t cmd, const struct dest *d, uint64_t vas_seq,
 		       const struct vas_window *w)
 {
-	vas_msg(d, &(struct vas_msg) {
+	family_msg(d, &(struct vas_msg) {
 		.cmd = cmd, .generation = GEN, .seq = vas_seq, .timestamp = TS,
 		.window = *w,
 	});
@@ -143,7 +143,7 @@ static void window_msg(uint8_t cmd, const struct dest *d, uint64_t vas_seq,
 static void caps_msg(uint8_t cmd, const struct dest *d, uint64_t vas_seq,
 		     uint32_t type, uint32_t total, uint32_t used)
 {
-	vas_msg(d, &(struct vas_msg) {
+	family_msg(d, &(struct vas_msg) {
 		.cmd = cmd, .generation = GEN, .seq = vas_seq, .timestamp = TS,
 		.caps = { .type = type, .total = total, .used = used },
 	});
@@ -153,7 +153,7 @@ static void migration_msg(uint8_t cmd, const struct dest *d,
 			  uint64_t vas_seq, uint64_t stream, uint32_t phase,
 			  uint64_t token)
 {
-	vas_msg(d, &(struct vas_msg) {
+	family_msg(d, &(struct vas_msg) {
 		.cmd = cmd, .generation = GEN, .seq = vas_seq, .timestamp = TS,
 		.migration = {
 			.stream_id = stream, .phase = phase, .token = token,
