@@ -2,10 +2,11 @@
 /*
  * vas-encode: build the messages the kernel part sends. See vas-encode.h.
  *
- * The attributes and their order are those of kernel/vas-events.c
- * (vas_put_ids(), vas_ntf_begin(), vas_put_window(), vas_put_caps(),
- * vas_put_migration()). libmnl's *_check() writers refuse to pass the
- * buffer's end, so a short buffer fails with -EMSGSIZE as a full skb does.
+ * What each command carries, and in which order, is vas-spec's table: the
+ * order of kernel/vas-events.c (vas_put_ids(), vas_ntf_send(),
+ * vas_put_window(), vas_put_caps(), vas_put_migration()). libmnl's
+ * *_check() writers refuse to pass the buffer's end, so a short buffer
+ * fails with -EMSGSIZE as a full skb does.
  */
 #include <errno.h>
 #include <string.h>
@@ -13,43 +14,7 @@
 #include <libmnl/libmnl.h>
 
 #include "netlink/vas-encode.h"
-
-/* What each command carries besides GENERATION and SEQ. */
-enum {
-	CARRIES_TIMESTAMP	= 1u << 0,
-	CARRIES_WINDOW		= 1u << 1,
-	CARRIES_CAPS		= 1u << 2,
-	CARRIES_MIGRATION	= 1u << 3,
-};
-
-static int cmd_carries(uint8_t cmd, unsigned int *ret)
-{
-	switch (cmd) {
-	case VAS_CMD_WINDOW_GET:
-		*ret = CARRIES_WINDOW;
-		return 0;
-	case VAS_CMD_WINDOW_ADD_NTF:
-	case VAS_CMD_WINDOW_DEL_NTF:
-	case VAS_CMD_WINDOW_CHANGE_NTF:
-		*ret = CARRIES_TIMESTAMP | CARRIES_WINDOW;
-		return 0;
-	case VAS_CMD_CAPS_GET:
-		*ret = CARRIES_CAPS;
-		return 0;
-	case VAS_CMD_CAPS_CHANGE_NTF:
-		*ret = CARRIES_TIMESTAMP | CARRIES_CAPS;
-		return 0;
-	case VAS_CMD_MIGRATION_GET:
-		*ret = CARRIES_MIGRATION;
-		return 0;
-	case VAS_CMD_MIGRATION_CHANGE_NTF:
-		*ret = CARRIES_TIMESTAMP | CARRIES_MIGRATION;
-		return 0;
-	default:
-		/* requests (COORD_*) and unknown commands: never sent */
-		return -EOPNOTSUPP;
-	}
-}
+#include "netlink/vas-spec.h"
 
 /* A message being written; the first write that does not fit clears ok. */
 struct writer {
@@ -83,33 +48,34 @@ static void put_u64(struct writer *w, uint16_t type, uint16_t pad, uint64_t v)
 }
 
 /*
- * nla_put_string(): the string, its NUL and zeroed alignment padding.
- * mnl_attr_put_strz_check() checks the room without the padding, and
- * libmnl before 1.0.5 leaves the padding as it was.
+ * nla_put_string() of the first @n bytes of @s: those, a NUL and zeroed
+ * alignment padding. By hand: mnl_attr_put_strz_check() checks the room
+ * without the padding, and libmnl before 1.0.5 leaves the padding as it
+ * was.
  */
-static bool put_strz(struct nlmsghdr *nlh, size_t size, uint16_t type,
-		     const char *s)
+static bool put_strn(struct nlmsghdr *nlh, size_t size, uint16_t type,
+		     const char *s, size_t n)
 {
-	size_t len = strlen(s) + 1;
 	struct nlattr *a = mnl_nlmsg_get_payload_tail(nlh);
+	uint8_t *payload;
 
-	if (nlh->nlmsg_len + MNL_ALIGN(MNL_ATTR_HDRLEN + len) > size)
+	if (nlh->nlmsg_len + MNL_ALIGN(MNL_ATTR_HDRLEN + n + 1) > size)
 		return false;
-	mnl_attr_put(nlh, type, len, s);
-	memset((uint8_t *)mnl_attr_get_payload(a) + len, 0,
-	       MNL_ALIGN(len) - len);
+	a->nla_type = type;
+	a->nla_len = (uint16_t)(MNL_ATTR_HDRLEN + n + 1);
+	payload = mnl_attr_get_payload(a);
+	memcpy(payload, s, n);
+	memset(payload + n, 0, MNL_ALIGN(n + 1) - n);
+	nlh->nlmsg_len += MNL_ALIGN(a->nla_len);
 	return true;
 }
 
-/* a comm the kernel truncated with strscpy() */
-static void put_comm(struct writer *w, uint16_t type, const char *comm)
+/* a string the kernel truncated with strscpy() into a field of @field */
+static void put_string(struct writer *w, uint16_t type, const char *s,
+		       size_t field)
 {
-	char s[VAS_COMM_MAX];
-	size_t n = strnlen(comm, sizeof(s) - 1);
-
-	memcpy(s, comm, n);
-	s[n] = '\0';
-	if (w->ok && !put_strz(w->nlh, w->size, type, s))
+	if (w->ok && !put_strn(w->nlh, w->size, type, s,
+			       strnlen(s, field - 1)))
 		w->ok = false;
 }
 
@@ -130,41 +96,43 @@ static void nest_end(struct writer *w, struct nlattr *nest)
 		mnl_attr_nest_end(w->nlh, nest);
 }
 
-static void put_window(struct writer *w, const struct vas_window *win)
+/* The attributes of @set in @which, in the order of type, from @src. */
+static void put_attrs(struct writer *w, const struct vas_attr_set *set,
+		      const void *src, uint32_t which)
 {
-	struct nlattr *nest = nest_start(w, VAS_A_WINDOW);
+	for (size_t type = 0; type < set->n_attrs; type++) {
+		const struct vas_attr *a = &set->attrs[type];
+		const uint8_t *v = (const uint8_t *)src + a->offset;
+		struct nlattr *nest;
+		uint32_t u32;
+		uint64_t u64;
 
-	put_u32(w, VAS_A_WINDOW_ID, win->id);
-	put_u32(w, VAS_A_WINDOW_TGID, win->tgid);
-	put_u32(w, VAS_A_WINDOW_PID, win->pid);
-	put_comm(w, VAS_A_WINDOW_COMM, win->comm);
-	put_u32(w, VAS_A_WINDOW_COP, win->cop);
-	put_u32(w, VAS_A_WINDOW_TYPE, win->type);
-	put_u32(w, VAS_A_WINDOW_STATE, win->state);
-	put_u32(w, VAS_A_WINDOW_REASON, win->reason);
-	put_u64(w, VAS_A_WINDOW_OPENED_AT, VAS_A_WINDOW_PAD, win->opened_at);
-	nest_end(w, nest);
-}
-
-static void put_caps(struct writer *w, const struct vas_caps *c)
-{
-	struct nlattr *nest = nest_start(w, VAS_A_CAPS);
-
-	put_u32(w, VAS_A_CAPS_TYPE, c->type);
-	put_u32(w, VAS_A_CAPS_TOTAL, c->total);
-	put_u32(w, VAS_A_CAPS_USED, c->used);
-	nest_end(w, nest);
-}
-
-static void put_migration(struct writer *w, const struct vas_migration *m)
-{
-	struct nlattr *nest = nest_start(w, VAS_A_MIGRATION);
-
-	put_u64(w, VAS_A_MIGRATION_STREAM_ID, VAS_A_MIGRATION_PAD,
-		m->stream_id);
-	put_u32(w, VAS_A_MIGRATION_PHASE, m->phase);
-	put_u64(w, VAS_A_MIGRATION_TOKEN, VAS_A_MIGRATION_PAD, m->token);
-	nest_end(w, nest);
+		if (!(which & VAS_SPEC_BIT(type)))
+			continue;
+		switch (a->kind) {
+		case VAS_ATTR_NONE:
+		case VAS_ATTR_PAD:
+			break;
+		case VAS_ATTR_U32:
+			memcpy(&u32, v, sizeof(u32));
+			put_u32(w, (uint16_t)type, u32);
+			break;
+		case VAS_ATTR_U64:
+			memcpy(&u64, v, sizeof(u64));
+			put_u64(w, (uint16_t)type, set->pad, u64);
+			break;
+		case VAS_ATTR_STRING:
+			put_string(w, (uint16_t)type, (const char *)v,
+				   a->size);
+			break;
+		case VAS_ATTR_NEST:
+			nest = nest_start(w, (uint16_t)type);
+			put_attrs(w, a->nest, v,
+				  vas_spec_set_required(a->nest));
+			nest_end(w, nest);
+			break;
+		}
+	}
 }
 
 static struct nlmsghdr *put_header(void *buf, size_t size, uint16_t type,
@@ -189,7 +157,8 @@ static struct nlmsghdr *put_header(void *buf, size_t size, uint16_t type,
  * @size: bytes available at @buf
  * @f: its netlink header
  * @m: what it says: m->cmd, and of the rest what the kernel sends with that
- *	command (docs/netlink.md); m->has and m->nlmsg_flags are not read
+ *	command (vas-spec, docs/netlink.md); m->has and m->nlmsg_flags are
+ *	not read
  *
  * Returns: the message's length (nlmsg_len, a multiple of 4); -EMSGSIZE
  * when it does not fit in @size bytes (@buf then holds a partial message);
@@ -198,14 +167,13 @@ static struct nlmsghdr *put_header(void *buf, size_t size, uint16_t type,
 int vas_encode_msg(void *buf, size_t size, const struct vas_encode_frame *f,
 		   const struct vas_msg *m)
 {
+	const struct vas_cmd *c = vas_spec_cmd(m->cmd);
 	struct genlmsghdr *genl;
 	struct writer w;
-	unsigned int carries;
-	int r;
 
-	r = cmd_carries(m->cmd, &carries);
-	if (r < 0)
-		return r;
+	/* requests (COORD_*) and unknown commands: never sent */
+	if (!c || !c->attrs)
+		return -EOPNOTSUPP;
 
 	w = (struct writer) {
 		.nlh = put_header(buf, size, f->type, f->flags, f->seq,
@@ -220,16 +188,7 @@ int vas_encode_msg(void *buf, size_t size, const struct vas_encode_frame *f,
 	genl->cmd = m->cmd;
 	genl->version = VAS_FAMILY_VERSION;
 
-	put_u64(&w, VAS_A_GENERATION, VAS_A_PAD, m->generation);
-	put_u64(&w, VAS_A_SEQ, VAS_A_PAD, m->seq);
-	if (carries & CARRIES_TIMESTAMP)
-		put_u64(&w, VAS_A_TIMESTAMP, VAS_A_PAD, m->timestamp);
-	if (carries & CARRIES_WINDOW)
-		put_window(&w, &m->window);
-	if (carries & CARRIES_CAPS)
-		put_caps(&w, &m->caps);
-	if (carries & CARRIES_MIGRATION)
-		put_migration(&w, &m->migration);
+	put_attrs(&w, &vas_spec_top, m, c->attrs);
 
 	if (!w.ok)
 		return -EMSGSIZE;
@@ -292,7 +251,8 @@ int vas_encode_error(void *buf, size_t size, const struct nlmsghdr *req,
 	e->error = error;
 	if (req)
 		memcpy(&e->msg, req, sizeof(e->msg));
-	if (extack && !put_strz(nlh, size, NLMSGERR_ATTR_MSG, extack))
+	if (extack && !put_strn(nlh, size, NLMSGERR_ATTR_MSG, extack,
+				 strlen(extack)))
 		return -EMSGSIZE;
 	return (int)nlh->nlmsg_len;
 }

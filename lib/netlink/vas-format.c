@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "netlink/vas-format.h"
+#include "netlink/vas-spec.h"
 
 struct out {
 	char *buf;
@@ -59,26 +60,11 @@ static void out_comm(struct out *o, const char *comm)
 /* What the line calls each message: the event, or the state it reports. */
 static const char *action_name(uint8_t cmd)
 {
-	switch (cmd) {
-	case VAS_CMD_WINDOW_GET:
-		return "window";
-	case VAS_CMD_WINDOW_ADD_NTF:
-		return "window-add";
-	case VAS_CMD_WINDOW_DEL_NTF:
-		return "window-del";
-	case VAS_CMD_WINDOW_CHANGE_NTF:
-		return "window-change";
-	case VAS_CMD_CAPS_GET:
-		return "credits";
-	case VAS_CMD_CAPS_CHANGE_NTF:
-		return "credits-change";
-	case VAS_CMD_MIGRATION_GET:
-		return "migration";
-	case VAS_CMD_MIGRATION_CHANGE_NTF:
-		return "migration-phase";
-	default:
-		return vas_cmd_to_string(cmd);
-	}
+	const struct vas_cmd *c = vas_spec_cmd(cmd);
+
+	if (!c)
+		return NULL;
+	return c->label ? c->label : c->name;
 }
 
 /**

@@ -3,13 +3,15 @@
  * gen-corpus: write the seed inputs of fuzz-vas-msg, one file per kind of
  * datagram the kernel part sends, byte for byte as kernel/vas-events.c and
  * the netlink core lay it out: genlmsg_put() headers, a zero-length pad
- * attribute wherever nla_put_u64_64bit() needs one to align a u64,
- * NLA_F_NESTED on nests, strings with their NUL, dump parts flagged
- * NLM_F_MULTI and ended by NLMSG_DONE, acks and errors as netlink_ack()
- * builds them.
+ * attribute wherever nla_put_u64_64bit() needs one to align a u64 (as on
+ * an architecture without efficient unaligned access), NLA_F_NESTED on
+ * nests, strings with their NUL, dump parts flagged NLM_F_MULTI and ended
+ * by NLMSG_DONE, acks and errors as netlink_ack() builds them.
  *
- * Written with libmnl alone, not with any encoder of this project, so a
- * mistake shared by an encoder and the decoder does not shape the seeds.
+ * The family's own messages are written by lib/netlink/vas-encode, whose
+ * bytes the vm test "encode" compares with the kernel part's; NLMSG_DONE
+ * and the acks and errors, which here echo a whole request as the encoder
+ * does not, with libmnl.
  *
  * Usage: gen-corpus DIR LIST
  * Writes one file per datagram into DIR (created if need be), and into
@@ -29,8 +31,9 @@
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
 
+#include "netlink/vas-encode.h"
+#include "netlink/vas-msg.h"
 #include "util/macro.h"
-#include "vas.h"
 
 /* Any id at or above NLMSG_MIN_TYPE: the kernel picks the family's. */
 #define FAMILY_ID 0x1b
@@ -45,14 +48,7 @@ static union {
 	uint8_t bytes[8192];
 } dgram;
 
-struct window {
-	uint32_t id, tgid, pid;
-	const char *comm;
-	uint32_t cop, type, state, reason;
-	uint64_t opened_at;
-};
-
-static const struct window win_active = {
+static const struct vas_window win_active = {
 	.id = 1, .tgid = 812, .pid = 812, .comm = "nxclient",
 	.cop = VAS_COP_GZIP, .type = VAS_WIN_TYPE_DEFAULT,
 	.state = VAS_WIN_STATE_ACTIVE, .reason = VAS_SUSPEND_REASON_NONE,
@@ -60,7 +56,7 @@ static const struct window win_active = {
 };
 
 /* The longest comm there is: TASK_COMM_LEN - 1 characters. */
-static const struct window win_migrating = {
+static const struct vas_window win_migrating = {
 	.id = 2, .tgid = 815, .pid = 816, .comm = "gzip-worker-007",
 	.cop = VAS_COP_GZIP, .type = VAS_WIN_TYPE_QOS,
 	.state = VAS_WIN_STATE_SUSPENDED,
@@ -68,7 +64,7 @@ static const struct window win_migrating = {
 	.opened_at = TS - 500000,
 };
 
-static const struct window win_credits = {
+static const struct vas_window win_credits = {
 	.id = 3, .tgid = 901, .pid = 903, .comm = "a",
 	.cop = VAS_COP_GZIP, .type = VAS_WIN_TYPE_DEFAULT,
 	.state = VAS_WIN_STATE_SUSPENDED,
@@ -91,91 +87,19 @@ static struct nlmsghdr *msg_begin(uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-/* genlmsg_put(): the family's header, version from the family. */
-static struct nlmsghdr *genl_begin(uint8_t cmd, uint16_t flags, uint32_t seq,
-				   uint32_t portid)
-{
-	struct nlmsghdr *nlh = msg_begin(FAMILY_ID, flags, seq, portid);
-	struct genlmsghdr *genl;
-
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
-	genl->cmd = cmd;
-	genl->version = VAS_FAMILY_VERSION;
-	return nlh;
-}
-
 static void msg_end(struct nlmsghdr *nlh)
 {
 	dgram_len += NLMSG_ALIGN(nlh->nlmsg_len);
-}
-
-/* nla_put_u64_64bit(): pad first unless the value lands 8-byte aligned. */
-static void put_u64(struct nlmsghdr *nlh, uint16_t type, uint16_t pad,
-		    uint64_t v)
-{
-	size_t tail = (size_t)((uint8_t *)mnl_nlmsg_get_payload_tail(nlh) -
-			       dgram.bytes);
-
-	if ((tail + MNL_ATTR_HDRLEN) % 8)
-		mnl_attr_put(nlh, pad, 0, NULL);
-	mnl_attr_put_u64(nlh, type, v);
-}
-
-/* vas_put_ids(), and the timestamp of vas_ntf_begin() */
-static void put_ids(struct nlmsghdr *nlh, uint64_t seq, bool timestamp)
-{
-	put_u64(nlh, VAS_A_GENERATION, VAS_A_PAD, GEN);
-	put_u64(nlh, VAS_A_SEQ, VAS_A_PAD, seq);
-	if (timestamp)
-		put_u64(nlh, VAS_A_TIMESTAMP, VAS_A_PAD, TS);
-}
-
-static void put_window(struct nlmsghdr *nlh, const struct window *w)
-{
-	struct nlattr *nest = mnl_attr_nest_start(nlh, VAS_A_WINDOW);
-
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_ID, w->id);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_TGID, w->tgid);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_PID, w->pid);
-	mnl_attr_put_strz(nlh, VAS_A_WINDOW_COMM, w->comm);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_COP, w->cop);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_TYPE, w->type);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_STATE, w->state);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_REASON, w->reason);
-	put_u64(nlh, VAS_A_WINDOW_OPENED_AT, VAS_A_WINDOW_PAD, w->opened_at);
-	mnl_attr_nest_end(nlh, nest);
-}
-
-static void put_caps(struct nlmsghdr *nlh, uint32_t type, uint32_t total,
-		     uint32_t used)
-{
-	struct nlattr *nest = mnl_attr_nest_start(nlh, VAS_A_CAPS);
-
-	mnl_attr_put_u32(nlh, VAS_A_CAPS_TYPE, type);
-	mnl_attr_put_u32(nlh, VAS_A_CAPS_TOTAL, total);
-	mnl_attr_put_u32(nlh, VAS_A_CAPS_USED, used);
-	mnl_attr_nest_end(nlh, nest);
-}
-
-static void put_migration(struct nlmsghdr *nlh, uint64_t stream,
-			  uint32_t phase, uint64_t token)
-{
-	struct nlattr *nest = mnl_attr_nest_start(nlh, VAS_A_MIGRATION);
-
-	put_u64(nlh, VAS_A_MIGRATION_STREAM_ID, VAS_A_MIGRATION_PAD, stream);
-	mnl_attr_put_u32(nlh, VAS_A_MIGRATION_PHASE, phase);
-	put_u64(nlh, VAS_A_MIGRATION_TOKEN, VAS_A_MIGRATION_PAD, token);
-	mnl_attr_nest_end(nlh, nest);
 }
 
 /* Who a message goes to: the events group, or the socket that asked. */
 struct dest {
 	uint16_t flags;
 	uint32_t seq, portid;
-	bool ntf;		/* a notification: timestamped, seq and portid 0 */
 };
 
-static const struct dest ntf = { .ntf = true };
+/* a notification: seq and portid 0 */
+static const struct dest ntf = { 0 };
 static const struct dest reply = { .seq = REQ_SEQ, .portid = PORTID };
 static const struct dest part = {
 	.flags = NLM_F_MULTI, .seq = REQ_SEQ, .portid = PORTID,
@@ -185,41 +109,56 @@ static const struct dest part_intr = {
 	.portid = PORTID,
 };
 
-static struct nlmsghdr *vas_begin(uint8_t cmd, const struct dest *d,
-				  uint64_t vas_seq)
+/* A message of the family, with what vas-spec says cmd carries. */
+static void family_msg(const struct dest *d, const struct vas_msg *m)
 {
-	struct nlmsghdr *nlh = genl_begin(cmd, d->flags, d->seq, d->portid);
+	const struct vas_encode_frame f = {
+		.type = FAMILY_ID,
+		.flags = d->flags,
+		.seq = d->seq,
+		.portid = d->portid,
+		.pad64 = true,
+	};
+	int n;
 
-	put_ids(nlh, vas_seq, d->ntf);
-	return nlh;
+	n = vas_encode_msg(dgram.bytes + dgram_len,
+			   sizeof(dgram.bytes) - dgram_len, &f, m);
+	if (n < 0) {
+		fprintf(stderr, "gen-corpus: encoding %s: %s\n",
+			vas_cmd_to_string(m->cmd), strerror(-n));
+		exit(1);
+	}
+	dgram_len += NLMSG_ALIGN((size_t)n);
 }
 
 static void window_msg(uint8_t cmd, const struct dest *d, uint64_t vas_seq,
-		       const struct window *w)
+		       const struct vas_window *w)
 {
-	struct nlmsghdr *nlh = vas_begin(cmd, d, vas_seq);
-
-	put_window(nlh, w);
-	msg_end(nlh);
+	family_msg(d, &(struct vas_msg) {
+		.cmd = cmd, .generation = GEN, .seq = vas_seq, .timestamp = TS,
+		.window = *w,
+	});
 }
 
 static void caps_msg(uint8_t cmd, const struct dest *d, uint64_t vas_seq,
 		     uint32_t type, uint32_t total, uint32_t used)
 {
-	struct nlmsghdr *nlh = vas_begin(cmd, d, vas_seq);
-
-	put_caps(nlh, type, total, used);
-	msg_end(nlh);
+	family_msg(d, &(struct vas_msg) {
+		.cmd = cmd, .generation = GEN, .seq = vas_seq, .timestamp = TS,
+		.caps = { .type = type, .total = total, .used = used },
+	});
 }
 
 static void migration_msg(uint8_t cmd, const struct dest *d,
 			  uint64_t vas_seq, uint64_t stream, uint32_t phase,
 			  uint64_t token)
 {
-	struct nlmsghdr *nlh = vas_begin(cmd, d, vas_seq);
-
-	put_migration(nlh, stream, phase, token);
-	msg_end(nlh);
+	family_msg(d, &(struct vas_msg) {
+		.cmd = cmd, .generation = GEN, .seq = vas_seq, .timestamp = TS,
+		.migration = {
+			.stream_id = stream, .phase = phase, .token = token,
+		},
+	});
 }
 
 /* netlink_dump_done(): the dump's errno as payload. */
