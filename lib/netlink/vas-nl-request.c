@@ -16,8 +16,8 @@
 #include <linux/genetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "vas.h"
 #include "netlink/vas-nl-request.h"
+#include "vas.h"
 
 /**
  * vas_nl_req_init() - set a request path over a transport
