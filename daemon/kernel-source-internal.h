@@ -1,23 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* The two transports behind kernel-source.h. */
+/*
+ * The two transports behind kernel-source.h. They differ in how they
+ * connect and receive events; requests and dumps go through the one
+ * request path of lib/netlink/vas-nl-request.c on both.
+ */
 #pragma once
 
 #include "kernel-source.h"
+#include "netlink/vas-nl-request.h"
 
 struct kernel_source_ops {
 	void (*free)(struct kernel_source *ks);
 	int (*get_fd)(const struct kernel_source *ks);
 	ssize_t (*recv)(struct kernel_source *ks, void *buf, size_t size);
-	int (*dump)(struct kernel_source *ks, uint8_t cmd,
-		    kernel_source_msg_fn fn, void *userdata);
-	int (*request)(struct kernel_source *ks, uint8_t cmd,
-		       const void *attrs, size_t attrs_len,
-		       kernel_source_msg_fn fn, void *userdata,
-		       const char **ret_extack);
 };
 
 struct kernel_source {
 	const struct kernel_source_ops *ops;
+	struct vas_nl_req *requests;	/* the transport's request path */
 };
 
 int kernel_source_netlink_new(int rcvbuf, struct kernel_source **ret);

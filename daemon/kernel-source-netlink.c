@@ -32,29 +32,10 @@ static ssize_t nl_recv(struct kernel_source *ks, void *buf, size_t size)
 	return vas_nl_recv(NL(ks)->events, buf, size);
 }
 
-static int nl_dump(struct kernel_source *ks, uint8_t cmd,
-		   kernel_source_msg_fn fn, void *userdata)
-{
-	int r = vas_nl_dump(NL(ks)->requests, cmd, fn, userdata);
-
-	/* vas-nl says -EAGAIN for NLM_F_DUMP_INTR; the contract says -EINTR */
-	return r == -EAGAIN ? -EINTR : r;
-}
-
-static int nl_request(struct kernel_source *ks, uint8_t cmd, const void *attrs,
-		      size_t attrs_len, kernel_source_msg_fn fn,
-		      void *userdata, const char **ret_extack)
-{
-	return vas_nl_request(NL(ks)->requests, cmd, attrs, attrs_len, fn,
-			      userdata, ret_extack);
-}
-
 static const struct kernel_source_ops netlink_ops = {
 	.free = nl_free,
 	.get_fd = nl_get_fd,
 	.recv = nl_recv,
-	.dump = nl_dump,
-	.request = nl_request,
 };
 
 int kernel_source_netlink_new(int rcvbuf, struct kernel_source **ret)
@@ -70,6 +51,8 @@ int kernel_source_netlink_new(int rcvbuf, struct kernel_source **ret)
 	r = vas_nl_new(&k->events);
 	if (r >= 0)
 		r = vas_nl_new(&k->requests);
+	if (r >= 0)
+		k->ks.requests = vas_nl_get_req(k->requests);
 	/* subscribe before any dump, so nothing falls between the two */
 	if (r >= 0)
 		r = vas_nl_join_events(k->events);

@@ -33,7 +33,10 @@ ssize_t kernel_source_recv(struct kernel_source *ks, void *buf, size_t size)
 int kernel_source_dump(struct kernel_source *ks, uint8_t cmd,
 		       kernel_source_msg_fn fn, void *userdata)
 {
-	return ks->ops->dump(ks, cmd, fn, userdata);
+	int r = vas_nl_req_dump(ks->requests, cmd, fn, userdata);
+
+	/* vas-nl-request says -EAGAIN for NLM_F_DUMP_INTR; the contract says -EINTR */
+	return r == -EAGAIN ? -EINTR : r;
 }
 
 int kernel_source_request(struct kernel_source *ks, uint8_t cmd,
@@ -41,6 +44,6 @@ int kernel_source_request(struct kernel_source *ks, uint8_t cmd,
 			  kernel_source_msg_fn fn, void *userdata,
 			  const char **ret_extack)
 {
-	return ks->ops->request(ks, cmd, attrs, attrs_len, fn, userdata,
-				ret_extack);
+	return vas_nl_req_do(ks->requests, cmd, attrs, attrs_len, fn, userdata,
+			     ret_extack);
 }

@@ -12,7 +12,10 @@
  *   unix:PATH    events: a first connection to PATH (the fake kernel sends it
  *                every notification); requests: a second connection, on which
  *                requests and replies are exchanged exactly as on netlink
- *                (NLM_F_DUMP, NLM_F_MULTI parts, NLMSG_DONE, NLMSG_ERROR acks).
+ *                (NLM_F_DUMP, NLM_F_MULTI parts, NLMSG_DONE, NLMSG_ERROR acks),
+ *                by the same code (lib/netlink/vas-nl-request.c); a reply
+ *                that does not come within 10 s is -ETIMEDOUT, a fake kernel
+ *                that went away -ECONNRESET.
  *                The fake kernel sends events to every connection until it
  *                sends something; the source sends an NLMSG_NOOP on the
  *                request connection at once, so that it gets (almost) none,

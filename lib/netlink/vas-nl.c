@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vas-nl: a small client of the "vas" generic netlink family. See vas-nl.h.
- *
- * Replies are read with our own loop rather than mnl_cb_run(): libmnl stops
- * at the first part flagged NLM_F_DUMP_INTR (leaving the rest of the dump
- * queued on the socket) and drops the error an NLMSG_DONE may carry.
+ * Its requests go through vas-nl-request.c, as the fake kernel's do.
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,132 +16,9 @@
 
 struct vas_nl {
 	struct mnl_socket *sock;
-	uint32_t portid;
-	uint32_t seq;			/* of the last request sent */
-	uint16_t family_id;
 	uint32_t events_group;
-	char extack[256];		/* of the last request's error, or "" */
-	uint8_t buf[VAS_NL_BUFFER_SIZE];
+	struct vas_nl_req req;		/* on sock; family_id once resolved */
 };
-
-static uint8_t *put_request(struct vas_nl *nl, uint16_t type, uint16_t flags,
-			    uint8_t cmd, uint8_t version)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
-	struct genlmsghdr *genl;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++nl->seq;
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
-	genl->cmd = cmd;
-	genl->version = version;
-	return nl->buf;
-}
-
-static int send_request(struct vas_nl *nl)
-{
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)nl->buf;
-
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Keep the kernel's extack message of an error reply, if it has one. */
-static void parse_extack(struct vas_nl *nl, const struct nlmsghdr *nlh)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
-	size_t offset = sizeof(*e);
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	/* without NLM_F_CAPPED the request is echoed before the TLVs */
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		offset += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	if (offset > mnl_nlmsg_get_payload_len(nlh))
-		return;
-	mnl_attr_for_each(a, nlh, offset) {
-		if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
-			snprintf(nl->extack, sizeof(nl->extack), "%s",
-				 mnl_attr_get_str(a));
-	}
-}
-
-/*
- * Read the replies to the last request until its end (an ACK, an error or
- * NLMSG_DONE), passing the others to fn. Replies to an earlier request
- * that was given up are skipped by their sequence number. Everything is
- * read even after fn failed, so the socket stays usable. Returns the first
- * error, or -EAGAIN when a dump part was flagged NLM_F_DUMP_INTR (the
- * snapshot is inconsistent: the caller discards it and dumps again).
- */
-static int read_replies(struct vas_nl *nl, vas_nl_msg_fn fn, void *userdata)
-{
-	nl->extack[0] = '\0';
-	bool interrupted = false, done = false;
-	int r = 0;
-
-	while (!done) {
-		const struct nlmsghdr *nlh;
-		ssize_t n;
-		int len;
-
-		n = vas_nl_recv(nl, nl->buf, sizeof(nl->buf));
-		if (n == -EINTR)
-			continue;
-		if (n < 0)
-			return (int)n;
-		len = (int)n;
-
-		for (nlh = (const struct nlmsghdr *)nl->buf;
-		     mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_seq != nl->seq ||
-			    nlh->nlmsg_pid != nl->portid)
-				continue;
-			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-				interrupted = true;
-
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e =
-					mnl_nlmsg_get_payload(nlh);
-
-				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
-					if (r == 0)
-						r = -EBADMSG;
-				} else if (e->error < 0 && r == 0) {
-					r = e->error;
-					parse_extack(nl, nlh);
-				}
-				done = true;
-			} else if (nlh->nlmsg_type == NLMSG_DONE) {
-				int err = 0;
-
-				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(err))
-					memcpy(&err, mnl_nlmsg_get_payload(nlh),
-					       sizeof(err));
-				if (err < 0 && r == 0)
-					r = err;
-				done = true;
-			} else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && r == 0) {
-				r = fn(nlh, userdata);
-				if (r > 0)
-					r = 0;
-			}
-		}
-	}
-	if (r == 0 && interrupted)
-		return -EAGAIN;
-	return r;
-}
-
-static int ignore_msg(const struct nlmsghdr *nlh, void *userdata)
-{
-	return 0;
-}
 
 struct family_info {
 	uint16_t id;
@@ -214,18 +87,15 @@ static int resolve_family(struct vas_nl *nl)
 	struct nlmsghdr *nlh;
 	int r;
 
-	nlh = (struct nlmsghdr *)put_request(nl, GENL_ID_CTRL, NLM_F_ACK,
-					     CTRL_CMD_GETFAMILY, 1);
+	nlh = vas_nl_req_put(&nl->req, GENL_ID_CTRL, NLM_F_ACK,
+			     CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VAS_FAMILY_NAME);
-	r = send_request(nl);
-	if (r < 0)
-		return r;
-	r = read_replies(nl, parse_family, &fi);
+	r = vas_nl_req_run(&nl->req, parse_family, &fi);
 	if (r < 0)
 		return r;
 	if (!fi.has_id || !fi.has_group)
 		return -EPROTO;
-	nl->family_id = fi.id;
+	nl->req.family_id = fi.id;
 	nl->events_group = fi.group;
 	return 0;
 }
@@ -251,7 +121,9 @@ int vas_nl_new(struct vas_nl **ret)
 		return -errno;
 	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0)
 		return -errno;
-	nl->portid = mnl_socket_get_portid(nl->sock);
+	/* blocking: a kernel that accepted a request answers it */
+	vas_nl_req_init(&nl->req, mnl_socket_get_fd(nl->sock),
+			mnl_socket_get_portid(nl->sock), 0, -1);
 	/* error replies carry the kernel's message; older kernels ignore it */
 	(void)mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &(int){ 1 },
 				    sizeof(int));
@@ -284,7 +156,13 @@ int vas_nl_get_fd(const struct vas_nl *nl)
 
 uint16_t vas_nl_get_family_id(const struct vas_nl *nl)
 {
-	return nl->family_id;
+	return nl->req.family_id;
+}
+
+/* The request path of this client, for a caller that speaks to several transports. */
+struct vas_nl_req *vas_nl_get_req(struct vas_nl *nl)
+{
+	return &nl->req;
 }
 
 /**
@@ -341,13 +219,7 @@ int vas_nl_set_rcvbuf(struct vas_nl *nl, int bytes)
 int vas_nl_dump(struct vas_nl *nl, uint8_t cmd, vas_nl_msg_fn fn,
 		void *userdata)
 {
-	int r;
-
-	put_request(nl, nl->family_id, NLM_F_DUMP, cmd, VAS_FAMILY_VERSION);
-	r = send_request(nl);
-	if (r < 0)
-		return r;
-	return read_replies(nl, fn, userdata);
+	return vas_nl_req_dump(&nl->req, cmd, fn, userdata);
 }
 
 /**
@@ -390,21 +262,6 @@ int vas_nl_request(struct vas_nl *nl, uint8_t cmd, const void *attrs,
 		   size_t attrs_len, vas_nl_msg_fn fn, void *userdata,
 		   const char **ret_extack)
 {
-	struct nlmsghdr *nlh;
-	int r;
-
-	nlh = (struct nlmsghdr *)put_request(nl, nl->family_id, NLM_F_ACK, cmd,
-					     VAS_FAMILY_VERSION);
-	if (attrs_len > sizeof(nl->buf) - nlh->nlmsg_len)
-		return -EMSGSIZE;
-	if (attrs_len) {
-		memcpy(mnl_nlmsg_get_payload_tail(nlh), attrs, attrs_len);
-		nlh->nlmsg_len += (uint32_t)MNL_ALIGN(attrs_len);
-	}
-	r = send_request(nl);
-	if (r >= 0)
-		r = read_replies(nl, fn ? fn : ignore_msg, userdata);
-	if (ret_extack)
-		*ret_extack = nl->extack[0] ? nl->extack : NULL;
-	return r;
+	return vas_nl_req_do(&nl->req, cmd, attrs, attrs_len, fn, userdata,
+			     ret_extack);
 }

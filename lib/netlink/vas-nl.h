@@ -17,18 +17,10 @@
 #include <sys/types.h>
 #include <linux/netlink.h>
 
+#include "netlink/vas-nl-request.h"
 #include "util/macro.h"
 
-/*
- * Enough for any datagram the kernel sends: it sizes a dump's parts after
- * the reader's buffer, up to 32 KiB.
- */
-#define VAS_NL_BUFFER_SIZE 32768
-
 struct vas_nl;
-
-/* Called for each message of a dump; a negative return ends the dump. */
-typedef int (*vas_nl_msg_fn)(const struct nlmsghdr *nlh, void *userdata);
 
 int vas_nl_new(struct vas_nl **ret);
 struct vas_nl *vas_nl_free(struct vas_nl *nl);
@@ -36,6 +28,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct vas_nl, vas_nl_free)
 
 int vas_nl_get_fd(const struct vas_nl *nl);
 uint16_t vas_nl_get_family_id(const struct vas_nl *nl);
+struct vas_nl_req *vas_nl_get_req(struct vas_nl *nl);
 
 int vas_nl_join_events(struct vas_nl *nl);
 int vas_nl_set_rcvbuf(struct vas_nl *nl, int bytes);

@@ -924,6 +924,37 @@ static void test_exit(void)
 	printf("exit: status of exit, 2 for a bad line\n");
 }
 
+/*
+ * A fake kernel that went away: requests fail with the transport's errno
+ * and no stale extack message of an earlier request; the events connection
+ * reads -ECONNRESET.
+ */
+static void test_gone(void)
+{
+	const char *extack = NULL;
+	struct dump d = { 0 };
+	struct client *c;
+	struct fake f;
+	size_t n = 0;
+
+	fake_start(&f, NULL);
+	c = client_new(&f);
+	ASSERT_INT_EQ(window_get(c, 9, &d, &extack), -ENOENT);
+	expect_extack(extack, "no window with this id");
+	fake_run(&f, "exit 0");
+	fake_wait_exit(&f, 0);
+
+	ASSERT_INT_EQ(window_get(c, 1, &d, &extack), -EPIPE);
+	ASSERT_NULL(extack);
+	ASSERT_INT_EQ(kernel_source_dump(c->ks, VAS_CMD_WINDOW_GET, count_msg,
+					 &n), -EPIPE);
+	ASSERT_UINT_EQ(n, 0);
+	ASSERT_INT_EQ(kernel_source_recv(c->ks, c->buf.bytes, sizeof(c->buf)),
+		      -ECONNRESET);
+	client_free(c);
+	printf("gone: requests -EPIPE without a stale extack, events -ECONNRESET\n");
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -935,5 +966,6 @@ int main(void)
 	test_dump_intr();
 	test_rate();
 	test_exit();
+	test_gone();
 	return 0;
 }
