@@ -57,23 +57,6 @@ static void events_usage(FILE *f)
 	      "  -h --help             Show this help\n", f);
 }
 
-/* A value of the human line: no blanks, so that a line splits on them. */
-static void print_value(struct json_object *v)
-{
-	const char *s = json_object_get_string(v);
-
-	if (!json_object_is_type(v, json_type_string)) {
-		fputs(s, stdout);
-		return;
-	}
-	for (; *s; s++) {
-		if (*s == ' ' || *s == '\t' || *s == '\n')
-			printf("\\x%02x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-}
-
 /*
  * KEY=value for each field, the objects' fields inline; what every line
  * would repeat (cop, a window's opened_at, reason=none) is left out, as
@@ -102,7 +85,7 @@ static void print_fields(struct json_object *o, bool nested, int *pad)
 		printf("%*s %s=", *pad, "",
 		       strcmp(key, "generation") == 0 ? "gen" : key);
 		*pad = 0;
-		print_value(v);
+		vasctl_print_value(v);
 	}
 }
 

@@ -44,23 +44,6 @@ static struct json_object *line_new(const char *event)
 	return o;
 }
 
-/* A value without blanks, as `vasctl monitor --kernel` writes a comm. */
-static void print_value(struct json_object *v)
-{
-	const char *s = json_object_get_string(v);
-
-	if (!json_object_is_type(v, json_type_string)) {
-		fputs(s, stdout);
-		return;
-	}
-	for (; *s; s++) {
-		if ((unsigned char)*s <= ' ')
-			printf("\\x%02x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-}
-
 /*
  * KEY=value for each field; an object's fields inline, credits as
  * USED/TOTAL; a window's cop, opened_at and reason=none left out, as the
@@ -92,7 +75,7 @@ static void print_fields(struct json_object *o, int *pad)
 		} else {
 			printf("%*s %s=", *pad, "", key);
 			*pad = 0;
-			print_value(v);
+			vasctl_print_value(v);
 		}
 	}
 }
