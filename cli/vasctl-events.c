@@ -345,19 +345,6 @@ static int follow(struct events *ev)
 	return r;
 }
 
-static int parse_number(const char *s, int64_t *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 int vasctl_events(int argc, char **argv)
 {
 	enum { ARG_JSON = 0x100 };
@@ -378,7 +365,7 @@ int vasctl_events(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:fn:h", options, NULL)) >= 0) {
 		switch (c) {
 		case 's':
-			if (parse_number(optarg, &ev.next) < 0) {
+			if (vasctl_parse_number(optarg, &ev.next) < 0) {
 				vasctl_error("events: invalid position '%s'", optarg);
 				return VASCTL_EXIT_USAGE;
 			}
@@ -388,7 +375,7 @@ int vasctl_events(int argc, char **argv)
 			ev.follow = true;
 			break;
 		case 'n':
-			if (parse_number(optarg, &v) < 0 || v == 0) {
+			if (vasctl_parse_number(optarg, &v) < 0 || v == 0) {
 				vasctl_error("events: invalid limit '%s' (1 or more)",
 					     optarg);
 				return VASCTL_EXIT_USAGE;
