@@ -112,6 +112,19 @@ static void emit(struct monitor *mon, struct json_object *o)
 		mon->error = r;
 }
 
+/* A line of event about window w, which it takes. */
+static void emit_window(struct monitor *mon, const char *event,
+			struct json_object *w)
+{
+	struct json_object *o = line_new(event);
+
+	if (o)
+		json_object_object_add(o, "window", w);
+	else
+		json_object_put(w);
+	emit(mon, o);
+}
+
 /* A window object of what is known so far: its id. */
 static struct json_object *window_new(const char *path)
 {
@@ -194,7 +207,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata,
 			       sd_bus_error *error)
 {
 	struct monitor *mon = userdata;
-	struct json_object *w = NULL, *o;
+	struct json_object *w = NULL;
 	const char *path, *interface;
 	int r;
 
@@ -218,12 +231,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata,
 		json_object_put(w);
 		return 0;
 	}
-	o = line_new("window-add");
-	if (o)
-		json_object_object_add(o, "window", w);
-	else
-		json_object_put(w);
-	emit(mon, o);
+	emit_window(mon, "window-add", w);
 	return 0;
 }
 
@@ -231,7 +239,7 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata,
 				 sd_bus_error *error)
 {
 	struct monitor *mon = userdata;
-	struct json_object *w, *o;
+	struct json_object *w;
 	const char *path;
 
 	if (sd_bus_message_read(m, "o", &path) < 0)
@@ -239,12 +247,7 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata,
 	w = window_new(path);
 	if (!w)
 		return 0;
-	o = line_new("window-remove");
-	if (o)
-		json_object_object_add(o, "window", w);
-	else
-		json_object_put(w);
-	emit(mon, o);
+	emit_window(mon, "window-remove", w);
 	return 0;
 }
 
