@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "util/macro.h"
+#include "util/time-util.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"
@@ -208,11 +209,9 @@ int vasctl_bus_wait(sd_bus *bus, int signal_fd)
 	if (r < 0)
 		return r;
 	if (until != UINT64_MAX) {
-		struct timespec ts;
-		uint64_t now;
+		/* sd-bus's timeouts are CLOCK_MONOTONIC microseconds */
+		uint64_t now = now_ns(CLOCK_MONOTONIC) / 1000;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 		timeout = until <= now ? 0 :
 			(int)((until - now + 999) / 1000 > INT_MAX ? INT_MAX :
 			      (until - now + 999) / 1000);

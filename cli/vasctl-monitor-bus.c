@@ -19,6 +19,7 @@
 
 #include "util/human.h"
 #include "util/macro.h"
+#include "util/time-util.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"
@@ -32,14 +33,11 @@ struct monitor {
 static struct json_object *line_new(const char *event)
 {
 	struct json_object *o = json_object_new_object();
-	struct timespec ts;
 
 	if (!o)
 		return NULL;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	json_object_object_add(o, "time",
-			       json_object_new_uint64((uint64_t)ts.tv_sec * NSEC_PER_SEC +
-						      (uint64_t)ts.tv_nsec));
+			       json_object_new_uint64(now_ns(CLOCK_REALTIME)));
 	json_object_object_add(o, "event", json_object_new_string(event));
 	return o;
 }
