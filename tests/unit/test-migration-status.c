@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/migration-status.h"
+#include "test-blackout.h"
 #include "test.h"
 
 #define TS 1764331234000000000ULL
@@ -68,13 +69,22 @@ static struct vasd_event window(uint32_t id, uint32_t tgid, uint32_t state,
 	return ev;
 }
 
-static void expect_blackout(const struct migration_blackout *b, uint64_t first,
-			    uint64_t last, uint32_t suspended, uint32_t resumed)
+/* The blackout in all, and its one client: tgid with comm. */
+static struct migration_client expect_blackouts(const struct migration_status *s,
+						uint64_t first, uint64_t last,
+						uint32_t suspended, uint32_t resumed,
+						uint32_t tgid, const char *comm)
 {
-	ASSERT_UINT_EQ(b->first_suspended, first);
-	ASSERT_UINT_EQ(b->last_resumed, last);
-	ASSERT_UINT_EQ(b->suspended, suspended);
-	ASSERT_UINT_EQ(b->resumed, resumed);
+	struct migration_blackout b;
+	struct migration_client c;
+
+	ASSERT(migration_status_blackout(s, &b));
+	expect_blackout(&b, first, last, suspended, resumed);
+	ASSERT_UINT_EQ(migration_status_n_clients(s), 1);
+	c = migration_status_client(s, 0);
+	ASSERT_UINT_EQ(c.tgid, tgid);
+	ASSERT_STR_EQ(c.comm, comm);
+	return c;
 }
 
 /*
@@ -91,7 +101,6 @@ static void ledger_before(struct fixture *f)
 static void test_closed(void)
 {
 	struct fixture f = { .position = 0 };
-	struct migration_blackout b;
 	struct migration_client c;
 	struct vasd_event ev;
 
@@ -137,12 +146,8 @@ static void test_closed(void)
 				     VASD_COORD_ERROR_OUT_OF_ORDER, TS + 12 * SEC)), 0);
 
 	/* open: the blackout so far is the window events' */
-	ASSERT(migration_status_blackout(&f.s, &b));
-	expect_blackout(&b, TS + 10 * SEC, TS + 12 * SEC, 1, 1);
-	ASSERT_UINT_EQ(migration_status_n_clients(&f.s), 1);
-	c = migration_status_client(&f.s, 0);
-	ASSERT_UINT_EQ(c.tgid, 100);
-	ASSERT_STR_EQ(c.comm, "proc100");
+	c = expect_blackouts(&f.s, TS + 10 * SEC, TS + 12 * SEC, 1, 1, 100, "proc100");
+	expect_blackout(&c.blackout, TS + 10 * SEC, TS + 12 * SEC, 1, 1);
 
 	/* the records of the close: these, not the window events, are the blackout */
 	ev = coord(VASD_EVENT_MIGRATION_BLACKOUT, 2, 0, TS + 13 * SEC);
@@ -193,12 +198,7 @@ static void test_closed(void)
 	ASSERT_UINT_EQ(f.s.anomalies.v[0].window.id, 3);
 	ASSERT_UINT_EQ(f.s.errors.n, 1);
 
-	ASSERT(migration_status_blackout(&f.s, &b));
-	expect_blackout(&b, TS + 10 * SEC, TS + 13 * SEC, 4, 3);
-	ASSERT_UINT_EQ(migration_status_n_clients(&f.s), 1);
-	c = migration_status_client(&f.s, 0);
-	ASSERT_UINT_EQ(c.tgid, 200);
-	ASSERT_STR_EQ(c.comm, "job200");
+	c = expect_blackouts(&f.s, TS + 10 * SEC, TS + 13 * SEC, 4, 3, 200, "job200");
 	expect_blackout(&c.blackout, TS + 11 * SEC, TS + 13 * SEC, 2, 1);
 
 	migration_status_done(&f.s);
