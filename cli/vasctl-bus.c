@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "util/macro.h"
+#include "util/time-util.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"
@@ -208,11 +209,9 @@ int vasctl_bus_wait(sd_bus *bus, int signal_fd)
 	if (r < 0)
 		return r;
 	if (until != UINT64_MAX) {
-		struct timespec ts;
-		uint64_t now;
+		/* sd-bus's timeouts are CLOCK_MONOTONIC microseconds */
+		uint64_t now = now_ns(CLOCK_MONOTONIC) / 1000;
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 		timeout = until <= now ? 0 :
 			(int)((until - now + 999) / 1000 > INT_MAX ? INT_MAX :
 			      (until - now + 999) / 1000);
@@ -222,59 +221,71 @@ int vasctl_bus_wait(sd_bus *bus, int signal_fd)
 	return p[1].revents ? 1 : 0;
 }
 
+/*
+ * A value of a basic type at m (s, b, u, i, x or t) as JSON; a t as 16
+ * hex digits when hex. The caller checked the type.
+ */
+static int read_basic(sd_bus_message *m, char type, bool hex,
+		      struct json_object **ret)
+{
+	union {
+		const char *s;
+		int b;
+		uint32_t u;
+		int32_t i;
+		int64_t x;
+		uint64_t t;
+	} x;
+	struct json_object *v;
+	int r;
+
+	r = sd_bus_message_read_basic(m, type, &x);
+	if (r < 0)
+		return r;
+	switch (type) {
+	case 's':
+		v = json_object_new_string(x.s);
+		break;
+	case 'b':
+		v = json_object_new_boolean(x.b);
+		break;
+	case 'u':
+		v = json_object_new_int64(x.u);
+		break;
+	case 'i':
+		v = json_object_new_int64(x.i);
+		break;
+	case 'x':
+		v = json_object_new_int64(x.x);
+		break;
+	default:	/* t */
+		v = hex ? vasctl_json_hex(x.t) : json_object_new_uint64(x.t);
+		break;
+	}
+	if (!v)
+		return -ENOMEM;
+	*ret = v;
+	return 0;
+}
+
 /* The value of the variant at m, of prop's signature. */
 static int read_prop_value(sd_bus_message *m, const struct vasctl_prop *p,
 			   struct json_object **ret)
 {
-	struct json_object *v = NULL;
-	const char *s;
-	uint32_t u, total, used;
-	uint64_t t;
-	int64_t x;
-	int b, r;
+	struct json_object *v;
+	uint32_t total, used;
+	int r;
 
-	switch (p->signature[0]) {
-	case 's':
-		r = sd_bus_message_read_basic(m, 's', &s);
-		if (r >= 0)
-			v = json_object_new_string(s);
-		break;
-	case 'b':
-		r = sd_bus_message_read_basic(m, 'b', &b);
-		if (r >= 0)
-			v = json_object_new_boolean(b);
-		break;
-	case 'u':
-		r = sd_bus_message_read_basic(m, 'u', &u);
-		if (r >= 0)
-			v = json_object_new_int64(u);
-		break;
-	case 't':
-		r = sd_bus_message_read_basic(m, 't', &t);
-		if (r >= 0)
-			v = p->kind == VASCTL_PROP_HEX ? vasctl_json_hex(t) :
-				json_object_new_uint64(t);
-		break;
-	case 'x':
-		r = sd_bus_message_read_basic(m, 'x', &x);
-		if (r >= 0)
-			v = json_object_new_int64(x);
-		break;
-	default:	/* (uu): credits */
-		r = sd_bus_message_read(m, "(uu)", &total, &used);
-		if (r >= 0) {
-			v = json_object_new_object();
-			if (v) {
-				json_object_object_add(v, "total", json_object_new_int64(total));
-				json_object_object_add(v, "used", json_object_new_int64(used));
-			}
-		}
-		break;
-	}
+	if (p->kind != VASCTL_PROP_CREDITS)
+		return read_basic(m, p->signature[0], p->kind == VASCTL_PROP_HEX, ret);
+	r = sd_bus_message_read(m, "(uu)", &total, &used);
 	if (r < 0)
 		return r;
+	v = json_object_new_object();
 	if (!v)
 		return -ENOMEM;
+	json_object_object_add(v, "total", json_object_new_int64(total));
+	json_object_object_add(v, "used", json_object_new_int64(used));
 	*ret = v;
 	return 0;
 }
@@ -333,62 +344,20 @@ int vasctl_bus_read_props(sd_bus_message *m, const struct vasctl_prop *props,
 static int read_dict_value(sd_bus_message *m, const char *key,
 			   struct json_object **ret)
 {
-	const char *contents, *s;
-	struct json_object *v;
-	uint64_t t;
-	int64_t x;
-	uint32_t u;
-	int32_t i;
-	int b, r;
+	const char *contents;
 	char type;
+	int r;
 
 	r = sd_bus_message_peek_type(m, &type, &contents);
 	if (r < 0)
 		return r;
-	switch (type) {
-	case 's':
-		r = sd_bus_message_read_basic(m, type, &s);
-		v = r < 0 ? NULL : json_object_new_string(s);
-		break;
-	case 'b':
-		r = sd_bus_message_read_basic(m, type, &b);
-		v = r < 0 ? NULL : json_object_new_boolean(b);
-		break;
-	case 'u':
-		r = sd_bus_message_read_basic(m, type, &u);
-		v = r < 0 ? NULL : json_object_new_int64(u);
-		break;
-	case 'i':
-		r = sd_bus_message_read_basic(m, type, &i);
-		v = r < 0 ? NULL : json_object_new_int64(i);
-		break;
-	case 'x':
-		r = sd_bus_message_read_basic(m, type, &x);
-		v = r < 0 ? NULL : json_object_new_int64(x);
-		break;
-	case 't':
-		r = sd_bus_message_read_basic(m, type, &t);
-		if (r < 0)
-			v = NULL;
-		else if (strcmp(key, "generation") == 0 || strcmp(key, "token") == 0)
-			v = vasctl_json_hex(t);
-		else
-			v = json_object_new_uint64(t);
-		break;
-	case 'a':
-		if (strcmp(contents, "{sv}") == 0)
-			return vasctl_bus_read_dict(m, ret);
-		/* fall through */
-	default:
-		*ret = NULL;
-		return sd_bus_message_skip(m, NULL);
-	}
-	if (r < 0)
-		return r;
-	if (!v)
-		return -ENOMEM;
-	*ret = v;
-	return 0;
+	if (type && strchr("sbuixt", type))
+		return read_basic(m, type, strcmp(key, "generation") == 0 ||
+				  strcmp(key, "token") == 0, ret);
+	if (type == 'a' && strcmp(contents, "{sv}") == 0)
+		return vasctl_bus_read_dict(m, ret);
+	*ret = NULL;
+	return sd_bus_message_skip(m, NULL);
 }
 
 int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret)

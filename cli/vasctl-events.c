@@ -57,23 +57,6 @@ static void events_usage(FILE *f)
 	      "  -h --help             Show this help\n", f);
 }
 
-/* A value of the human line: no blanks, so that a line splits on them. */
-static void print_value(struct json_object *v)
-{
-	const char *s = json_object_get_string(v);
-
-	if (!json_object_is_type(v, json_type_string)) {
-		fputs(s, stdout);
-		return;
-	}
-	for (; *s; s++) {
-		if (*s == ' ' || *s == '\t' || *s == '\n')
-			printf("\\x%02x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-}
-
 /*
  * KEY=value for each field, the objects' fields inline; what every line
  * would repeat (cop, a window's opened_at, reason=none) is left out, as
@@ -102,7 +85,7 @@ static void print_fields(struct json_object *o, bool nested, int *pad)
 		printf("%*s %s=", *pad, "",
 		       strcmp(key, "generation") == 0 ? "gen" : key);
 		*pad = 0;
-		print_value(v);
+		vasctl_print_value(v);
 	}
 }
 
@@ -362,19 +345,6 @@ static int follow(struct events *ev)
 	return r;
 }
 
-static int parse_number(const char *s, int64_t *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 int vasctl_events(int argc, char **argv)
 {
 	enum { ARG_JSON = 0x100 };
@@ -395,7 +365,7 @@ int vasctl_events(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:fn:h", options, NULL)) >= 0) {
 		switch (c) {
 		case 's':
-			if (parse_number(optarg, &ev.next) < 0) {
+			if (vasctl_parse_number(optarg, &ev.next) < 0) {
 				vasctl_error("events: invalid position '%s'", optarg);
 				return VASCTL_EXIT_USAGE;
 			}
@@ -405,7 +375,7 @@ int vasctl_events(int argc, char **argv)
 			ev.follow = true;
 			break;
 		case 'n':
-			if (parse_number(optarg, &v) < 0 || v == 0) {
+			if (vasctl_parse_number(optarg, &v) < 0 || v == 0) {
 				vasctl_error("events: invalid limit '%s' (1 or more)",
 					     optarg);
 				return VASCTL_EXIT_USAGE;

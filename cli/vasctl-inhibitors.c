@@ -15,8 +15,8 @@
 
 #include "util/macro.h"
 #include "util/table.h"
-#include "vasctl-bus.h"
 #include "vasctl-json.h"
+#include "vasctl-list.h"
 #include "vasctl.h"
 
 struct inhibitor {
@@ -38,8 +38,9 @@ static void inhibitors_usage(FILE *f)
 	      "  -h --help   Show this help\n", f);
 }
 
-static struct json_object *inhibitor_json(const struct inhibitor *i)
+static struct json_object *inhibitor_json(const void *item)
 {
+	const struct inhibitor *i = item;
 	struct json_object *o = json_object_new_object();
 
 	if (!o)
@@ -87,8 +88,9 @@ static void uid_name(uint32_t uid, char *buf, size_t size)
 		snprintf(buf, size, "-");
 }
 
-static int inhibitor_row(struct table *t, const struct inhibitor *i)
+static int inhibitor_row(struct table *t, const void *item, void *userdata)
 {
+	const struct inhibitor *i = item;
 	char user[64], comm[64];
 	int r;
 
@@ -124,98 +126,36 @@ static const struct table_column columns[] = {
 	{ "WHY", TABLE_LEFT },
 };
 
-struct output {
-	bool json;
-	struct json_object *array;
-	struct table *table;
-	unsigned int n;
+static int inhibitor_read(sd_bus_message *reply, void *item)
+{
+	struct inhibitor *i = item;
+
+	return sd_bus_message_read(reply, "(ssssuu)", &i->what, &i->who,
+				   &i->why, &i->mode, &i->uid, &i->pid);
+}
+
+static int inhibitors_count(unsigned int n, void *userdata)
+{
+	return printf("%u inhibitors listed.\n", n) < 0 ? -EIO : 0;
+}
+
+static const struct vasctl_list inhibitors_list = {
+	.verb = "inhibitors",
+	.method = "ListInhibitors",
+	.signature = "(ssssuu)",
+	.columns = columns,
+	.n_columns = ELEMENTSOF(columns),
+	.none = "No inhibitors.",
+	.usage = inhibitors_usage,
+	.read = inhibitor_read,
+	.json = inhibitor_json,
+	.row = inhibitor_row,
+	.count = inhibitors_count,
 };
-
-static int read_inhibitors(sd_bus_message *reply, struct output *out)
-{
-	struct inhibitor i;
-	int r;
-
-	r = sd_bus_message_enter_container(reply, 'a', "(ssssuu)");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_read(reply, "(ssssuu)", &i.what, &i.who,
-					&i.why, &i.mode, &i.uid, &i.pid)) > 0) {
-		out->n++;
-		if (out->json) {
-			struct json_object *o = inhibitor_json(&i);
-
-			if (!o || json_object_array_add(out->array, o) < 0) {
-				json_object_put(o);
-				return -ENOMEM;
-			}
-		} else {
-			r = inhibitor_row(out->table, &i);
-			if (r < 0)
-				return r;
-		}
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(reply);
-}
-
-static int print_table(const struct output *out)
-{
-	_cleanup_(freep) char *text = NULL;
-	int r;
-
-	if (out->n == 0)
-		return puts("No inhibitors.") == EOF ? -EIO : 0;
-	r = table_format(out->table, vasctl_color(), &text);
-	if (r < 0)
-		return r;
-	if (printf("%s\n%u inhibitors listed.\n", text, out->n) < 0)
-		return -EIO;
-	return 0;
-}
 
 int vasctl_inhibitors(int argc, char **argv)
 {
-	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_(table_freep) struct table *table = NULL;
-	struct output out = { .array = NULL };
-	int r;
+	struct inhibitor i;
 
-	r = vasctl_parse_json_only(argc, argv, inhibitors_usage, &out.json);
-	if (r >= 0)
-		return r;
-	r = vasctl_bus_open("inhibitors", &bus);
-	if (r != VASCTL_EXIT_OK)
-		return r;
-	r = vasctl_bus_call(bus, VASD_BUS_PATH, VASD_BUS_MANAGER_INTERFACE,
-			    "ListInhibitors", &error, &reply, NULL);
-	if (r < 0)
-		return vasctl_bus_fail(bus, "inhibitors",
-				       "cannot list the inhibitors", r, &error);
-
-	if (out.json)
-		out.array = json_object_new_array();
-	else
-		out.table = table = table_new(columns, ELEMENTSOF(columns));
-	if (!out.array && !out.table) {
-		vasctl_error("inhibitors: out of memory");
-		return VASCTL_EXIT_FAILURE;
-	}
-	r = read_inhibitors(reply, &out);
-	if (r < 0) {
-		json_object_put(out.array);
-		vasctl_error("inhibitors: cannot read vasd's reply: %s",
-			     strerror(-r));
-		return VASCTL_EXIT_FAILURE;
-	}
-	if (out.json) {
-		r = vasctl_json_print(out.array);
-		json_object_put(out.array);
-	} else {
-		r = print_table(&out);
-	}
-	return vasctl_finish_output("inhibitors", r);
+	return vasctl_list(argc, argv, &inhibitors_list, &i, NULL);
 }

@@ -81,3 +81,19 @@ struct json_object *vasctl_json_window(const struct vas_window *w)
 			       json_object_new_uint64(w->opened_at));
 	return o;
 }
+
+void vasctl_print_value(struct json_object *v)
+{
+	const char *s = json_object_get_string(v);
+
+	if (!json_object_is_type(v, json_type_string)) {
+		fputs(s, stdout);
+		return;
+	}
+	for (; *s; s++) {
+		if ((unsigned char)*s <= ' ')
+			printf("\\x%02x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+}

@@ -35,5 +35,12 @@ const char *vasctl_comm_escape(char buf[static VASCTL_COMM_ESCAPED_MAX],
 			       const char *comm);
 struct json_object *vasctl_json_comm(const char *comm);
 
+/*
+ * A value of a human KEY=value line, on stdout: a string without blanks or
+ * control characters (each byte up to ' ' as \xHH), so that a line splits
+ * on its spaces, as `vasctl monitor --kernel` writes a comm.
+ */
+void vasctl_print_value(struct json_object *v);
+
 /* proto/ledger-export.md's window object. */
 struct json_object *vasctl_json_window(const struct vas_window *w);

@@ -364,19 +364,6 @@ static int run_stats(struct ledger *l, const char *path, bool json)
 	return finish_output();
 }
 
-static int parse_position(const char *s, int64_t *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 /* An exit code when done (help, usage error), else -1 and *ret_verb. */
 static int parse_args(int argc, char **argv, struct args *args,
 		      enum ledger_verb *ret_verb)
@@ -397,7 +384,7 @@ static int parse_args(int argc, char **argv, struct args *args,
 			args->path = optarg;
 			break;
 		case ARG_FROM:
-			if (parse_position(optarg, &args->from) < 0) {
+			if (vasctl_parse_number(optarg, &args->from) < 0) {
 				vasctl_error("ledger: invalid position '%s'",
 					     optarg);
 				return VASCTL_EXIT_USAGE;

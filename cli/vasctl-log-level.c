@@ -5,7 +5,6 @@
  * it is root's: the bus policy and vasd both say so.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <json.h>
@@ -87,37 +86,15 @@ static int set_level(sd_bus *bus, const char *level)
 
 int vasctl_log_level(int argc, char **argv)
 {
-	enum { ARG_JSON = 0x100 };
-	static const struct option options[] = {
-		{ "json", no_argument, NULL, ARG_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	const char *level = NULL;
-	bool json = false;
-	int c, r;
+	const char *level;
+	bool json;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-		switch (c) {
-		case ARG_JSON:
-			json = true;
-			break;
-		case 'h':
-			log_level_usage(stdout);
-			return VASCTL_EXIT_OK;
-		default:
-			log_level_usage(stderr);
-			return VASCTL_EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		level = argv[optind++];
-	if (optind < argc) {
-		vasctl_error("log-level: unexpected argument '%s'", argv[optind]);
-		log_level_usage(stderr);
-		return VASCTL_EXIT_USAGE;
-	}
+	r = vasctl_parse_json_args(argc, argv, log_level_usage, 1, &json);
+	if (r >= 0)
+		return r;
+	level = optind < argc ? argv[optind] : NULL;
 
 	r = vasctl_bus_open("log-level", &bus);
 	if (r != VASCTL_EXIT_OK)

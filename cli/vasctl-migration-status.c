@@ -9,9 +9,8 @@
  * The ledger is the record: it is read (read-only, like vasctl ledger)
  * whether vasd runs or not, so the report of a migration survives vasd.
  * When vasd is not running the report says so and is still a success.
- * A migration that is not closed yet has no blackout record: its blackout
- * so far is folded from the kernel's window events since it opened, by
- * the same code vasd uses (daemon/core/migration-report.h).
+ * The fold of the ledger's events into the report is the core's
+ * (daemon/core/migration-status.h); this file reads and prints.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,7 +20,7 @@
 #include <string.h>
 #include <json.h>
 
-#include "core/migration-report.h"
+#include "core/migration-status.h"
 #include "ledger/ledger.h"
 #include "util/human.h"
 #include "util/macro.h"
@@ -30,12 +29,6 @@
 #include "vasctl-json.h"
 #include "vasctl.h"
 
-/*
- * The hook that opens a migration is recorded just before its open, after
- * the close of a migration it abandoned: the scan starts that far back.
- */
-#define OPEN_LOOKBACK 2
-
 /* vasd's view, from org.vasd1.Manager's properties. */
 static const struct vasctl_prop coordinator_props[] = {
 	{ "MigrationName", "migration", "s", VASCTL_PROP_PLAIN },
@@ -43,157 +36,12 @@ static const struct vasctl_prop coordinator_props[] = {
 	{ "MigrationAnomalies", "anomalies", "u", VASCTL_PROP_PLAIN },
 };
 
-struct events {
-	struct vasd_event *v;
-	size_t n, alloc;
-};
-
-/* A delay lock the migration asked to be released. */
-struct asked_lock {
-	struct vasd_coord holder;	/* lock, pid, uid, comm */
-	uint64_t asked, released, timed_out;	/* ns; 0: not (yet) */
-};
-
-struct report {
-	uint64_t id;
-	int64_t open_position;
-	bool opened, quiesced, blackout, closed;
-	struct vasd_event open, quiesce, total, close;
-	struct events hooks, vetoes, acks, anomalies, errors, clients;
-	struct asked_lock *locks;
-	size_t n_locks, alloc_locks;
-	struct migration_report *so_far;	/* while not closed */
-};
-
-static void report_done(struct report *r)
-{
-	free(r->hooks.v);
-	free(r->vetoes.v);
-	free(r->acks.v);
-	free(r->anomalies.v);
-	free(r->errors.v);
-	free(r->clients.v);
-	free(r->locks);
-	migration_report_free(r->so_far);
-}
-
-static int events_add(struct events *e, const struct vasd_event *ev)
-{
-	if (e->n == e->alloc) {
-		size_t n = e->alloc ? e->alloc * 2 : 8;
-		struct vasd_event *v = reallocarray(e->v, n, sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		e->v = v;
-		e->alloc = n;
-	}
-	e->v[e->n++] = *ev;
-	return 0;
-}
-
-static struct asked_lock *lock_find(struct report *r, uint64_t lock)
-{
-	for (size_t i = 0; i < r->n_locks; i++)
-		if (r->locks[i].holder.lock == lock)
-			return &r->locks[i];
-	return NULL;
-}
-
-static struct asked_lock *lock_add(struct report *r, const struct vasd_coord *c,
-				   uint64_t asked)
-{
-	struct asked_lock *l;
-
-	if (r->n_locks == r->alloc_locks) {
-		size_t n = r->alloc_locks ? r->alloc_locks * 2 : 8;
-
-		l = reallocarray(r->locks, n, sizeof(*l));
-		if (!l)
-			return NULL;
-		r->locks = l;
-		r->alloc_locks = n;
-	}
-	l = &r->locks[r->n_locks++];
-	*l = (struct asked_lock) { .holder = *c, .asked = asked };
-	return l;
-}
-
-static int fold_lock(struct report *r, const struct vasd_event *ev)
-{
-	struct asked_lock *l = lock_find(r, ev->coord.lock);
-
-	if (!l) {
-		/* asked before the records of this vasd: since says when */
-		l = lock_add(r, &ev->coord, ev->kind == VASD_EVENT_MIGRATION_ASKED ?
-			     ev->timestamp : ev->coord.since);
-		if (!l)
-			return -ENOMEM;
-	}
-	if (ev->kind == VASD_EVENT_MIGRATION_TIMEOUT)
-		l->timed_out = ev->timestamp;
-	else if (ev->kind == VASD_EVENT_INHIBITOR_RELEASE)
-		l->released = ev->timestamp;
-	return 0;
-}
-
+/* The ledger's callback: fold until the next migration opens. */
 static int fold(const struct vasd_event *ev, void *userdata)
 {
-	struct report *r = userdata;
-	bool ours = vasd_event_kind_is_coord(ev->kind) &&
-		    ev->coord.migration == r->id;
+	int r = migration_status_event(userdata, ev);
 
-	if (ev->position < r->open_position)
-		return ours && ev->kind == VASD_EVENT_MIGRATION_HOOK ?
-			events_add(&r->hooks, ev) : 0;
-	/* the next migration: what follows is its own */
-	if (ev->kind == VASD_EVENT_MIGRATION_OPEN && !ours)
-		return -ECANCELED;
-	if (!r->closed) {
-		int ret = migration_report_event(r->so_far, ev);
-
-		if (ret < 0)
-			return ret;
-	}
-	if (!ours)
-		return 0;
-
-	switch (ev->kind) {
-	case VASD_EVENT_MIGRATION_OPEN:
-		r->opened = true;
-		r->open = *ev;
-		return 0;
-	case VASD_EVENT_MIGRATION_HOOK:
-		return events_add(&r->hooks, ev);
-	case VASD_EVENT_MIGRATION_VETO:
-		return events_add(&r->vetoes, ev);
-	case VASD_EVENT_MIGRATION_ASKED:
-	case VASD_EVENT_MIGRATION_TIMEOUT:
-	case VASD_EVENT_INHIBITOR_RELEASE:
-		return fold_lock(r, ev);
-	case VASD_EVENT_MIGRATION_QUIESCED:
-		r->quiesced = true;
-		r->quiesce = *ev;
-		return 0;
-	case VASD_EVENT_MIGRATION_ACK:
-		return events_add(&r->acks, ev);
-	case VASD_EVENT_MIGRATION_ANOMALY:
-		return events_add(&r->anomalies, ev);
-	case VASD_EVENT_MIGRATION_ERROR:
-		return events_add(&r->errors, ev);
-	case VASD_EVENT_MIGRATION_BLACKOUT:
-		r->blackout = true;
-		r->total = *ev;
-		return 0;
-	case VASD_EVENT_MIGRATION_CLIENT_BLACKOUT:
-		return events_add(&r->clients, ev);
-	case VASD_EVENT_MIGRATION_CLOSE:
-		r->closed = true;
-		r->close = *ev;
-		return 0;
-	default:
-		return 0;
-	}
+	return r > 0 ? -ECANCELED : r;
 }
 
 static int first_number(const struct vasd_event *ev, void *userdata)
@@ -216,16 +64,12 @@ static int find_migration(struct ledger *l, uint64_t *id, int64_t *ret)
 	return r == -ECANCELED ? 0 : r < 0 ? r : -ENODATA;
 }
 
-static int read_report(struct ledger *l, struct report *r)
+static int read_report(struct ledger *l, struct migration_status *r)
 {
-	int64_t from;
+	int64_t from = r->open_position > MIGRATION_STATUS_LOOKBACK ?
+		r->open_position - MIGRATION_STATUS_LOOKBACK : 0;
 	int ret;
 
-	ret = migration_report_new(&r->so_far);
-	if (ret < 0)
-		return ret;
-	from = r->open_position > OPEN_LOOKBACK ?
-		r->open_position - OPEN_LOOKBACK : 0;
 	ret = ledger_foreach_event(l, from, fold, r);
 	if (ret == -ECANCELED)
 		ret = 0;
@@ -287,7 +131,7 @@ static const char *vasd_string(struct json_object *vasd, const char *key)
  * the one vasd has open; "open" otherwise (vasd not running: it takes the
  * migration up again when it starts).
  */
-static const char *report_state(const struct report *r, struct json_object *vasd)
+static const char *report_state(const struct migration_status *r, struct json_object *vasd)
 {
 	char name[24];
 
@@ -333,19 +177,18 @@ static struct json_object *json_kernel(const struct vas_migration *m)
 	return o;
 }
 
-static struct json_object *json_blackout(uint64_t first, uint64_t last,
-					 uint32_t suspended, uint32_t resumed)
+static struct json_object *json_blackout(const struct migration_blackout *b)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "first_suspended", json_ns(first));
-	json_object_object_add(o, "last_resumed", json_ns(last));
-	json_object_object_add(o, "suspended", json_object_new_int64(suspended));
-	json_object_object_add(o, "resumed", json_object_new_int64(resumed));
+	json_object_object_add(o, "first_suspended", json_ns(b->first_suspended));
+	json_object_object_add(o, "last_resumed", json_ns(b->last_resumed));
+	json_object_object_add(o, "suspended", json_object_new_int64(b->suspended));
+	json_object_object_add(o, "resumed", json_object_new_int64(b->resumed));
 	return o;
 }
 
-static struct json_object *json_array(const struct events *e,
+static struct json_object *json_array(const struct migration_events *e,
 				      struct json_object *(*one)(const struct vasd_event *))
 {
 	struct json_object *a = json_object_new_array();
@@ -404,22 +247,11 @@ static struct json_object *json_error(const struct vasd_event *ev)
 	return o;
 }
 
-static struct json_object *json_client(const struct vasd_event *ev)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "tgid", json_object_new_int64(ev->coord.pid));
-	json_object_object_add(o, "comm", vasctl_json_comm(ev->coord.comm));
-	json_object_object_add(o, "blackout",
-			       json_blackout(ev->coord.since, ev->timestamp,
-					     ev->coord.total, ev->coord.count));
-	return o;
-}
-
-static struct json_object *json_report(const struct report *r,
+static struct json_object *json_report(const struct migration_status *r,
 				       struct json_object *vasd)
 {
 	struct json_object *o = json_object_new_object(), *a;
+	struct migration_blackout b;
 	char name[24];
 
 	snprintf(name, sizeof(name), "%" PRIu64, r->id);
@@ -436,7 +268,7 @@ static struct json_object *json_report(const struct report *r,
 
 	a = json_object_new_array();
 	for (size_t i = 0; i < r->n_locks; i++) {
-		const struct asked_lock *l = &r->locks[i];
+		const struct migration_asked_lock *l = &r->locks[i];
 		struct json_object *lo = json_holder(&l->holder);
 
 		json_object_object_add(lo, "asked_at", json_ns(l->asked));
@@ -461,36 +293,19 @@ static struct json_object *json_report(const struct report *r,
 	json_object_object_add(o, "anomalies", json_array(&r->anomalies, json_anomaly));
 	json_object_object_add(o, "errors", json_array(&r->errors, json_error));
 
-	if (r->closed) {
-		json_object_object_add(o, "blackout", r->blackout ?
-				       json_blackout(r->total.coord.since, r->total.timestamp,
-						     r->total.coord.total, r->total.coord.count) :
-				       NULL);
-		json_object_object_add(o, "clients", json_array(&r->clients, json_client));
-	} else {
-		const struct migration_blackout *b = migration_report_total(r->so_far);
-		size_t n = migration_report_n_clients(r->so_far);
+	json_object_object_add(o, "blackout", migration_status_blackout(r, &b) ?
+			       json_blackout(&b) : NULL);
+	a = json_object_new_array();
+	for (size_t i = 0; i < migration_status_n_clients(r); i++) {
+		struct migration_client c = migration_status_client(r, i);
+		struct json_object *co = json_object_new_object();
 
-		json_object_object_add(o, "blackout", b->suspended ?
-				       json_blackout(b->first_suspended, b->last_resumed,
-						     b->suspended, b->resumed) : NULL);
-		a = json_object_new_array();
-		for (size_t i = 0; i < n; i++) {
-			const struct migration_client *c =
-				migration_report_client(r->so_far, i);
-			struct json_object *co = json_object_new_object();
-
-			json_object_object_add(co, "tgid", json_object_new_int64(c->tgid));
-			json_object_object_add(co, "comm", vasctl_json_comm(c->comm));
-			json_object_object_add(co, "blackout",
-					       json_blackout(c->blackout.first_suspended,
-							     c->blackout.last_resumed,
-							     c->blackout.suspended,
-							     c->blackout.resumed));
-			json_object_array_add(a, co);
-		}
-		json_object_object_add(o, "clients", a);
+		json_object_object_add(co, "tgid", json_object_new_int64(c.tgid));
+		json_object_object_add(co, "comm", vasctl_json_comm(c.comm));
+		json_object_object_add(co, "blackout", json_blackout(&c.blackout));
+		json_object_array_add(a, co);
 	}
+	json_object_object_add(o, "clients", a);
 	return o;
 }
 
@@ -505,7 +320,7 @@ static const char *span(char buf[static HUMAN_TIMESPAN_MAX], uint64_t a,
 
 /* A time as its offset from the open: "+1.2s" style, "+0" at it. */
 static const char *at(char buf[static HUMAN_TIMESPAN_MAX + 1],
-		      const struct report *r, uint64_t ns)
+		      const struct migration_status *r, uint64_t ns)
 {
 	char s[HUMAN_TIMESPAN_MAX];
 
@@ -556,7 +371,7 @@ static const struct table_column lock_columns[] = {
 	{ "RELEASED", TABLE_LEFT },
 };
 
-static int print_locks(const struct report *r, bool color)
+static int print_locks(const struct migration_status *r, bool color)
 {
 	_cleanup_(table_freep) struct table *t =
 		table_new(lock_columns, ELEMENTSOF(lock_columns));
@@ -565,7 +380,7 @@ static int print_locks(const struct report *r, bool color)
 	int ret = t ? 0 : -ENOMEM;
 
 	for (size_t i = 0; ret >= 0 && i < r->n_locks; i++) {
-		const struct asked_lock *l = &r->locks[i];
+		const struct migration_asked_lock *l = &r->locks[i];
 
 		ret = table_addf(t, NULL, "%" PRIu64, l->holder.lock);
 		if (ret >= 0)
@@ -604,54 +419,40 @@ static const struct table_column client_columns[] = {
 	{ "BLACKOUT", TABLE_LEFT },
 };
 
-static int client_row(struct table *t, const struct report *r, uint32_t tgid,
-		      const char *comm, uint64_t first, uint64_t last,
-		      uint32_t suspended, uint32_t resumed)
+static int client_row(struct table *t, const struct migration_status *r,
+		      const struct migration_client *cl)
 {
+	const struct migration_blackout *b = &cl->blackout;
 	char c[VASCTL_COMM_ESCAPED_MAX], s[HUMAN_TIMESPAN_MAX];
 	char a1[HUMAN_TIMESPAN_MAX + 1], a2[HUMAN_TIMESPAN_MAX + 1];
 	int ret;
 
-	ret = table_addf(t, NULL, "%" PRIu32, tgid);
+	ret = table_addf(t, NULL, "%" PRIu32, cl->tgid);
 	if (ret >= 0)
-		ret = table_add(t, vasctl_comm_escape(c, comm), NULL);
+		ret = table_add(t, vasctl_comm_escape(c, cl->comm), NULL);
 	if (ret >= 0)
-		ret = table_addf(t, NULL, "%" PRIu32, suspended);
+		ret = table_addf(t, NULL, "%" PRIu32, b->suspended);
 	if (ret >= 0)
-		ret = table_addf(t, resumed < suspended ? ANSI_YELLOW : NULL,
-				 "%" PRIu32, resumed);
+		ret = table_addf(t, b->resumed < b->suspended ? ANSI_YELLOW : NULL,
+				 "%" PRIu32, b->resumed);
 	if (ret >= 0)
-		ret = table_addf(t, NULL, "%s (%s to %s)", span(s, first, last),
-				 at(a1, r, first), last ? at(a2, r, last) : "-");
+		ret = table_addf(t, NULL, "%s (%s to %s)",
+				 span(s, b->first_suspended, b->last_resumed),
+				 at(a1, r, b->first_suspended),
+				 b->last_resumed ? at(a2, r, b->last_resumed) : "-");
 	return ret;
 }
 
-static int print_clients(const struct report *r, bool color)
+static int print_clients(const struct migration_status *r, bool color)
 {
 	_cleanup_(table_freep) struct table *t =
 		table_new(client_columns, ELEMENTSOF(client_columns));
 	int ret = t ? 0 : -ENOMEM;
 
-	if (r->closed) {
-		for (size_t i = 0; ret >= 0 && i < r->clients.n; i++) {
-			const struct vasd_event *ev = &r->clients.v[i];
+	for (size_t i = 0; ret >= 0 && i < migration_status_n_clients(r); i++) {
+		struct migration_client c = migration_status_client(r, i);
 
-			ret = client_row(t, r, ev->coord.pid, ev->coord.comm,
-					 ev->coord.since, ev->timestamp,
-					 ev->coord.total, ev->coord.count);
-		}
-	} else {
-		size_t n = migration_report_n_clients(r->so_far);
-
-		for (size_t i = 0; ret >= 0 && i < n; i++) {
-			const struct migration_client *c =
-				migration_report_client(r->so_far, i);
-
-			ret = client_row(t, r, c->tgid, c->comm,
-					 c->blackout.first_suspended,
-					 c->blackout.last_resumed,
-					 c->blackout.suspended, c->blackout.resumed);
-		}
+		ret = client_row(t, r, &c);
 	}
 	if (ret >= 0)
 		ret = print_table(r->closed ? "Blackout per client:" :
@@ -667,7 +468,7 @@ static const struct table_column anomaly_columns[] = {
 	{ "AT", TABLE_LEFT },
 };
 
-static int print_anomalies(const struct report *r, bool color)
+static int print_anomalies(const struct migration_status *r, bool color)
 {
 	_cleanup_(table_freep) struct table *t =
 		table_new(anomaly_columns, ELEMENTSOF(anomaly_columns));
@@ -692,7 +493,7 @@ static int print_anomalies(const struct report *r, bool color)
 	return ret;
 }
 
-static void print_vasd(const struct report *r, struct json_object *vasd)
+static void print_vasd(const struct migration_status *r, struct json_object *vasd)
 {
 	const char *name = vasd_string(vasd, "migration");
 	const char *state = report_state(r, vasd);
@@ -708,10 +509,11 @@ static void print_vasd(const struct report *r, struct json_object *vasd)
 		     vasd_string(vasd, "state"));
 }
 
-static void print_summary(const struct report *r)
+static void print_summary(const struct migration_status *r)
 {
 	char t[HUMAN_TIMESTAMP_MAX], s[HUMAN_TIMESPAN_MAX], a[HUMAN_TIMESPAN_MAX + 1];
 	char c[VASCTL_COMM_ESCAPED_MAX];
+	struct migration_blackout b;
 
 	line("Opened:", "%s by %s", when(t, r->open.timestamp), what(&r->open));
 	if (r->closed)
@@ -748,26 +550,22 @@ static void print_summary(const struct report *r)
 		line("Kernel:", "stream %" PRIu64 " acked at %s",
 		     r->acks.v[i].migration.stream_id,
 		     at(a, r, r->acks.v[i].timestamp));
-	if (r->closed && r->blackout)
+	if (migration_status_blackout(r, &b) && r->closed)
 		line("Blackout:", "%s: %" PRIu32 " window%s suspended, %" PRIu32 " resumed",
-		     span(s, r->total.coord.since, r->total.timestamp),
-		     r->total.coord.total, r->total.coord.total == 1 ? "" : "s",
-		     r->total.coord.count);
+		     span(s, b.first_suspended, b.last_resumed),
+		     b.suspended, b.suspended == 1 ? "" : "s", b.resumed);
 	else if (r->closed)
 		line("Blackout:", "none (no window was suspended)");
-	else {
-		const struct migration_blackout *b = migration_report_total(r->so_far);
-
+	else
 		line("Blackout:", "so far %" PRIu32 " window%s suspended, %" PRIu32 " resumed",
-		     b->suspended, b->suspended == 1 ? "" : "s", b->resumed);
-	}
+		     b.suspended, b.suspended == 1 ? "" : "s", b.resumed);
 	line("Anomalies:", "%zu", r->anomalies.n);
 	for (size_t i = 0; i < r->errors.n; i++)
 		line(i ? "" : "Errors:", "%s at %s", what(&r->errors.v[i]),
 		     at(a, r, r->errors.v[i].timestamp));
 }
 
-static int print_human(const struct report *r, struct json_object *vasd)
+static int print_human(const struct migration_status *r, struct json_object *vasd)
 {
 	bool color = vasctl_color();
 	int ret;
@@ -809,7 +607,9 @@ int vasctl_migration_status(const char *database, uint64_t id, bool json)
 	_cleanup_(ledger_freep) struct ledger *l = NULL;
 	_cleanup_(freep) char *default_path = NULL;
 	struct json_object *vasd = NULL;
-	struct report r = { .id = id };
+	struct migration_status r = { .id = 0 };
+	uint64_t mid = id;
+	int64_t open_position;
 	char *error = NULL;
 	int ret;
 
@@ -817,8 +617,8 @@ int vasctl_migration_status(const char *database, uint64_t id, bool json)
 	if (ret != VASCTL_EXIT_OK)
 		return ret;
 	/* the migration vasd has open, as it names it */
-	if (!r.id && *vasd_string(vasd, "migration"))
-		r.id = strtoull(vasd_string(vasd, "migration"), NULL, 10);
+	if (!mid && *vasd_string(vasd, "migration"))
+		mid = strtoull(vasd_string(vasd, "migration"), NULL, 10);
 
 	if (!database) {
 		ret = ledger_default_path(&default_path);
@@ -841,16 +641,18 @@ int vasctl_migration_status(const char *database, uint64_t id, bool json)
 	/* one snapshot: vasd may be writing the migration meanwhile */
 	ret = ledger_read_begin(l);
 	if (ret >= 0) {
-		ret = find_migration(l, &r.id, &r.open_position);
+		ret = find_migration(l, &mid, &open_position);
+		if (ret >= 0)
+			ret = migration_status_init(&r, mid, open_position);
 		if (ret >= 0)
 			ret = read_report(l, &r);
 		ledger_read_end(l);
 	}
-	if (ret == -ENODATA && !id && !r.id) {
+	if (ret == -ENODATA && !mid) {
 		ret = print_none(database, vasd, json);
 	} else if (ret == -ENODATA) {
 		vasctl_error("migration status: migration %" PRIu64 " is not in the ledger %s (never opened, or compacted away)",
-			     r.id, database);
+			     mid, database);
 		ret = VASCTL_EXIT_FAILURE;
 	} else if (ret < 0) {
 		vasctl_error("migration status: cannot read the ledger %s: %s",
@@ -864,7 +666,7 @@ int vasctl_migration_status(const char *database, uint64_t id, bool json)
 	} else {
 		ret = print_human(&r, vasd);
 	}
-	report_done(&r);
+	migration_status_done(&r);
 	json_object_put(vasd);
 	if (ret > 0)
 		return ret;

@@ -19,6 +19,7 @@
 
 #include "util/human.h"
 #include "util/macro.h"
+#include "util/time-util.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl.h"
@@ -32,33 +33,13 @@ struct monitor {
 static struct json_object *line_new(const char *event)
 {
 	struct json_object *o = json_object_new_object();
-	struct timespec ts;
 
 	if (!o)
 		return NULL;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	json_object_object_add(o, "time",
-			       json_object_new_uint64((uint64_t)ts.tv_sec * NSEC_PER_SEC +
-						      (uint64_t)ts.tv_nsec));
+			       json_object_new_uint64(now_ns(CLOCK_REALTIME)));
 	json_object_object_add(o, "event", json_object_new_string(event));
 	return o;
-}
-
-/* A value without blanks, as `vasctl monitor --kernel` writes a comm. */
-static void print_value(struct json_object *v)
-{
-	const char *s = json_object_get_string(v);
-
-	if (!json_object_is_type(v, json_type_string)) {
-		fputs(s, stdout);
-		return;
-	}
-	for (; *s; s++) {
-		if ((unsigned char)*s <= ' ')
-			printf("\\x%02x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
 }
 
 /*
@@ -92,7 +73,7 @@ static void print_fields(struct json_object *o, int *pad)
 		} else {
 			printf("%*s %s=", *pad, "", key);
 			*pad = 0;
-			print_value(v);
+			vasctl_print_value(v);
 		}
 	}
 }
@@ -127,6 +108,19 @@ static void emit(struct monitor *mon, struct json_object *o)
 		r = -errno;
 	if (r < 0)
 		mon->error = r;
+}
+
+/* A line of event about window w, which it takes. */
+static void emit_window(struct monitor *mon, const char *event,
+			struct json_object *w)
+{
+	struct json_object *o = line_new(event);
+
+	if (o)
+		json_object_object_add(o, "window", w);
+	else
+		json_object_put(w);
+	emit(mon, o);
 }
 
 /* A window object of what is known so far: its id. */
@@ -211,7 +205,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata,
 			       sd_bus_error *error)
 {
 	struct monitor *mon = userdata;
-	struct json_object *w = NULL, *o;
+	struct json_object *w = NULL;
 	const char *path, *interface;
 	int r;
 
@@ -235,12 +229,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata,
 		json_object_put(w);
 		return 0;
 	}
-	o = line_new("window-add");
-	if (o)
-		json_object_object_add(o, "window", w);
-	else
-		json_object_put(w);
-	emit(mon, o);
+	emit_window(mon, "window-add", w);
 	return 0;
 }
 
@@ -248,7 +237,7 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata,
 				 sd_bus_error *error)
 {
 	struct monitor *mon = userdata;
-	struct json_object *w, *o;
+	struct json_object *w;
 	const char *path;
 
 	if (sd_bus_message_read(m, "o", &path) < 0)
@@ -256,12 +245,7 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata,
 	w = window_new(path);
 	if (!w)
 		return 0;
-	o = line_new("window-remove");
-	if (o)
-		json_object_object_add(o, "window", w);
-	else
-		json_object_put(w);
-	emit(mon, o);
+	emit_window(mon, "window-remove", w);
 	return 0;
 }
 

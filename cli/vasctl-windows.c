@@ -11,8 +11,9 @@
 #include "util/human.h"
 #include "util/macro.h"
 #include "util/table.h"
-#include "vasctl-bus.h"
+#include "util/time-util.h"
 #include "vasctl-json.h"
+#include "vasctl-list.h"
 #include "vasctl.h"
 
 struct window {
@@ -34,8 +35,9 @@ static void windows_usage(FILE *f)
 	      "  -h --help   Show this help\n", f);
 }
 
-static struct json_object *window_json(const struct window *w)
+static struct json_object *window_json(const void *item)
 {
+	const struct window *w = item;
 	struct json_object *o = json_object_new_object();
 
 	if (!o)
@@ -53,12 +55,46 @@ static struct json_object *window_json(const struct window *w)
 	return o;
 }
 
-static int window_row(struct table *t, const struct window *w, uint64_t now)
+static const struct table_column columns[] = {
+	{ "ID", TABLE_RIGHT },
+	{ "TYPE", TABLE_LEFT },
+	{ "STATE", TABLE_LEFT },
+	{ "REASON", TABLE_LEFT },
+	{ "PID", TABLE_RIGHT },
+	{ "TGID", TABLE_RIGHT },
+	{ "COMM", TABLE_LEFT },
+	{ "OPENED", TABLE_LEFT },
+	{ "AGE", TABLE_RIGHT },
+};
+
+struct windows {
+	uint64_t now;			/* at the first row */
+	unsigned int suspended;
+};
+
+static int window_read(sd_bus_message *reply, void *item)
 {
+	struct window *w = item;
+
+	return sd_bus_message_read(reply, "(uuusssssto)", &w->id, &w->tgid,
+				   &w->pid, &w->comm, &w->cop, &w->type,
+				   &w->state, &w->reason, &w->opened_at,
+				   &w->path);
+}
+
+/* A row of the table; *userdata counts the suspended ones. */
+static int window_row(struct table *t, const void *item, void *userdata)
+{
+	const struct window *w = item;
+	struct windows *ws = userdata;
 	const char *color = strcmp(w->state, "active") == 0 ? ANSI_GREEN : ANSI_YELLOW;
 	char opened[HUMAN_TIMESTAMP_MAX], age[HUMAN_TIMESPAN_MAX];
 	int r;
 
+	/* ages as of the first row: after vasd answered */
+	if (!ws->now)
+		ws->now = now_ns(CLOCK_REALTIME);
+	ws->suspended += strcmp(w->state, "active") != 0;
 	r = table_addf(t, NULL, "%" PRIu32, w->id);
 	if (r >= 0)
 		r = table_add(t, w->type, NULL);
@@ -78,122 +114,36 @@ static int window_row(struct table *t, const struct window *w, uint64_t now)
 	if (r >= 0)
 		r = table_add(t, opened, NULL);
 	if (r >= 0)
-		r = table_add(t, human_age(age, now, w->opened_at), NULL);
+		r = table_add(t, human_age(age, ws->now, w->opened_at), NULL);
 	return r;
 }
 
-static const struct table_column columns[] = {
-	{ "ID", TABLE_RIGHT },
-	{ "TYPE", TABLE_LEFT },
-	{ "STATE", TABLE_LEFT },
-	{ "REASON", TABLE_LEFT },
-	{ "PID", TABLE_RIGHT },
-	{ "TGID", TABLE_RIGHT },
-	{ "COMM", TABLE_LEFT },
-	{ "OPENED", TABLE_LEFT },
-	{ "AGE", TABLE_RIGHT },
-};
-
-struct output {
-	bool json;
-	struct json_object *array;
-	struct table *table;
-	uint64_t now;
-	unsigned int n, suspended;
-};
-
-static int read_windows(sd_bus_message *reply, struct output *out)
+static int windows_count(unsigned int n, void *userdata)
 {
-	struct window w;
-	int r;
+	const struct windows *ws = userdata;
 
-	r = sd_bus_message_enter_container(reply, 'a', "(uuusssssto)");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_read(reply, "(uuusssssto)", &w.id, &w.tgid,
-					&w.pid, &w.comm, &w.cop, &w.type,
-					&w.state, &w.reason, &w.opened_at,
-					&w.path)) > 0) {
-		out->n++;
-		if (strcmp(w.state, "active") != 0)
-			out->suspended++;
-		if (out->json) {
-			struct json_object *o = window_json(&w);
-
-			if (!o || json_object_array_add(out->array, o) < 0) {
-				json_object_put(o);
-				return -ENOMEM;
-			}
-		} else {
-			r = window_row(out->table, &w, out->now);
-			if (r < 0)
-				return r;
-		}
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(reply);
+	return printf("%u windows listed (%u suspended).\n", n, ws->suspended) < 0 ?
+		-EIO : 0;
 }
 
-static int print_table(const struct output *out)
-{
-	_cleanup_(freep) char *text = NULL;
-	int r;
-
-	if (out->n == 0)
-		return puts("No windows.") == EOF ? -EIO : 0;
-	r = table_format(out->table, vasctl_color(), &text);
-	if (r < 0)
-		return r;
-	if (printf("%s\n%u windows listed (%u suspended).\n", text, out->n,
-		   out->suspended) < 0)
-		return -EIO;
-	return 0;
-}
+static const struct vasctl_list windows_list = {
+	.verb = "windows",
+	.method = "ListWindows",
+	.signature = "(uuusssssto)",
+	.columns = columns,
+	.n_columns = ELEMENTSOF(columns),
+	.none = "No windows.",
+	.usage = windows_usage,
+	.read = window_read,
+	.json = window_json,
+	.row = window_row,
+	.count = windows_count,
+};
 
 int vasctl_windows(int argc, char **argv)
 {
-	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_(table_freep) struct table *table = NULL;
-	struct output out = { .array = NULL };
-	struct timespec ts;
-	int r;
+	struct windows ws = { .now = 0 };
+	struct window w;
 
-	r = vasctl_parse_json_only(argc, argv, windows_usage, &out.json);
-	if (r >= 0)
-		return r;
-	r = vasctl_bus_open("windows", &bus);
-	if (r != VASCTL_EXIT_OK)
-		return r;
-	r = vasctl_bus_call(bus, VASD_BUS_PATH, VASD_BUS_MANAGER_INTERFACE,
-			    "ListWindows", &error, &reply, NULL);
-	if (r < 0)
-		return vasctl_bus_fail(bus, "windows", "cannot list the windows",
-				       r, &error);
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	out.now = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-	if (out.json)
-		out.array = json_object_new_array();
-	else
-		out.table = table = table_new(columns, ELEMENTSOF(columns));
-	if (!out.array && !out.table) {
-		vasctl_error("windows: out of memory");
-		return VASCTL_EXIT_FAILURE;
-	}
-	r = read_windows(reply, &out);
-	if (r < 0) {
-		json_object_put(out.array);
-		vasctl_error("windows: cannot read vasd's reply: %s", strerror(-r));
-		return VASCTL_EXIT_FAILURE;
-	}
-	if (out.json) {
-		r = vasctl_json_print(out.array);
-		json_object_put(out.array);
-	} else {
-		r = print_table(&out);
-	}
-	return vasctl_finish_output("windows", r);
+	return vasctl_list(argc, argv, &windows_list, &w, &ws);
 }

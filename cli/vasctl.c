@@ -93,8 +93,21 @@ int vasctl_finish_output(const char *verb, int r)
 	return VASCTL_EXIT_OK;
 }
 
-int vasctl_parse_json_only(int argc, char **argv, void (*usage)(FILE *f),
-			   bool *ret_json)
+int vasctl_parse_number(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int vasctl_parse_json_args(int argc, char **argv, void (*usage)(FILE *f),
+			   int max_args, bool *ret_json)
 {
 	enum { ARG_JSON = 0x100 };
 	static const struct option options[] = {
@@ -118,14 +131,20 @@ int vasctl_parse_json_only(int argc, char **argv, void (*usage)(FILE *f),
 			return VASCTL_EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
+	if (argc - optind > max_args) {
 		vasctl_error("%s: unexpected argument '%s'", argv[0],
-			     argv[optind]);
+			     argv[optind + max_args]);
 		usage(stderr);
 		return VASCTL_EXIT_USAGE;
 	}
 	*ret_json = json;
 	return -1;
+}
+
+int vasctl_parse_json_only(int argc, char **argv, void (*usage)(FILE *f),
+			   bool *ret_json)
+{
+	return vasctl_parse_json_args(argc, argv, usage, 0, ret_json);
 }
 
 static void usage(FILE *f)

@@ -47,12 +47,18 @@ int vasctl_migration_status(const char *database, uint64_t id, bool json);
 /* monitor without --kernel: vasd's signals (vasctl-monitor-bus.c). */
 int vasctl_monitor_bus(bool json);
 
+/* A decimal number, 0 or more (a ledger position, a count): 0 or -EINVAL. */
+int vasctl_parse_number(const char *s, int64_t *ret);
+
 /*
  * The options of a command that takes --json and --help and no argument:
  * -1 to go on, or the exit code when done (help shown, usage error).
  */
 int vasctl_parse_json_only(int argc, char **argv, void (*usage)(FILE *f),
 			   bool *ret_json);
+/* The same, with up to max_args arguments from argv[optind] on. */
+int vasctl_parse_json_args(int argc, char **argv, void (*usage)(FILE *f),
+			   int max_args, bool *ret_json);
 
 /*
  * After a command's output: an exit code, OK unless r (from writing) is

@@ -685,7 +685,8 @@ int coordinator_hook(struct coordinator *c, uint32_t phase, uint64_t call,
 	return r;
 }
 
-int coordinator_lock_taken(struct coordinator *c, uint64_t id, uint32_t mode,
+int coordinator_lock_taken(struct coordinator *c, uint64_t id,
+			   enum vasd_lock_mode mode,
 			   uint32_t pid, uint32_t uid, const char *comm,
 			   const char *who, const char *why)
 {

@@ -76,15 +76,15 @@ int coordinator_hook(struct coordinator *c, uint32_t phase, uint64_t call,
 		     uint32_t pid, uint32_t uid, const char *comm);
 
 /*
- * Inhibit() gave a lock (id: never 0, never reused; mode: enum
- * vasd_lock_mode), recorded and committed on return; its release: the fd
+ * Inhibit() gave a lock (id: never 0, never reused), recorded and committed on return; its release: the fd
  * closed, or the holder died, recorded on return and committed at the end
  * of the loop turn, with the other releases the turn saw (a thousand
  * clients release at once: one COMMIT, and one PropertiesChanged, for as
  * many of them as the loop sees together). -EEXIST, -ENOENT as
  * migration_machine_feed().
  */
-int coordinator_lock_taken(struct coordinator *c, uint64_t id, uint32_t mode,
+int coordinator_lock_taken(struct coordinator *c, uint64_t id,
+			   enum vasd_lock_mode mode,
 			   uint32_t pid, uint32_t uid, const char *comm,
 			   const char *who, const char *why);
 int coordinator_lock_released(struct coordinator *c, uint64_t id);

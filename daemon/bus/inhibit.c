@@ -33,22 +33,13 @@ struct bus_inhibitor {
 	char *who;
 	char *why;
 	char *sender;			/* unique name of the client */
-	const char *mode;		/* "delay", "block" */
+	enum vasd_lock_mode mode;
 	uint64_t id;			/* the coordinator's; 0 until it took it */
 	uid_t uid;
 	pid_t pid;
 	int fd;				/* read end */
 	struct event *watch;
 };
-
-static const char *mode_from_string(const char *s)
-{
-	if (strcmp(s, "delay") == 0)
-		return "delay";
-	if (strcmp(s, "block") == 0)
-		return "block";
-	return NULL;
-}
 
 static void inhibitor_free(struct bus_inhibitor *i)
 {
@@ -76,7 +67,7 @@ static void inhibitor_release(struct bus_inhibitor *i)
 		r = coordinator_lock_released(b->coordinator, i->id);
 		if (r < 0)
 			log_warning_errno(r, "Failed to record the release of the %s inhibitor of %s: %s",
-					  i->mode, i->who, strerror(-r));
+					  vasd_lock_mode_to_string(i->mode), i->who, strerror(-r));
 	}
 	inhibitor_free(i);
 	bus_sent(b);
@@ -95,24 +86,29 @@ static void on_inhibitor_fd(evutil_socket_t fd, short what, void *userdata)
 	if (n < 0 && errno == EAGAIN)
 		return;
 	log_debug("Released the %s inhibitor of %s (%s, pid %d): %s",
-		  i->mode, i->who, i->sender, (int)i->pid, i->why);
+		  vasd_lock_mode_to_string(i->mode), i->who, i->sender,
+		  (int)i->pid, i->why);
 	inhibitor_release(i);
 }
 
-static int read_args(sd_bus_message *m, const char **what, const char **who,
-		     const char **why, const char **mode, sd_bus_error *error)
+/* The mode is parsed here, once: from here on it is the core's enum. */
+static int read_args(sd_bus_message *m, const char **who, const char **why,
+		     enum vasd_lock_mode *ret_mode, sd_bus_error *error)
 {
+	const char *what, *mode;
 	int r;
 
-	r = sd_bus_message_read(m, "ssss", what, who, why, mode);
+	r = sd_bus_message_read(m, "ssss", &what, who, why, &mode);
 	if (r < 0)
 		return r;
-	if (strcmp(*what, "migration") != 0)
+	if (strcmp(what, "migration") != 0)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-					 "Cannot inhibit '%s': vasd inhibits 'migration' only", *what);
-	if (!mode_from_string(*mode))
+					 "Cannot inhibit '%s': vasd inhibits 'migration' only", what);
+	r = vasd_lock_mode_from_string(mode);
+	if (r < 0)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-					 "Unknown inhibitor mode '%s': expected 'delay' or 'block'", *mode);
+					 "Unknown inhibitor mode '%s': expected 'delay' or 'block'", mode);
+	*ret_mode = r;
 	if (!**who || strlen(*who) > INHIBIT_TEXT_MAX || strlen(*why) > INHIBIT_TEXT_MAX)
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "'who' must name the client and 'why' may be empty; each at most %d bytes",
@@ -123,7 +119,8 @@ static int read_args(sd_bus_message *m, const char **what, const char **who,
 static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 		      pid_t pid, sd_bus_error *error)
 {
-	const char *what, *who, *why, *mode, *sender = sd_bus_message_get_sender(m);
+	const char *who, *why, *sender = sd_bus_message_get_sender(m);
+	enum vasd_lock_mode mode;
 	char comm[VAS_COMM_MAX];
 	struct bus_inhibitor *i;
 	unsigned int mine = 0;
@@ -132,7 +129,7 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 
 	r = sd_bus_message_rewind(m, true);
 	if (r >= 0)
-		r = read_args(m, &what, &who, &why, &mode, error);
+		r = read_args(m, &who, &why, &mode, error);
 	if (r < 0)
 		return r;
 	LIST_FOREACH(inhibitors, j, b->inhibitors)
@@ -159,7 +156,7 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 	i->fd = fds[0];
 	i->uid = uid;
 	i->pid = pid;
-	i->mode = mode_from_string(mode);
+	i->mode = mode;
 	LIST_PREPEND(inhibitors, b->inhibitors, i);
 	b->n_inhibitors++;
 	i->who = strdup(who);
@@ -175,9 +172,8 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 	/* recorded before the client holds it */
 	bus_comm_of(pid, comm);
 	id = b->last_lock + 1;
-	r = coordinator_lock_taken(b->coordinator, id,
-				   strcmp(i->mode, "delay") == 0 ? VASD_LOCK_DELAY : VASD_LOCK_BLOCK,
-				   (uint32_t)pid, (uint32_t)uid, comm, who, why);
+	r = coordinator_lock_taken(b->coordinator, id, i->mode, (uint32_t)pid,
+				   (uint32_t)uid, comm, who, why);
 	if (r < 0) {
 		inhibitor_free(i);
 		close(fds[1]);
@@ -194,17 +190,19 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 		return r;
 	}
 	log_debug("Took a %s inhibitor for %s (%s, uid %u, pid %d): %s",
-		  i->mode, who, sender, (unsigned int)uid, (int)pid, why);
+		  vasd_lock_mode_to_string(i->mode), who, sender,
+		  (unsigned int)uid, (int)pid, why);
 	return 0;
 }
 
 int bus_method_inhibit(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	const char *what, *who, *why, *mode;
+	const char *who, *why;
+	enum vasd_lock_mode mode;
 	int r;
 
 	/* refuse bad arguments before asking the bus who called */
-	r = read_args(m, &what, &who, &why, &mode, error);
+	r = read_args(m, &who, &why, &mode, error);
 	if (r < 0)
 		return r;
 	return bus_query_sender(userdata, m, inhibit_as);
@@ -224,7 +222,8 @@ int bus_method_list_inhibitors(sd_bus_message *m, void *userdata,
 		if (r >= 0)
 			r = sd_bus_message_append(reply, "(ssssuu)",
 						  "migration", i->who, i->why,
-						  i->mode, (uint32_t)i->uid,
+						  vasd_lock_mode_to_string(i->mode),
+						  (uint32_t)i->uid,
 						  (uint32_t)i->pid);
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);

@@ -158,6 +158,16 @@ int vasd_resync_reason_from_string(const char *s)
 			      ELEMENTSOF(resync_reason_names), s);
 }
 
+const char *vasd_lock_mode_to_string(int mode)
+{
+	return lookup(lock_mode_names, ELEMENTSOF(lock_mode_names), mode);
+}
+
+int vasd_lock_mode_from_string(const char *s)
+{
+	return lookup_reverse(lock_mode_names, ELEMENTSOF(lock_mode_names), s);
+}
+
 /* The names of a kind's what; false when the kind has none. */
 static bool what_names(int kind, const char *const **ret, size_t *ret_n)
 {

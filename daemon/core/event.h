@@ -198,6 +198,8 @@ const char *vasd_event_kind_to_string(int kind);
 int vasd_event_kind_from_string(const char *s);
 const char *vasd_resync_reason_to_string(int reason);
 int vasd_resync_reason_from_string(const char *s);
+const char *vasd_lock_mode_to_string(int mode);
+int vasd_lock_mode_from_string(const char *s);	/* enum vasd_lock_mode, or -EINVAL */
 
 /*
  * The name of a coordinator kind's what (e.g. "pre" for MIGRATION_HOOK);

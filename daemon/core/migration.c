@@ -22,7 +22,7 @@
 
 struct lock {
 	uint64_t id;
-	uint32_t mode;			/* enum vasd_lock_mode */
+	enum vasd_lock_mode mode;
 	uint32_t pid, uid;
 	char comm[VAS_COMM_MAX];
 	char *who, *why;
@@ -804,7 +804,7 @@ static int on_lock_taken(struct migration_machine *m,
 	struct vasd_event *ev;
 	struct lock *l;
 
-	if (in->lock.mode >= _VASD_LOCK_MODE_MAX || !in->lock.id)
+	if (in->lock.mode < 0 || in->lock.mode >= _VASD_LOCK_MODE_MAX || !in->lock.id)
 		return -EINVAL;
 	if (lock_find(m, in->lock.id))
 		return -EEXIST;

@@ -94,7 +94,7 @@ struct migration_input {
 		/* LOCK_TAKEN: who and why are copied */
 		struct {
 			uint64_t id;		/* vasd's, never reused */
-			uint32_t mode;		/* enum vasd_lock_mode */
+			enum vasd_lock_mode mode;
 			uint32_t pid, uid;
 			char comm[VAS_COMM_MAX];
 			const char *who, *why;

@@ -49,6 +49,13 @@ with TempDir() as d:
     bus = PrivateBus(d)
     v = start_vasd(d)
     try:
+        err = busctl_error("call", "org.vasd1", "/org/vasd1", "org.vasd1.Manager",
+                           "Inhibit", "ssss", "migration", "me", "testing", "Delay")
+        check("Unknown inhibitor mode 'Delay': expected 'delay' or 'block'" in err,
+              "mode Delay: %s" % err)
+        check(inhibitors() == [], "a lock of no mode is held")
+        log("an unknown mode is refused, with its name and the two known")
+
         a = Holder(2, "delay")
         check(a.lines == ["ok", "ok", "held 2"], "Inhibit: %s" % a.lines)
         got = inhibitors()

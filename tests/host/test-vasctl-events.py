@@ -7,7 +7,10 @@ the fake kernel makes them, woken by PropertiesChanged (no ReadEvents while
 nothing happens), and goes on across a restart of vasd; after a compaction
 it starts at FirstPosition and refuses --since a removed position."""
 
+import os
 import re
+import shutil
+import subprocess
 
 from vasctltest import *
 
@@ -127,6 +130,19 @@ with TempDir() as d:
         check(json.loads(got[0])["position"] == 1000, "starts at %r" % got[0])
         log("after CompactLedger: from FirstPosition, as export without its checkpoint; "
             "--since a compacted position refused")
+
+        # the lock holder's comm, as its executable's name: vasd escapes the
+        # tab, the human line the space, so that the line splits on spaces
+        busctl = os.path.join(d, "my job\t1")
+        os.symlink(shutil.which("busctl"), busctl)
+        before = last_position(v.db)
+        subprocess.run([busctl, "--system", "call", "org.vasd1", "/org/vasd1",
+                        "org.vasd1.Manager", "Inhibit", "ssss", "migration", "me",
+                        "testing", "delay"], check=True, stdout=subprocess.DEVNULL)
+        got = ok("events", "--since", str(before + 1)).splitlines()
+        check(len(got) == 2 and all("comm=my\\x20job\\x091" in l.split() for l in got),
+              "inhibitor-take and -release: %r" % got)
+        log("events: a comm with a space and a tab is one cell")
     finally:
         v.close()
         k.stop()

@@ -204,6 +204,21 @@ static void test_kind_names(void)
 	ASSERT(!vasd_event_kind_is_coord(_VASD_EVENT_KIND_MAX));
 }
 
+/* Inhibit()'s mode: the bus parses it with these, and prints it back. */
+static void test_lock_mode_names(void)
+{
+	ASSERT_INT_EQ(vasd_lock_mode_from_string("delay"), VASD_LOCK_DELAY);
+	ASSERT_INT_EQ(vasd_lock_mode_from_string("block"), VASD_LOCK_BLOCK);
+	ASSERT_STR_EQ(vasd_lock_mode_to_string(VASD_LOCK_DELAY), "delay");
+	ASSERT_STR_EQ(vasd_lock_mode_to_string(VASD_LOCK_BLOCK), "block");
+	ASSERT_NULL(vasd_lock_mode_to_string(_VASD_LOCK_MODE_MAX));
+	ASSERT_NULL(vasd_lock_mode_to_string(_VASD_LOCK_MODE_INVALID));
+	ASSERT_INT_EQ(vasd_lock_mode_from_string("Delay"), _VASD_LOCK_MODE_INVALID);
+	ASSERT_INT_EQ(vasd_lock_mode_from_string("shutdown"), _VASD_LOCK_MODE_INVALID);
+	ASSERT_INT_EQ(vasd_lock_mode_from_string(""), _VASD_LOCK_MODE_INVALID);
+	ASSERT_INT_EQ(vasd_lock_mode_from_string(NULL), _VASD_LOCK_MODE_INVALID);
+}
+
 /* Each coordinator kind's what, by the names the ledger stores. */
 static void test_coord_what_names(void)
 {
@@ -298,6 +313,7 @@ int main(void)
 	test_from_msg();
 	test_not_notifications();
 	test_kind_names();
+	test_lock_mode_names();
 	test_coord_what_names();
 	test_reason_names();
 	return 0;

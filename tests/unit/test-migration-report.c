@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "core/migration-report.h"
+#include "test-blackout.h"
 #include "test.h"
 
 #define TS 1764331234000000000ULL
@@ -45,15 +46,6 @@ static void resume(struct migration_report *r, uint32_t id, uint32_t tgid,
 {
 	feed(r, change(VASD_EVENT_WINDOW_CHANGE, id, tgid, VAS_WIN_STATE_ACTIVE,
 		       VAS_SUSPEND_REASON_NONE, ts));
-}
-
-static void expect_blackout(const struct migration_blackout *b, uint64_t first,
-			    uint64_t last, uint32_t suspended, uint32_t resumed)
-{
-	ASSERT_UINT_EQ(b->first_suspended, first);
-	ASSERT_UINT_EQ(b->last_resumed, last);
-	ASSERT_UINT_EQ(b->suspended, suspended);
-	ASSERT_UINT_EQ(b->resumed, resumed);
 }
 
 static void test_empty(void)
