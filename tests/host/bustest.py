@@ -9,7 +9,7 @@ import select
 import subprocess
 import time
 
-from vasdtest import *
+from vasdtest import Vasd, check, fail
 
 LEDGER_FILL = os.environ.get("LEDGER_FILL", "")
 BUS_CLIENT = os.environ.get("BUS_CLIENT", "")

@@ -6,9 +6,11 @@ property's Set with PropertyReadOnly) and changes nothing; clients that disconne
 of them at once, while another client calls on: it gets every answer,
 vasd holds nothing for the vanished and serves on."""
 
+import subprocess
 import time
 
-from bustest import *
+from vasdtest import TempDir, check, ledger, log, vasctl
+from bustest import BUS_CLIENT, PrivateBus, busctl, manager, prop, start_vasd
 
 WINDOWS = 2000
 MANAGER = ("org.vasd1", "/org/vasd1", "org.vasd1.Manager")

@@ -8,9 +8,15 @@ compacted position and starts at FirstPosition from 0. The bus denies an
 unprivileged caller; on a bus that allows everything, vasd does. A
 compaction longer than a step announces FirstPosition after each."""
 
-import time
+import json
 
-from bustest import *
+from vasdtest import (
+    FakeKernel, TempDir, Vasd, check, check_windows, ledger, log, vasctl
+)
+from bustest import (
+    BusMonitor, PrivateBus, busctl_error, manager, prop, start_vasd,
+    unprivileged
+)
 
 NOBODY = unprivileged()
 INT64_MAX = 2**63 - 1

@@ -5,9 +5,14 @@ fd is closed, when the holder dies, and when the caller is gone before the
 reply; at most 16 a client, with org.vasd1.Error.TooManyInhibitors."""
 
 import signal
+import subprocess
 import time
 
-from migtest import *
+from vasdtest import TempDir, check, ledger, log
+from bustest import (
+    BUS_CLIENT, PrivateBus, manager, ping_vasd, prop, start_vasd
+)
+from migtest import records
 
 
 class Holder:

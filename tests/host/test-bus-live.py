@@ -8,9 +8,9 @@ they change (and what was announced last is what GetAll says), and
 PrepareForMigration(true, then false) around a migration, named by the
 coordinator, true before the migration suspends any window."""
 
-import time
 
-from bustest import *
+from vasdtest import FakeKernel, TempDir, Vasd, check, log
+from bustest import BusMonitor, PrivateBus, busctl
 
 WINDOW_PROPS = {"Id": "id", "Owner": "tgid", "Pid": "pid", "Comm": "comm",
                 "OpenedAt": "opened_at"}

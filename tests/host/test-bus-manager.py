@@ -5,10 +5,11 @@ property, ListWindows, ReadEvents paging and its bound, the windows as
 objects and through GetManagedObjects, bad input, and PropertiesChanged
 as vasd stops."""
 
-import signal
-import time
 
-from bustest import *
+from vasdtest import TempDir, check, ledger, log
+from bustest import (
+    BusMonitor, PrivateBus, busctl, busctl_error, manager, prop, start_vasd
+)
 
 N, SUSPENDED = 1200, 400
 GENERATION = 0x5d1c0a7e93b2f468

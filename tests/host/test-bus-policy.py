@@ -6,7 +6,14 @@ level and the migration phases; root sets it and runs them. With a bus
 that allows everything, vasd itself denies the unprivileged user both, and
 records no phase it did not run."""
 
-from migtest import *
+import subprocess
+
+from vasdtest import TempDir, check, ledger, log
+from bustest import (
+    BUS_CLIENT, PrivateBus, busctl, busctl_run, manager, prop, start_vasd,
+    unprivileged
+)
+from migtest import PHASES, kinds, phase, phase_error, records
 
 LOGCTL = ("org.vasd1", "/org/freedesktop/LogControl1",
           "org.freedesktop.LogControl1")

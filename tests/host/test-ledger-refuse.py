@@ -6,8 +6,11 @@ that is damaged, or that a newer vasd wrote, and leaves it byte for byte
 as it was. vasctl's read-only commands refuse them too."""
 
 import hashlib
+import os
+import shutil
+import sqlite3
 
-from vasdtest import *
+from vasdtest import FakeKernel, TempDir, Vasd, check, log, vasctl
 
 
 def digest(path):

@@ -20,7 +20,16 @@ ledger (exit 0, "not running") and every phase is a "not running" line.
 A vasd that does not answer (SIGSTOP): the hook gives up after its own
 bound (shortened in a copy), exits 0 and says so."""
 
-from migtest import *
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+from vasdtest import FakeKernel, TempDir, VASCTL, Vasd, check, ledger, log
+from bustest import PrivateBus
+from migtest import Follower, last_position, records, verify, wait_prop
 
 HOOK = os.environ["DRMGR_HOOK"]
 BOUND = 2

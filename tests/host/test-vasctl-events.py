@@ -7,9 +7,15 @@ the fake kernel makes them, woken by PropertiesChanged (no ReadEvents while
 nothing happens), and goes on across a restart of vasd; after a compaction
 it starts at FirstPosition and refuses --since a removed position."""
 
+import json
 import re
+import time
 
-from vasctltest import *
+from vasdtest import TempDir, Vasd, check, log
+from bustest import BusMonitor, manager
+from vasctltest import (
+    Lines, last_position, ok, ok_json, one_line_error, run, settle, start
+)
 
 
 def export(db, frm=None):

@@ -4,9 +4,10 @@
 with status 2 and say what is wrong; with no kernel part vasd is ready
 anyway, says it waits, and stops cleanly."""
 
+import os
 import subprocess
 
-from vasdtest import *
+from vasdtest import TempDir, VASD, Vasd, check, ledger, log
 
 
 def run(*args):

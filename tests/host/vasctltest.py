@@ -10,7 +10,8 @@ import signal
 import subprocess
 import time
 
-from bustest import *
+from vasdtest import FakeKernel, VASCTL, Vasd, check, fail, ledger, wait_until
+from bustest import PrivateBus, prop
 
 TYPES = ["default", "qos"]
 STATES = ["active", "suspended"]
