@@ -9,7 +9,7 @@ vasd holds nothing for the vanished and serves on."""
 import subprocess
 import time
 
-from vasdtest import TempDir, check, ledger, log, vasctl
+from vasdtest import Scenarios, TempDir, check, ledger, log, vasctl
 from bustest import BUS_CLIENT, PrivateBus, busctl, manager, prop, start_vasd
 
 WINDOWS = 2000
@@ -83,18 +83,23 @@ def refused(path, iface, member, args, error):
 
 
 def wrong_calls():
+    """Each call a scenario of its own, named by the call."""
     n = 0
-    for path, iface, member, variants in WRONG:
-        for args in variants:
-            refused(path, iface, member, args, "InvalidArgs")
+    with Scenarios() as scenario:
+        for path, iface, member, variants in WRONG:
+            for args in variants:
+                with scenario("%s.%s %s" % (iface, member, " ".join(args))):
+                    refused(path, iface, member, args, "InvalidArgs")
+                n += 1
+        for path, iface, member, args in READ_ONLY:
+            with scenario("%s.%s %s" % (iface, member, " ".join(args))):
+                refused(path, iface, member, args, "PropertyReadOnly")
             n += 1
-    for path, iface, member, args in READ_ONLY:
-        refused(path, iface, member, args, "PropertyReadOnly")
-        n += 1
-    for path, iface, member, args in IGNORED:
-        p = dbus_send(path, iface, member, args)
-        check(p.returncode == 0, "%s.%s: %s" % (iface, member, p.stderr))
-        n += 1
+        for path, iface, member, args in IGNORED:
+            with scenario("%s.%s %s" % (iface, member, " ".join(args))):
+                p = dbus_send(path, iface, member, args)
+                check(p.returncode == 0, "%s.%s: %s" % (iface, member, p.stderr))
+            n += 1
     return n
 
 
