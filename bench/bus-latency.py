@@ -12,7 +12,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "host"))
-from bustest import *  # noqa: E402,F403
+from vasdtest import TempDir, check  # noqa: E402
+from bustest import PrivateBus, prop, start_vasd  # noqa: E402
 
 CLIENT = os.environ["BUS_LATENCY"]
 WINDOWS = int(os.environ.get("VASD_BUS_WINDOWS", "10000"))

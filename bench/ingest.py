@@ -10,14 +10,16 @@ Goals: ratio >= 0.5 against the floor; >= 50 against one transaction per
 event. Last line:
   ingest: ratio X (vasd events/s over raw SQLite inserts, batch 256)"""
 
+import json
 import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "host"))
-from vasdtest import *  # noqa: E402,F403
+from vasdtest import FakeKernel, TempDir, Vasd, check  # noqa: E402
 
 FLOOR = os.environ["INGEST_FLOOR"]
 N = int(os.environ.get("VASD_INGEST_OPS", "60000"))

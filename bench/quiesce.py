@@ -30,7 +30,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "host"))
-from bustest import *  # noqa: E402,F403
+from vasdtest import TempDir, check, ledger  # noqa: E402
+from bustest import PrivateBus, prop, start_vasd  # noqa: E402
 
 CLIENTS = os.environ["DELAY_CLIENTS"]
 N = int(os.environ.get("VASD_QUIESCE_CLIENTS", "1000"))

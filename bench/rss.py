@@ -11,7 +11,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "host"))
-from vasdtest import *  # noqa: E402,F403
+from vasdtest import (  # noqa: E402
+    FakeKernel, TempDir, Vasd, check, fail, ledger
+)
 
 WINDOWS = int(os.environ.get("VASD_RSS_WINDOWS", "100000"))
 BUDGET = 32 << 20

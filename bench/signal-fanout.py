@@ -18,7 +18,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "host"))
-from bustest import *  # noqa: E402,F403
+from vasdtest import FakeKernel, TempDir, Vasd, check, ledger  # noqa: E402
+from bustest import PrivateBus  # noqa: E402
 
 CLIENT = os.environ["SIGNAL_FANOUT"]
 N = int(os.environ.get("VASD_FANOUT_CLIENTS", "1000"))

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 FAKE_KERNEL = os.environ.get("FAKE_KERNEL", "")
 
@@ -723,22 +724,31 @@ def main():
     check(FAKE_KERNEL, "FAKE_KERNEL is not set")
     tests = [test_semantics, test_gap_and_reload, test_coordinator,
              test_bad_requests, test_overrun, test_script_end]
+    # Every scenario runs even when one before it failed; a failure names it.
+    failed = []
     for test in tests:
         d = tempfile.mkdtemp(prefix="test-fake-kernel.")
         try:
             start = time.monotonic()
             test(d)
             log("ok %s (%.2f s)" % (test.__name__, time.monotonic() - start))
-        except SystemExit:
+        except (SystemExit, Exception) as e:
+            if isinstance(e, SystemExit) and e.code in (0, None):
+                raise
+            if not isinstance(e, SystemExit):
+                traceback.print_exc()
+            print("FAIL: scenario '%s'" % test.__name__, file=sys.stderr, flush=True)
+            failed.append(test.__name__)
             log("fake kernel's log of %s:" % test.__name__)
             try:
                 with open(os.path.join(d, "fake-kernel.log")) as f:
                     sys.stdout.write("".join(f.readlines()[-40:]))
             except OSError:
                 pass
-            raise
         finally:
             shutil.rmtree(d, ignore_errors=True)
+    if failed:
+        fail("%d of %d scenarios failed: %s" % (len(failed), len(tests), ", ".join(failed)))
     log("%d tests passed" % len(tests))
 
 

@@ -5,9 +5,11 @@ on it, and busctl as the independent client."""
 
 import json
 import os
+import select
 import subprocess
+import time
 
-from vasdtest import *
+from vasdtest import Vasd, check, fail
 
 LEDGER_FILL = os.environ.get("LEDGER_FILL", "")
 BUS_CLIENT = os.environ.get("BUS_CLIENT", "")
@@ -142,6 +144,87 @@ def manager(*args, user=()):
 def prop(name, user=()):
     return busctl("get-property", "org.vasd1", "/org/vasd1",
                   "org.vasd1.Manager", name, user=user)["data"]
+
+
+def ping_vasd():
+    """A round trip to vasd: it has handled what reached it before."""
+    p = busctl_run("call", "org.vasd1", "/org/vasd1",
+                   "org.freedesktop.DBus.Peer", "Ping")
+    check(p.returncode == 0, "Ping: %s" % p.stderr.strip())
+
+
+class BusMonitor:
+    """busctl monitor of org.vasd1's traffic: what vasd sends and what it
+    is sent, as parsed messages (busctl's --json=short), read as they come.
+
+    It is in place once it has shown a Ping of ours to vasd and vasd's
+    reply, and sync() later means it has shown every message vasd sent
+    before it answered another Ping: dbus-daemon relays a connection's
+    messages in the order it sent them. The Pings themselves are left out
+    of messages."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            ["busctl", "--system", "--json=short", "monitor", "org.vasd1"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.buf = b""
+        self.messages = []
+        self.ping_calls = set()
+        self.pings = 0
+        # A Ping sent before the monitor was in place is never shown:
+        # another one each second until one is.
+        deadline = time.monotonic() + 30
+        while not self.sync(1):
+            check(time.monotonic() < deadline,
+                  "busctl monitor never showed a Ping to vasd")
+
+    def read(self, timeout):
+        """Read what came within timeout seconds; False when nothing did."""
+        r, _, _ = select.select([self.proc.stdout], [], [], max(0, timeout))
+        if not r:
+            return False
+        chunk = os.read(self.proc.stdout.fileno(), 65536)
+        if not chunk:
+            fail("busctl monitor ended: %d" % self.proc.wait())
+        self.buf += chunk
+        *lines, self.buf = self.buf.split(b"\n")
+        for line in lines:
+            if not line.strip():
+                continue
+            m = json.loads(line)
+            if m.get("interface") == "org.freedesktop.DBus.Peer":
+                self.ping_calls.add((m.get("sender"), m.get("cookie")))
+            elif (m.get("type") == "method_return" and
+                  (m.get("destination"), m.get("reply_cookie")) in self.ping_calls):
+                self.pings += 1
+            else:
+                self.messages.append(m)
+        return True
+
+    def sync(self, timeout=30):
+        """Ping vasd and read until the monitor shows the reply; False when
+        it did not within timeout seconds."""
+        seen = self.pings
+        ping_vasd()
+        deadline = time.monotonic() + timeout
+        while self.pings == seen:
+            if not self.read(deadline - time.monotonic()):
+                return False
+        return True
+
+    def until(self, pred, timeout=30):
+        """Read until pred(messages) holds or timeout seconds passed; the
+        caller checks what it got."""
+        deadline = time.monotonic() + timeout
+        while not pred(self.messages) and self.read(deadline - time.monotonic()):
+            pass
+        return self.messages
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.proc.stdout.close()
+        return self.messages
 
 
 def fill_ledger(db, n, suspended):

@@ -5,11 +5,15 @@ matters), clients that follow PrepareForMigration (bus-client follow), and
 the coordinator's records as the ledger holds them, read with Python's
 sqlite3."""
 
+import json
 import queue
 import re
+import subprocess
 import threading
+import time
 
-from bustest import *
+from vasdtest import check, fail, vasctl
+from bustest import BUS_CLIENT, manager, prop
 
 PHASES = {"check": "MigrationCheck", "undocheck": "MigrationAbort",
           "pre": "MigrationPrepare", "post": "MigrationComplete"}

@@ -6,9 +6,11 @@ property's Set with PropertyReadOnly) and changes nothing; clients that disconne
 of them at once, while another client calls on: it gets every answer,
 vasd holds nothing for the vanished and serves on."""
 
+import subprocess
 import time
 
-from bustest import *
+from vasdtest import Scenarios, TempDir, check, ledger, log, vasctl
+from bustest import BUS_CLIENT, PrivateBus, busctl, manager, prop, start_vasd
 
 WINDOWS = 2000
 MANAGER = ("org.vasd1", "/org/vasd1", "org.vasd1.Manager")
@@ -81,18 +83,23 @@ def refused(path, iface, member, args, error):
 
 
 def wrong_calls():
+    """Each call a scenario of its own, named by the call."""
     n = 0
-    for path, iface, member, variants in WRONG:
-        for args in variants:
-            refused(path, iface, member, args, "InvalidArgs")
+    with Scenarios() as scenario:
+        for path, iface, member, variants in WRONG:
+            for args in variants:
+                with scenario("%s.%s %s" % (iface, member, " ".join(args))):
+                    refused(path, iface, member, args, "InvalidArgs")
+                n += 1
+        for path, iface, member, args in READ_ONLY:
+            with scenario("%s.%s %s" % (iface, member, " ".join(args))):
+                refused(path, iface, member, args, "PropertyReadOnly")
             n += 1
-    for path, iface, member, args in READ_ONLY:
-        refused(path, iface, member, args, "PropertyReadOnly")
-        n += 1
-    for path, iface, member, args in IGNORED:
-        p = dbus_send(path, iface, member, args)
-        check(p.returncode == 0, "%s.%s: %s" % (iface, member, p.stderr))
-        n += 1
+        for path, iface, member, args in IGNORED:
+            with scenario("%s.%s %s" % (iface, member, " ".join(args))):
+                p = dbus_send(path, iface, member, args)
+                check(p.returncode == 0, "%s.%s: %s" % (iface, member, p.stderr))
+            n += 1
     return n
 
 

@@ -8,9 +8,15 @@ compacted position and starts at FirstPosition from 0. The bus denies an
 unprivileged caller; on a bus that allows everything, vasd does. A
 compaction longer than a step announces FirstPosition after each."""
 
-import time
+import json
 
-from bustest import *
+from vasdtest import (
+    FakeKernel, TempDir, Vasd, check, check_windows, ledger, log, vasctl
+)
+from bustest import (
+    BusMonitor, PrivateBus, busctl_error, manager, prop, start_vasd,
+    unprivileged
+)
 
 NOBODY = unprivileged()
 INT64_MAX = 2**63 - 1
@@ -148,17 +154,11 @@ with TempDir() as d:
         check(compact(10) == [10, 9], "root on an open bus")
         log("an open bus: vasd itself denies nobody CompactLedger; root compacts")
 
-        mon = subprocess.Popen(
-            ["busctl", "--system", "--json=short", "monitor", "org.vasd1"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        time.sleep(1)
+        mon = BusMonitor()
         check(compact(INT64_MAX) == [last, last - 10], "compact %d positions" % last)
-        time.sleep(0.5)
-        mon.terminate()
-        out, _ = mon.communicate(timeout=10)
+        mon.sync()
         firsts = []
-        for line in out.splitlines():
-            m = json.loads(line)
+        for m in mon.stop():
             if m.get("member") == "PropertiesChanged" and m.get("path") == "/org/vasd1":
                 changed = m["payload"]["data"][1]
                 if "FirstPosition" in changed:

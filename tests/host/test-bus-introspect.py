@@ -6,7 +6,8 @@ attribute (comments and whitespace aside), and no interface more."""
 
 import xml.etree.ElementTree as ET
 
-from bustest import *
+from vasdtest import TempDir, check, fail, log
+from bustest import BUS_INTERFACES, PrivateBus, busctl, start_vasd
 
 
 def canonical(e):

@@ -8,9 +8,9 @@ they change (and what was announced last is what GetAll says), and
 PrepareForMigration(true, then false) around a migration, named by the
 coordinator, true before the migration suspends any window."""
 
-import time
 
-from bustest import *
+from vasdtest import FakeKernel, TempDir, Vasd, check, log
+from bustest import BusMonitor, PrivateBus, busctl
 
 WINDOW_PROPS = {"Id": "id", "Owner": "tgid", "Pid": "pid", "Comm": "comm",
                 "OpenedAt": "opened_at"}
@@ -48,10 +48,7 @@ with TempDir() as d:
     mon = None
     try:
         step(k, v)
-        mon = subprocess.Popen(
-            ["busctl", "--system", "--json=short", "monitor", "org.vasd1"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        time.sleep(1)
+        mon = BusMonitor()
         opened = {}
         for typ, comm in (("default", "alpha"), ("qos", "beta"), ("default", "gamma")):
             t = step(k, v, "open %s comm=%s" % (typ, comm))
@@ -66,12 +63,9 @@ with TempDir() as d:
             "call", "org.vasd1", "/org/vasd1",
             "org.freedesktop.DBus.Properties", "GetAll", "s",
             "org.vasd1.Manager")["data"][0].items()}
-        time.sleep(0.5)
-        mon.terminate()
-        out, _ = mon.communicate(timeout=10)
-
-        signals = [json.loads(line) for line in out.splitlines()]
-        signals = [m for m in signals if m.get("type") == "signal"]
+        mon.sync()
+        signals = [m for m in mon.stop() if m.get("type") == "signal"]
+        mon = None
         added = [(m["payload"]["data"][0], m["payload"]["data"][1])
                  for m in signals if m["member"] == "InterfacesAdded"]
         check([p for p, _ in added] == ["/org/vasd1/window/%d" % i for i in (1, 2, 3)],
@@ -138,8 +132,8 @@ with TempDir() as d:
         log("PrepareForMigration(true), then (false), named 1 (the coordinator's first migration); true before any window is suspended")
         check(v.stop() == 0, "vasd did not stop cleanly")
     finally:
-        if mon and mon.poll() is None:
-            mon.kill()
+        if mon:
+            mon.stop()
         v.close()
         k.stop()
         bus.stop()

@@ -5,10 +5,11 @@ property, ListWindows, ReadEvents paging and its bound, the windows as
 objects and through GetManagedObjects, bad input, and PropertiesChanged
 as vasd stops."""
 
-import signal
-import time
 
-from bustest import *
+from vasdtest import TempDir, check, ledger, log
+from bustest import (
+    BusMonitor, PrivateBus, busctl, busctl_error, manager, prop, start_vasd
+)
 
 N, SUSPENDED = 1200, 400
 GENERATION = 0x5d1c0a7e93b2f468
@@ -149,21 +150,19 @@ with TempDir() as d:
         check(prop("State") == "waiting-for-kernel", "vasd stopped serving")
         log("bad input: pages clamped to 1000, bad positions, types and modes refused")
 
-        mon = subprocess.Popen(
-            ["busctl", "--system", "--json=short", "monitor", "org.vasd1"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        time.sleep(1)
+        mon = BusMonitor()
         check(v.stop() == 0, "vasd did not stop cleanly")
-        time.sleep(0.5)
-        mon.terminate()
-        out, _ = mon.communicate(timeout=10)
-        changed = []
-        for line in out.splitlines():
-            m = json.loads(line)
-            if m.get("member") == "PropertiesChanged" and m.get("path") == "/org/vasd1":
-                changed.append({k: x["data"] for k, x in m["payload"]["data"][1].items()})
-        check({"State": "stopping"} in changed, "no State=stopping: %r" % changed)
         stop_pos = ledger(v.db).execute("SELECT max(position) FROM events").fetchone()[0]
+
+        def manager_changes(messages):
+            return [{k: x["data"] for k, x in m["payload"]["data"][1].items()}
+                    for m in messages if m.get("member") == "PropertiesChanged"
+                    and m.get("path") == "/org/vasd1"]
+        # vasd is gone, no Ping to sync on: read until both came, or 30 s
+        mon.until(lambda ms: {"State": "stopping"} in manager_changes(ms) and
+                  {"LastPosition": stop_pos} in manager_changes(ms))
+        changed = manager_changes(mon.stop())
+        check({"State": "stopping"} in changed, "no State=stopping: %r" % changed)
         check({"LastPosition": stop_pos} in changed,
               "no LastPosition=%d: %r" % (stop_pos, changed))
         log("PropertiesChanged: State stopping, LastPosition of daemon-stop")

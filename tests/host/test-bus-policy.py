@@ -6,7 +6,14 @@ level and the migration phases; root sets it and runs them. With a bus
 that allows everything, vasd itself denies the unprivileged user both, and
 records no phase it did not run."""
 
-from migtest import *
+import subprocess
+
+from vasdtest import Scenarios, TempDir, check, ledger, log
+from bustest import (
+    BUS_CLIENT, PrivateBus, busctl, busctl_run, manager, prop, start_vasd,
+    unprivileged
+)
+from migtest import PHASES, kinds, phase, phase_error, records
 
 LOGCTL = ("org.vasd1", "/org/freedesktop/LogControl1",
           "org.freedesktop.LogControl1")
@@ -56,11 +63,13 @@ with TempDir() as d:
         check(p.returncode != 0, "SyslogIdentifier was set")
         log("the policy denies nobody the log level; root sets it, bad values refused")
 
-        for name, method in PHASES.items():
-            p = busctl_run("call", "org.vasd1", "/org/vasd1", "org.vasd1.Manager",
-                           method, user=NOBODY)
-            check(p.returncode != 0 and "Access denied" in p.stderr and
-                  "org.vasd1.Error" not in p.stderr, "nobody %s: %r" % (method, p.stderr))
+        with Scenarios() as scenario:
+            for name, method in PHASES.items():
+                with scenario("nobody %s" % method):
+                    p = busctl_run("call", "org.vasd1", "/org/vasd1", "org.vasd1.Manager",
+                                   method, user=NOBODY)
+                    check(p.returncode != 0 and "Access denied" in p.stderr and
+                          "org.vasd1.Error" not in p.stderr, "nobody %s: %r" % (method, p.stderr))
         check([r for r in records(ledger(v.db)) if r["kind"].startswith("migration-")] == [],
               "a denied phase was recorded")
         check(phase("check") == ("1", "vasd: migration 1 may proceed; 0 delay locks will be asked to release"),
@@ -83,11 +92,13 @@ with TempDir() as d:
               "root on an open bus")
         log("an open bus: vasd itself denies nobody the log level")
 
-        for name in PHASES:
-            got = phase_error(name, user=NOBODY)
-            check(got == ("org.vasd1.Error.AccessDenied",
-                          "Only root may run the migration phases (the caller is uid 65534)"),
-                  "nobody %s on an open bus: %r" % (name, got))
+        with Scenarios() as scenario:
+            for name in PHASES:
+                with scenario("nobody %s on an open bus" % name):
+                    got = phase_error(name, user=NOBODY)
+                    check(got == ("org.vasd1.Error.AccessDenied",
+                                  "Only root may run the migration phases (the caller is uid 65534)"),
+                          "nobody %s on an open bus: %r" % (name, got))
         check(records(ledger(v.db)) == [], "a denied phase was recorded")
         check(phase("check")[0] == "1", "root on an open bus: check")
         check(kinds(records(ledger(v.db))) == [("migration-hook", "check"), ("migration-open", "check")],

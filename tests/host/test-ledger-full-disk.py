@@ -5,9 +5,14 @@ and exits non-zero; everything it had committed is still there and the
 file verifies; with space again, a restart catches up and records the loss
 as a resync."""
 
+import os
 import subprocess
+import sys
 
-from vasdtest import *
+from vasdtest import (
+    FakeKernel, TempDir, Vasd, check, check_seqs, check_windows, ledger,
+    log, vasctl
+)
 
 if os.geteuid() != 0:
     log("SKIP: mounting a tmpfs needs root")

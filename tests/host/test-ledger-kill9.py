@@ -6,9 +6,16 @@ every seq is stored or covered by a recorded resync, the projection equals
 the kernel's truth, `vasctl ledger verify` is clean and SQLite's
 integrity_check is ok."""
 
+import json
+import os
 import random
+import sqlite3
+import time
 
-from vasdtest import *
+from vasdtest import (
+    FakeKernel, TempDir, Vasd, check, check_seqs, check_windows, ledger,
+    log, vasctl
+)
 
 KILLS = int(os.environ.get("VASD_KILLS", "60"))
 

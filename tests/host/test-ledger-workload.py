@@ -5,7 +5,10 @@ migrations ends with a projection equal to the kernel's truth, every seq
 in the ledger once, `vasctl ledger verify` clean; a restart continues the
 same ledger; gaps and a new generation are resynced and converge."""
 
-from vasdtest import *
+from vasdtest import (
+    FakeKernel, TempDir, Vasd, check, check_seqs, check_windows, ledger,
+    log, vasctl
+)
 
 with TempDir() as d:
     k = FakeKernel(d)

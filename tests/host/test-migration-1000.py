@@ -8,7 +8,16 @@ holds a new lock. Then 10 of them never release: pre returns at the
 bound, naming the first of them, and the ledger records 990 released and
 the 10 timed out, exactly the locks that were not released."""
 
-from migtest import *
+import os
+import queue
+import re
+import subprocess
+import threading
+import time
+
+from vasdtest import TempDir, WRAPPER, check, fail, ledger, log
+from bustest import PrivateBus, prop, start_vasd
+from migtest import Phase, last_position, phase, records, verify
 
 DELAY_CLIENTS = os.environ["DELAY_CLIENTS"]
 N = int(os.environ.get("VASD_MIGRATION_CLIENTS", "1000"))

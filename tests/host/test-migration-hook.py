@@ -20,7 +20,16 @@ ledger (exit 0, "not running") and every phase is a "not running" line.
 A vasd that does not answer (SIGSTOP): the hook gives up after its own
 bound (shortened in a copy), exits 0 and says so."""
 
-from migtest import *
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+from vasdtest import FakeKernel, Scenarios, TempDir, VASCTL, Vasd, check, ledger, log
+from bustest import PrivateBus
+from migtest import Follower, last_position, records, verify, wait_prop
 
 HOOK = os.environ["DRMGR_HOOK"]
 BOUND = 2
@@ -81,17 +90,20 @@ def vasctl_fails(rc, needle, *args):
 
 
 def not_running(address=None):
-    for phase in ("check", "undocheck", "pre", "post"):
-        hook_line(phase, 0, "vasd: not running", address)
     env = dict(os.environ)
     if address:
         env["DBUS_SYSTEM_BUS_ADDRESS"] = address
-    for verb in ("check", "prepare", "complete", "abort"):
-        p = subprocess.run([*WRAP, VASCTL, "migration", verb], env=env,
-                           capture_output=True, text=True, timeout=60)
-        check(p.returncode == 3 and p.stdout == "" and
-              len(p.stderr.splitlines()) == 1 and "not running" in p.stderr,
-              "vasctl migration %s: %d %r" % (verb, p.returncode, p.stderr))
+    with Scenarios() as scenario:
+        for phase in ("check", "undocheck", "pre", "post"):
+            with scenario("the hook's %s" % phase):
+                hook_line(phase, 0, "vasd: not running", address)
+        for verb in ("check", "prepare", "complete", "abort"):
+            with scenario("vasctl migration %s" % verb):
+                p = subprocess.run([*WRAP, VASCTL, "migration", verb], env=env,
+                                   capture_output=True, text=True, timeout=60)
+                check(p.returncode == 3 and p.stdout == "" and
+                      len(p.stderr.splitlines()) == 1 and "not running" in p.stderr,
+                      "vasctl migration %s: %d %r" % (verb, p.returncode, p.stderr))
 
 
 def step(k, v, *lines):

@@ -10,7 +10,14 @@ migration; post with none open is MigrationRefused. Every step is checked
 in the ledger (kind, what and fields), with the properties and the
 PrepareForMigration each client saw; the ledger verifies."""
 
-from migtest import *
+import time
+
+from vasdtest import TempDir, check, ledger, log
+from bustest import PrivateBus, manager, prop, start_vasd
+from migtest import (
+    Follower, Phase, check_kinds, last_position, phase, phase_error,
+    records, verify, wait_prop, wait_record
+)
 
 BOUND = 2.0
 

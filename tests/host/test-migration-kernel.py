@@ -10,7 +10,16 @@ suspend missed (migrate race) is an anomaly, MigrationAnomalies says 1 and
 MigrationComplete's message warns. The ledger's records are checked for
 each, the kernel's truth and log for the acks, and the ledger verifies."""
 
-from migtest import *
+import os
+import re
+import time
+
+from vasdtest import FakeKernel, TempDir, Vasd, check, fail, ledger, log, u64
+from bustest import PrivateBus, prop
+from migtest import (
+    Follower, Phase, check_kinds, last_position, phase, records, verify,
+    wait_prop, wait_record
+)
 
 PREPARE, COMPLETED = 1, 5
 BOUND = 4

@@ -16,11 +16,15 @@ Timing: the hypervisor's pause of the fake kernel's migration keeps the
 migration on for PAUSE_MS, which must exceed the time the clients take to
 drain WORK_MS and give their locks back; every wait is bounded generously."""
 
+import os
 import select
 import signal
+import subprocess
 import time
 
-from migtest import *
+from vasdtest import FakeKernel, TempDir, Vasd, WRAPPER, check, log, wait_until
+from bustest import PrivateBus, manager
+from migtest import Phase, phase, read_client_log
 
 VAS_CLIENT = os.environ.get("VAS_CLIENT", "")
 N = 4

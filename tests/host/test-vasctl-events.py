@@ -7,12 +7,18 @@ the fake kernel makes them, woken by PropertiesChanged (no ReadEvents while
 nothing happens), and goes on across a restart of vasd; after a compaction
 it starts at FirstPosition and refuses --since a removed position."""
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import time
 
-from vasctltest import *
+from vasdtest import TempDir, Vasd, check, log
+from bustest import BusMonitor, manager
+from vasctltest import (
+    Lines, last_position, ok, ok_json, one_line_error, run, settle, start
+)
 
 
 def export(db, frm=None):
@@ -28,16 +34,23 @@ def follow_until(f, last):
     return lines
 
 
-def count_read_events(seconds):
-    """ReadEvents calls to vasd while we watch the bus."""
-    mon = subprocess.Popen(["busctl", "--system", "--json=short", "monitor",
-                            "org.vasd1"], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, text=True)
+def caught_up(messages):
+    """The callers a ReadEvents answered with an empty page: at the end."""
+    calls = {(m["sender"], m["cookie"]) for m in messages
+             if m.get("member") == "ReadEvents"}
+    return {m["destination"] for m in messages
+            if m.get("type") == "method_return" and
+            (m.get("destination"), m.get("reply_cookie")) in calls and
+            m["payload"]["data"][0] == []}
+
+
+def count_read_events(mon, seconds):
+    """ReadEvents calls to vasd while we watch the bus for seconds: the
+    window of the claim that nothing is asked while nothing happens."""
+    mark = len(mon.messages)
     time.sleep(seconds)
-    mon.terminate()
-    out, _ = mon.communicate(timeout=10)
-    return len([l for l in out.splitlines()
-                if json.loads(l).get("member") == "ReadEvents"])
+    mon.sync()
+    return len([m for m in mon.messages[mark:] if m.get("member") == "ReadEvents"])
 
 
 with TempDir() as d:
@@ -76,10 +89,13 @@ with TempDir() as d:
               "human lines: %d" % len(human))
         log("--since and --limit page as asked; human lines: position, time, kind, fields")
 
+        mon = BusMonitor()
         f = Lines("events", "--follow", "--json", "--since", str(last + 1))
         tail = Lines("events", "--follow", "--json")
-        time.sleep(0.5)
-        check(count_read_events(2) == 0, "ReadEvents while nothing happened")
+        mon.until(lambda ms: len(caught_up(ms)) == 2)
+        check(len(caught_up(mon.messages)) == 2, "the followers never read to the end")
+        check(count_read_events(mon, 2) == 0, "ReadEvents while nothing happened")
+        mon.stop()
         k.run("open default comm=follow1", "open qos comm=follow2", "close-oldest")
         settle(k, v)
         new = last_position(v.db)

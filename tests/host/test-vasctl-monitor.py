@@ -7,9 +7,16 @@ and coming back; human lines as root and --json as nobody (the policy lets
 anyone watch). monitor --kernel still runs: without the kernel's family it
 says so with exit status 3."""
 
+import json
 import re
+import time
 
-from vasctltest import *
+from vasdtest import TempDir, Vasd, check, log
+from bustest import unprivileged
+from vasctltest import (
+    Lines, last_position, ok, one_line_error, run, settle, start,
+    truth_window
+)
 
 LINE = re.compile(r"VASD\[(\d+)\.(\d{6})\] (\S+)(.*)")
 

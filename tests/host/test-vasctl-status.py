@@ -10,8 +10,15 @@ running" in one line with exit status 3; --help for each."""
 import os
 import pty
 import re
+import subprocess
+import time
 
-from vasctltest import *
+from vasdtest import FakeKernel, TempDir, VASCTL, Vasd, check, log
+from bustest import BUS_CLIENT, PrivateBus, busctl, manager, unprivileged
+from vasctltest import (
+    PHASES, STATES, TYPES, last_position, ok, ok_json, one_line_error, run,
+    settle, truth_window
+)
 
 COMMANDS = ["status", "windows", "events", "inhibitors", "log-level", "monitor"]
 STATUS_KEYS = ["state", "kernel_attached", "generation", "seq", "first_position",

@@ -10,7 +10,8 @@ import signal
 import subprocess
 import time
 
-from bustest import *
+from vasdtest import FakeKernel, VASCTL, Vasd, check, fail, ledger, wait_until
+from bustest import PrivateBus, prop
 
 TYPES = ["default", "qos"]
 STATES = ["active", "suspended"]
@@ -65,11 +66,20 @@ def one_line_error(p, rc, needle, what):
 
 
 def start(d, kernel_extra=()):
-    """A private bus, the fake kernel and vasd on it."""
+    """A private bus, the fake kernel and vasd on it, its start-up over."""
     bus = PrivateBus(d)
     k = FakeKernel(d, extra=kernel_extra)
     v = Vasd(d, k.spec, bus=True).start()
+    wait_running()
     return bus, k, v
+
+
+def wait_running():
+    """vasd sends READY=1 just before it announces State "running" on the
+    bus: a monitor started in between would print that change first. Once
+    a Get answers "running", the announcement is ahead of that reply on
+    vasd's connection, so a client that subscribes later cannot see it."""
+    wait_until('State "running" on the bus', lambda: prop("State") == "running", 30)
 
 
 def settle(k, v):

@@ -3,6 +3,7 @@
 would (NOTIFY_SOCKET, READY=1, SIGTERM), and read the ledger with Python's
 own sqlite3 module, independently of vasd's code."""
 
+import contextlib
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 
 VASD = os.environ.get("VASD", "")
 VASCTL = os.environ.get("VASCTL", "")
@@ -36,6 +38,38 @@ def check(cond, msg):
 
 def log(msg):
     print(msg, flush=True)
+
+
+class Scenarios:
+    """The named scenarios of a test, as unittest's subTest: each runs in
+    `with s("name"):`, a failure says which scenario failed and the
+    scenarios after it still run, and leaving `with Scenarios() as s:`
+    fails the test when any did."""
+
+    def __init__(self):
+        self.failed = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is None and self.failed:
+            fail("%d scenario(s) failed: %s" % (len(self.failed), "; ".join(self.failed)))
+
+    @contextlib.contextmanager
+    def __call__(self, name):
+        try:
+            yield
+        except SystemExit as e:
+            # check() and fail() exit 1 after saying why
+            if e.code in (0, None):
+                raise
+            self.failed.append(name)
+            print("FAIL: scenario '%s'" % name, file=sys.stderr, flush=True)
+        except Exception:
+            self.failed.append(name)
+            traceback.print_exc()
+            print("FAIL: scenario '%s': an exception" % name, file=sys.stderr, flush=True)
 
 
 class TempDir:

@@ -15,7 +15,18 @@ pasted again after; and vasd's records - who was asked, who released and
 when, the blackout of the migration and of each client - match what the
 clients logged and the kernel's window events (by window id and tgid)."""
 
-from vmmig import *
+import json
+import os
+import time
+
+from vasdtest import TempDir, check, ledger, log, u64, vasctl, wait_until
+from bustest import PrivateBus, prop
+from migtest import Phase, last_position, phase, records, verify
+from vmmig import (
+    COMPLETED, Clients, Migration, PREPARE, REASON_MIGRATION, RESUMED,
+    SUSPENDED, SUSPENDING, WIN_SUSPENDED, kernel_events, phase_event,
+    read_log, sim_load, sim_set, sim_unload, start_vasd, step_times
+)
 
 N = 50
 STREAM = 4711

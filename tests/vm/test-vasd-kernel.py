@@ -10,7 +10,16 @@ about the clients' drain, far below the kernel's bound. Then a second
 migration with a client that never releases: vasd's wait ends at its own
 bound (InhibitDelayMaxUSec), below the kernel's, and it still acks."""
 
-from vmmig import *
+import os
+
+from vasdtest import TempDir, check, ledger, log, u64, wait_until
+from bustest import PrivateBus, manager
+from migtest import last_position, records, verify, wait_prop
+from vmmig import (
+    Clients, Migration, PREPARE, SUSPENDING, coord_timeout_ms,
+    kernel_events, phase_event, read_log, sim_load, sim_set, sim_unload,
+    start_vasd, step_times
+)
 
 N = 10
 WORK_MS = 300

@@ -19,7 +19,20 @@ part (docs/migration.md, "Restart").
    and the kernel goes on when its bound passes; vasd, continued, records
    the ack it missed."""
 
-from vmmig import *
+import os
+import signal
+import time
+
+from vasdtest import TempDir, check, ledger, log, u64, wait_until
+from bustest import PrivateBus, manager, prop
+from migtest import (
+    Phase, check_kinds, last_position, phase, records, verify, wait_prop,
+    wait_record
+)
+from vmmig import (
+    COMPLETED, Clients, Migration, PREPARE, coord_timeout_ms, read_log,
+    sim_load, sim_set, sim_unload, start_vasd, wait_kernel_phase
+)
 
 N = 3
 STREAM = 900

@@ -14,7 +14,18 @@ whole-path it records none, and nothing is aborted. Most missed windows
 are listed only after the resume, where nothing can tell them from a new
 open: vasd sees a part of the aborted migrations, never more."""
 
-from vmmig import *
+import errno
+import os
+import threading
+import time
+
+from vasdtest import TempDir, check, ledger, log, wait_until
+from bustest import PrivateBus, prop
+from migtest import last_position, records, verify, wait_prop
+from vmmig import (
+    migrate, sim_load, sim_set, sim_stats, sim_unload, start_vasd,
+    window_open
+)
 
 MIGRATIONS = 200
 OPENERS = 3

@@ -39,7 +39,12 @@ static uint64_t kernel_seq(struct vt_nl *nl, uint64_t *ret_generation)
 }
 
 /* A process that opens windows, keeps some, and exits holding the others. */
-static pid_t spawn_client(int n_open, int n_close, const int hold[2])
+/*
+ * A client opens n_open windows, closes the first n_close, writes a byte
+ * on ready once they are open and holds the rest until the parent closes
+ * hold.
+ */
+static pid_t spawn_client(int n_open, int n_close, const int hold[2], int ready)
 {
 	pid_t pid = fork();
 	char c;
@@ -55,6 +60,8 @@ static pid_t spawn_client(int n_open, int n_close, const int hold[2])
 		if (i < n_close)
 			close(fd);
 	}
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
 	/* hold the rest until the parent closes the pipe */
 	if (read(hold[0], &c, 1) < 0)
 		_exit(1);
@@ -219,7 +226,8 @@ int main(void)
 	struct vt_daemon d;
 	struct vt_nl *nl;
 	pid_t children[N_CHILDREN];
-	int hold[2], fds[3], status;
+	int hold[2], ready[2], fds[3], status;
+	char c;
 	uint64_t generation, seq;
 	sqlite3 *db;
 
@@ -231,15 +239,21 @@ int main(void)
 	TEST_ASSERT(fds[0] >= 0);
 	vt_daemon_start(&d, 30000, "--log-level", "debug", NULL);
 
-	TEST_ASSERT(pipe(hold) == 0);
+	TEST_ASSERT(pipe(hold) == 0 && pipe(ready) == 0);
 	for (int i = 0; i < N_CHILDREN; i++)
-		children[i] = spawn_client(3 + i, i, hold);
+		children[i] = spawn_client(3 + i, i, hold, ready[1]);
+	close(ready[1]);
 	fds[1] = vt_win_open(VAS_TX_WIN_FLAG_QOS_CREDIT);
 	fds[2] = vt_win_open(0);
 	TEST_ASSERT(fds[1] >= 0 && fds[2] >= 0);
 
+	/* every client's windows are open before the credits change */
+	for (int i = 0; i < N_CHILDREN; i++)
+		TEST_ASSERTF(read(ready[0], &c, 1) == 1,
+			     "client %d ended before its windows were open", i);
+	close(ready[0]);
+
 	/* DLPAR: take credits away (the newest windows suspend), give back */
-	vt_sleep_ms(200);
 	TEST_ASSERT_ERR(0, vt_debugfs_write("credits_default", "%u", 3));
 	TEST_ASSERT_ERR(0, vt_debugfs_write("credits_default", "%u", 32));
 	TEST_ASSERT_ERR(0, vt_migrate(42));

@@ -8,12 +8,16 @@ started through the simulation's debugfs control, as drmgr's write to
 
 import errno
 import fcntl
+import os
 import select
 import signal
 import struct
+import subprocess
 import threading
+import time
 
-from migtest import *
+from vasdtest import Vasd, check
+from migtest import read_client_log
 
 VAS_KMOD = os.environ.get("VAS_KMOD", "")
 VAS_CLIENT = os.environ.get("VAS_CLIENT", "")
