@@ -6,6 +6,7 @@
 #include <json.h>
 #include <json_object_iterator.h>
 
+#include "core/event.h"
 #include "netlink/vas-msg.h"
 
 /*
@@ -37,3 +38,9 @@ struct json_object *vasctl_json_comm(const char *comm);
 
 /* proto/ledger-export.md's window object. */
 struct json_object *vasctl_json_window(const struct vas_window *w);
+
+/*
+ * One event as proto/ledger-export.md has it: position, kind, then the
+ * fields core/event-fields.h lists that it has, an object nested.
+ */
+struct json_object *vasctl_json_event(const struct vasd_event *ev);

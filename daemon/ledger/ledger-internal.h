@@ -44,6 +44,9 @@ struct ledger {
 	uint64_t cursor_seq;
 	bool cursor_synced;
 	sqlite3_stmt *stmts[_STMT_MAX];
+	/* row_event_sql()'s */
+	char *insert_event_sql;
+	char *select_events_sql;
 };
 
 static inline void sqlite3_finalizep(sqlite3_stmt **st)
@@ -82,16 +85,12 @@ int ledger_load_projection(struct ledger *l, const struct projection_sql *t,
 			   struct vasd_state *s);
 int ledger_load_stored(struct ledger *l, struct vasd_state *s);
 
-/* row.c: the events' columns after position, in the order of a row. */
-#define EVENT_COLUMNS							\
-	"kind, generation, seq, lost_from, timestamp, recorded, reason, "	\
-	"window_id, window_tgid, window_pid, window_comm, window_cop, "	\
-	"window_type, window_state, window_reason, window_opened_at, "	\
-	"caps_type, caps_total, caps_used, "				\
-	"migration_stream_id, migration_phase, migration_token, "	\
-	"coord_migration, coord_lock, coord_since, coord_token, "	\
-	"coord_what, coord_count, coord_total, coord_pid, coord_uid, "	\
-	"coord_comm"
+/*
+ * row.c: the events' statements, their columns those of
+ * core/event-fields.h: INSERT (kind, the fields) and SELECT position,
+ * kind, the fields, of the positions from ?1 to before ?2. malloc'ed.
+ */
+int row_event_sql(char **ret_insert, char **ret_select);
 
 void row_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 uint64_t row_column_u64(sqlite3_stmt *st, int i);
@@ -102,7 +101,7 @@ bool row_column_migration(sqlite3_stmt *st, int first, struct vas_migration *m);
 void row_bind_window(sqlite3_stmt *st, int first, const struct vas_window *w);
 void row_bind_caps(sqlite3_stmt *st, int first, const struct vas_caps *c);
 void row_bind_migration(sqlite3_stmt *st, int first, const struct vas_migration *m);
-/* STMT_INSERT_EVENT's parameters; -EINVAL for a value with no name. */
+/* The INSERT's parameters; -EINVAL for a value of vasd's enums with no name. */
 int row_bind_event(sqlite3_stmt *st, const struct vasd_event *ev, const char *kind);
-/* A row of SELECT position, EVENT_COLUMNS; -EBADMSG for one this build does not read. */
+/* A row of the SELECT; -EBADMSG for one this build does not read. */
 int row_to_event(sqlite3_stmt *st, struct vasd_event *ev);

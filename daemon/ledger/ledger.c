@@ -37,11 +37,7 @@ static const char *const stmt_sql[_STMT_MAX] = {
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
-	[STMT_INSERT_EVENT] =
-		"INSERT INTO events (" EVENT_COLUMNS ") VALUES (?1, ?2, ?3, "
-		"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-		"?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
-		"?29, ?30, ?31, ?32)",
+	/* STMT_INSERT_EVENT: l->insert_event_sql */
 	[STMT_WINDOW_PUT] =
 		"INSERT OR REPLACE INTO windows (id, tgid, pid, comm, cop, "
 		"type, state, reason, opened_at) VALUES (?1, ?2, ?3, ?4, ?5, "
@@ -146,7 +142,8 @@ int ledger_stmt_get(struct ledger *l, int id, sqlite3_stmt **ret)
 	int rc;
 
 	if (!l->stmts[id]) {
-		rc = sqlite3_prepare_v3(l->db, stmt_sql[id], -1,
+		rc = sqlite3_prepare_v3(l->db, id == STMT_INSERT_EVENT ?
+					l->insert_event_sql : stmt_sql[id], -1,
 					SQLITE_PREPARE_PERSISTENT,
 					&l->stmts[id], NULL);
 		if (rc != SQLITE_OK)
@@ -379,6 +376,9 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **ret,
 	l->path = strdup(path);
 	if (!l->path)
 		return -ENOMEM;
+	r = row_event_sql(&l->insert_event_sql, &l->select_events_sql);
+	if (r < 0)
+		return r;
 
 	if (mode == LEDGER_READ_ONLY) {
 		struct stat st;
@@ -437,6 +437,8 @@ struct ledger *ledger_free(struct ledger *l)
 	for (size_t i = 0; i < ELEMENTSOF(l->stmts); i++)
 		sqlite3_finalize(l->stmts[i]);
 	sqlite3_close(l->db);
+	free(l->insert_event_sql);
+	free(l->select_events_sql);
 	free(l->path);
 	free(l);
 	return NULL;

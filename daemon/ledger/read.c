@@ -108,10 +108,7 @@ int ledger_foreach_event_range(struct ledger *l, int64_t from, int64_t to,
 
 	/* not cached: fn may read the ledger too */
 	rc = sqlite3_prepare_v2(l->db,
-				"SELECT position, " EVENT_COLUMNS " FROM events "
-				"WHERE position >= ?1 AND position < ?2 "
-				"ORDER BY position",
-				-1, &st, NULL);
+				l->select_events_sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return ledger_errno_from_sqlite(l->db, rc);
 	sqlite3_bind_int64(st, 1, from);

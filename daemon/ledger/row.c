@@ -1,102 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ledger row: an event to the columns of its row and back, and the
- * projection's objects to theirs (ledger/schema.c has the tables). Values
- * a kind does not carry are NULL; NULL reads back as 0.
+ * projection's objects to theirs (ledger/schema.c has the tables). The
+ * columns are core/event-fields.h's fields in its order, each named by its
+ * object and its own name ("window_id"; the event's own fields plainly);
+ * a field an event does not have is NULL, and NULL reads back as 0. u32
+ * values and the kernel's enums are integers, u64 values the int64 of the
+ * same bits, vasd's enums (reason, coord_what) their names.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
 
+#include "core/event-fields.h"
 #include "ledger/ledger-internal.h"
 
-/* Column of a SELECT position, EVENT_COLUMNS; parameter of the INSERT. */
-enum {
-	COL_POSITION,
-	COL_KIND,
-	COL_GENERATION,
-	COL_SEQ,
-	COL_LOST_FROM,
-	COL_TIMESTAMP,
-	COL_RECORDED,
-	COL_REASON,
-	COL_WINDOW_ID,
-	COL_WINDOW_TGID,
-	COL_WINDOW_PID,
-	COL_WINDOW_COMM,
-	COL_WINDOW_COP,
-	COL_WINDOW_TYPE,
-	COL_WINDOW_STATE,
-	COL_WINDOW_REASON,
-	COL_WINDOW_OPENED_AT,
-	COL_CAPS_TYPE,
-	COL_CAPS_TOTAL,
-	COL_CAPS_USED,
-	COL_MIGRATION_STREAM_ID,
-	COL_MIGRATION_PHASE,
-	COL_MIGRATION_TOKEN,
-	COL_COORD_MIGRATION,
-	COL_COORD_LOCK,
-	COL_COORD_SINCE,
-	COL_COORD_TOKEN,
-	COL_COORD_WHAT,
-	COL_COORD_COUNT,
-	COL_COORD_TOTAL,
-	COL_COORD_PID,
-	COL_COORD_UID,
-	COL_COORD_COMM,
-	_COL_MAX,
-};
-
-static const unsigned int kind_carries[_VASD_EVENT_KIND_MAX] = {
-	[VASD_EVENT_WINDOW_ADD] = LEDGER_CARRIES_SEQ | LEDGER_CARRIES_WINDOW,
-	[VASD_EVENT_WINDOW_DEL] = LEDGER_CARRIES_SEQ | LEDGER_CARRIES_WINDOW,
-	[VASD_EVENT_WINDOW_CHANGE] = LEDGER_CARRIES_SEQ | LEDGER_CARRIES_WINDOW,
-	[VASD_EVENT_CAPS_CHANGE] = LEDGER_CARRIES_SEQ | LEDGER_CARRIES_CAPS,
-	[VASD_EVENT_MIGRATION_CHANGE] = LEDGER_CARRIES_SEQ |
-					LEDGER_CARRIES_MIGRATION,
-	[VASD_EVENT_RESYNC_BEGIN] = LEDGER_CARRIES_REASON,
-	[VASD_EVENT_RESYNC_WINDOW_ADD] = LEDGER_CARRIES_WINDOW,
-	[VASD_EVENT_RESYNC_WINDOW_DEL] = LEDGER_CARRIES_WINDOW,
-	[VASD_EVENT_RESYNC_WINDOW_CHANGE] = LEDGER_CARRIES_WINDOW,
-	[VASD_EVENT_RESYNC_CAPS] = LEDGER_CARRIES_CAPS,
-	[VASD_EVENT_RESYNC_MIGRATION] = LEDGER_CARRIES_MIGRATION,
-	[VASD_EVENT_RESYNC_END] = LEDGER_CARRIES_SEQ,
-	[VASD_EVENT_INHIBITOR_TAKE] = LEDGER_CARRIES_COORD,
-	[VASD_EVENT_INHIBITOR_RELEASE] = LEDGER_CARRIES_COORD,
-	[VASD_EVENT_MIGRATION_HOOK] = LEDGER_CARRIES_COORD,
-	[VASD_EVENT_MIGRATION_OPEN] = LEDGER_CARRIES_COORD |
-				      LEDGER_CARRIES_MIGRATION,
-	[VASD_EVENT_MIGRATION_VETO] = LEDGER_CARRIES_COORD |
-				      LEDGER_CARRIES_MIGRATION,
-	[VASD_EVENT_MIGRATION_ASKED] = LEDGER_CARRIES_COORD,
-	[VASD_EVENT_MIGRATION_TIMEOUT] = LEDGER_CARRIES_COORD,
-	[VASD_EVENT_MIGRATION_QUIESCED] = LEDGER_CARRIES_COORD,
-	[VASD_EVENT_MIGRATION_ACK] = LEDGER_CARRIES_COORD |
-				     LEDGER_CARRIES_MIGRATION,
-	[VASD_EVENT_MIGRATION_ANOMALY] = LEDGER_CARRIES_COORD |
-					 LEDGER_CARRIES_WINDOW |
-					 LEDGER_CARRIES_MIGRATION,
-	[VASD_EVENT_MIGRATION_ERROR] = LEDGER_CARRIES_COORD |
-				       LEDGER_CARRIES_MIGRATION,
-	[VASD_EVENT_MIGRATION_BLACKOUT] = LEDGER_CARRIES_COORD,
-	[VASD_EVENT_MIGRATION_CLIENT_BLACKOUT] = LEDGER_CARRIES_COORD,
-	[VASD_EVENT_MIGRATION_CLOSE] = LEDGER_CARRIES_COORD |
-				       LEDGER_CARRIES_MIGRATION,
-};
+/* Not a kind: the projection's objects have no field whose name depends on one. */
+#define NO_KIND _VASD_EVENT_KIND_INVALID
 
 void row_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
 {
 	/* the same 64 bits: SQLite integers are signed */
 	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
-}
-
-static void bind_u64_or_null(sqlite3_stmt *st, int i, uint64_t v)
-{
-	if (v)
-		row_bind_u64(st, i, v);
-	else
-		sqlite3_bind_null(st, i);
 }
 
 uint64_t row_column_u64(sqlite3_stmt *st, int i)
@@ -128,177 +55,189 @@ static bool column_comm(sqlite3_stmt *st, int i, char comm[VAS_COMM_MAX])
 	return true;
 }
 
+/* A field's column; false when the value does not fit, or is a name this build does not know. */
+static bool column_field(sqlite3_stmt *st, int i, int kind,
+			 const struct vasd_field *f, void *obj)
+{
+	const char *text;
+	uint32_t u;
+	int v;
+
+	switch (f->type) {
+	case VASD_FIELD_U32:
+	case VASD_FIELD_ENUM:
+		if (!column_u32(st, i, &u))
+			return false;
+		vasd_field_set_u32(f, obj, u);
+		return true;
+	case VASD_FIELD_U64:
+	case VASD_FIELD_ID64:
+		vasd_field_set_u64(f, obj, row_column_u64(st, i));
+		return true;
+	case VASD_FIELD_NAME:
+		text = (const char *)sqlite3_column_text(st, i);
+		if (!text)
+			return true;
+		v = f->from_string(kind, text);
+		if (v < 0)
+			return false;
+		vasd_field_set_u32(f, obj, (uint32_t)v);
+		return true;
+	case VASD_FIELD_COMM:
+		return column_comm(st, i, vasd_field_comm_mut(f, obj));
+	}
+	return false;
+}
+
+/* The fields of object o from column first on, into obj. */
+static bool column_object(sqlite3_stmt *st, int first, int kind,
+			  const struct vasd_field_object *o, void *obj)
+{
+	for (size_t j = 0; j < o->n_fields; j++)
+		if (!column_field(st, first + (int)j, kind, &o->fields[j], obj))
+			return false;
+	return true;
+}
+
+/* -EINVAL for a value of vasd's enums that has no name. */
+static int bind_field(sqlite3_stmt *st, int i, int kind,
+		      const struct vasd_field *f, const void *obj)
+{
+	const char *s;
+
+	switch (f->type) {
+	case VASD_FIELD_U32:
+	case VASD_FIELD_ENUM:
+		sqlite3_bind_int64(st, i, vasd_field_u32(f, obj));
+		return 0;
+	case VASD_FIELD_U64:
+	case VASD_FIELD_ID64:
+		row_bind_u64(st, i, vasd_field_u64(f, obj));
+		return 0;
+	case VASD_FIELD_NAME:
+		s = vasd_field_name(f, kind, obj);
+		if (!s)
+			return -EINVAL;
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+		return 0;
+	case VASD_FIELD_COMM:
+		s = vasd_field_comm(f, obj);
+		sqlite3_bind_text(st, i, s, (int)strnlen(s, VAS_COMM_MAX),
+				  SQLITE_STATIC);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void bind_object(sqlite3_stmt *st, int first,
+			const struct vasd_field_object *o, const void *obj)
+{
+	for (size_t j = 0; j < o->n_fields; j++)
+		(void)bind_field(st, first + (int)j, NO_KIND, &o->fields[j], obj);
+}
+
 bool row_column_window(sqlite3_stmt *st, int first, struct vas_window *w)
 {
-	w->opened_at = row_column_u64(st, first + 8);
-	return column_u32(st, first, &w->id) &&
-	       column_u32(st, first + 1, &w->tgid) &&
-	       column_u32(st, first + 2, &w->pid) &&
-	       column_comm(st, first + 3, w->comm) &&
-	       column_u32(st, first + 4, &w->cop) &&
-	       column_u32(st, first + 5, &w->type) &&
-	       column_u32(st, first + 6, &w->state) &&
-	       column_u32(st, first + 7, &w->reason);
+	return column_object(st, first, NO_KIND,
+			     &vasd_event_objects[VASD_OBJECT_WINDOW], w);
 }
 
 bool row_column_caps(sqlite3_stmt *st, int first, struct vas_caps *c)
 {
-	return column_u32(st, first, &c->type) &&
-	       column_u32(st, first + 1, &c->total) &&
-	       column_u32(st, first + 2, &c->used);
+	return column_object(st, first, NO_KIND,
+			     &vasd_event_objects[VASD_OBJECT_CAPS], c);
 }
 
-bool row_column_migration(sqlite3_stmt *st, int first,
-			     struct vas_migration *m)
+bool row_column_migration(sqlite3_stmt *st, int first, struct vas_migration *m)
 {
-	m->stream_id = row_column_u64(st, first);
-	m->token = row_column_u64(st, first + 2);
-	return column_u32(st, first + 1, &m->phase);
-}
-
-/*
- * The coordinator's fields of a kind; false when a stored value does not
- * fit, or its what is a name this build does not know.
- */
-static bool column_coord(sqlite3_stmt *st, int first, int kind,
-			 struct vasd_coord *c)
-{
-	const char *what = (const char *)sqlite3_column_text(st, first + 4);
-	int v;
-
-	c->migration = row_column_u64(st, first);
-	c->lock = row_column_u64(st, first + 1);
-	c->since = row_column_u64(st, first + 2);
-	c->token = row_column_u64(st, first + 3);
-	if (what) {
-		v = vasd_coord_what_from_string(kind, what);
-		if (v < 0)
-			return false;
-		c->what = (uint32_t)v;
-	}
-	return column_u32(st, first + 5, &c->count) &&
-	       column_u32(st, first + 6, &c->total) &&
-	       column_u32(st, first + 7, &c->pid) &&
-	       column_u32(st, first + 8, &c->uid) &&
-	       column_comm(st, first + 9, c->comm);
+	return column_object(st, first, NO_KIND,
+			     &vasd_event_objects[VASD_OBJECT_MIGRATION], m);
 }
 
 void row_bind_window(sqlite3_stmt *st, int first, const struct vas_window *w)
 {
-	sqlite3_bind_int64(st, first, w->id);
-	sqlite3_bind_int64(st, first + 1, w->tgid);
-	sqlite3_bind_int64(st, first + 2, w->pid);
-	sqlite3_bind_text(st, first + 3, w->comm,
-			  (int)strnlen(w->comm, VAS_COMM_MAX), SQLITE_STATIC);
-	sqlite3_bind_int64(st, first + 4, w->cop);
-	sqlite3_bind_int64(st, first + 5, w->type);
-	sqlite3_bind_int64(st, first + 6, w->state);
-	sqlite3_bind_int64(st, first + 7, w->reason);
-	row_bind_u64(st, first + 8, w->opened_at);
+	bind_object(st, first, &vasd_event_objects[VASD_OBJECT_WINDOW], w);
 }
 
 void row_bind_caps(sqlite3_stmt *st, int first, const struct vas_caps *c)
 {
-	sqlite3_bind_int64(st, first, c->type);
-	sqlite3_bind_int64(st, first + 1, c->total);
-	sqlite3_bind_int64(st, first + 2, c->used);
+	bind_object(st, first, &vasd_event_objects[VASD_OBJECT_CAPS], c);
 }
 
-void row_bind_migration(sqlite3_stmt *st, int first,
-			   const struct vas_migration *m)
+void row_bind_migration(sqlite3_stmt *st, int first, const struct vas_migration *m)
 {
-	row_bind_u64(st, first, m->stream_id);
-	sqlite3_bind_int64(st, first + 1, m->phase);
-	row_bind_u64(st, first + 2, m->token);
+	bind_object(st, first, &vasd_event_objects[VASD_OBJECT_MIGRATION], m);
 }
 
-/* -EINVAL for a what out of the kind's range. */
-static int bind_coord(sqlite3_stmt *st, int first, int kind,
-		      const struct vasd_coord *c)
+int row_event_sql(char **ret_insert, char **ret_select)
 {
-	const char *what = vasd_coord_what_to_string(kind, c->what);
+	char *columns = NULL, *values = NULL;
+	size_t n_columns = 0, n_values = 0;
+	FILE *c, *v;
+	int n = 1, r = 0;
 
-	if (!vasd_coord_what_valid(kind, c->what))
-		return -EINVAL;
-	row_bind_u64(st, first, c->migration);
-	row_bind_u64(st, first + 1, c->lock);
-	row_bind_u64(st, first + 2, c->since);
-	row_bind_u64(st, first + 3, c->token);
-	/* kinds without a what store none */
-	if (what)
-		sqlite3_bind_text(st, first + 4, what, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, first + 4);
-	sqlite3_bind_int64(st, first + 5, c->count);
-	sqlite3_bind_int64(st, first + 6, c->total);
-	sqlite3_bind_int64(st, first + 7, c->pid);
-	sqlite3_bind_int64(st, first + 8, c->uid);
-	sqlite3_bind_text(st, first + 9, c->comm,
-			  (int)strnlen(c->comm, VAS_COMM_MAX), SQLITE_STATIC);
-	return 0;
+	c = open_memstream(&columns, &n_columns);
+	v = open_memstream(&values, &n_values);
+	if (c && v) {
+		fputs("kind", c);
+		fputs("?1", v);
+		for (size_t k = 0; k < _VASD_OBJECT_MAX; k++) {
+			const struct vasd_field_object *o = &vasd_event_objects[k];
+
+			for (size_t j = 0; j < o->n_fields; j++) {
+				fprintf(c, ", %s%s%s", o->name ? o->name : "",
+					o->name ? "_" : "", o->fields[j].name);
+				fprintf(v, ", ?%d", ++n);
+			}
+		}
+	}
+	if (!c || fclose(c) != 0)
+		r = -ENOMEM;
+	if (!v || fclose(v) != 0)
+		r = -ENOMEM;
+	if (r >= 0 && asprintf(ret_insert, "INSERT INTO events (%s) VALUES (%s)",
+			       columns, values) < 0)
+		r = -ENOMEM;
+	if (r >= 0 && asprintf(ret_select, "SELECT position, %s FROM events "
+			       "WHERE position >= ?1 AND position < ?2 "
+			       "ORDER BY position", columns) < 0) {
+		free(*ret_insert);
+		r = -ENOMEM;
+	}
+	free(columns);
+	free(values);
+	return r;
 }
 
-static void bind_nulls(sqlite3_stmt *st, int first, int n)
-{
-	for (int i = first; i < first + n; i++)
-		sqlite3_bind_null(st, i);
-}
-
-unsigned int ledger_kind_carries(int kind)
-{
-	if (kind < 0 || kind >= _VASD_EVENT_KIND_MAX)
-		return 0;
-	return kind_carries[kind];
-}
-
-/* The INSERT of an event: its kind's values, NULL for what it does not carry. */
 int row_bind_event(sqlite3_stmt *st, const struct vasd_event *ev, const char *kind)
 {
-	unsigned int carries = kind_carries[ev->kind];
-	int r;
+	int i = 1, r;
 
-	sqlite3_bind_text(st, COL_KIND, kind, -1, SQLITE_STATIC);
-	/* kernel kinds: NULL would escape the uniqueness of (generation, seq) */
-	if (carries & LEDGER_CARRIES_SEQ) {
-		row_bind_u64(st, COL_GENERATION, ev->generation);
-		row_bind_u64(st, COL_SEQ, ev->seq);
-	} else {
-		bind_u64_or_null(st, COL_GENERATION, ev->generation);
-		bind_u64_or_null(st, COL_SEQ, ev->seq);
-	}
-	bind_u64_or_null(st, COL_LOST_FROM, ev->lost_from);
-	row_bind_u64(st, COL_TIMESTAMP, ev->timestamp);
-	row_bind_u64(st, COL_RECORDED, ev->recorded);
-	if (carries & LEDGER_CARRIES_REASON) {
-		const char *reason = vasd_resync_reason_to_string((int)ev->reason);
+	sqlite3_bind_text(st, i++, kind, -1, SQLITE_STATIC);
+	for (size_t k = 0; k < _VASD_OBJECT_MAX; k++) {
+		const struct vasd_field_object *o = &vasd_event_objects[k];
+		const void *obj = vasd_event_object(ev, o);
+		bool has = vasd_event_has_object(ev, o);
 
-		if (!reason)
-			return -EINVAL;
-		sqlite3_bind_text(st, COL_REASON, reason, -1, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_null(st, COL_REASON);
-	}
-	if (carries & LEDGER_CARRIES_WINDOW)
-		row_bind_window(st, COL_WINDOW_ID, &ev->window);
-	else
-		bind_nulls(st, COL_WINDOW_ID, COL_CAPS_TYPE - COL_WINDOW_ID);
-	if (carries & LEDGER_CARRIES_CAPS)
-		row_bind_caps(st, COL_CAPS_TYPE, &ev->caps);
-	else
-		bind_nulls(st, COL_CAPS_TYPE,
-			   COL_MIGRATION_STREAM_ID - COL_CAPS_TYPE);
-	if (carries & LEDGER_CARRIES_MIGRATION)
-		row_bind_migration(st, COL_MIGRATION_STREAM_ID, &ev->migration);
-	else
-		bind_nulls(st, COL_MIGRATION_STREAM_ID,
-			   COL_COORD_MIGRATION - COL_MIGRATION_STREAM_ID);
-	if (carries & LEDGER_CARRIES_COORD) {
-		r = bind_coord(st, COL_COORD_MIGRATION, ev->kind, &ev->coord);
-		if (r < 0)
-			return r;
-	} else {
-		bind_nulls(st, COL_COORD_MIGRATION,
-			   _COL_MAX - COL_COORD_MIGRATION);
+		for (size_t j = 0; j < o->n_fields; j++, i++) {
+			const struct vasd_field *f = &o->fields[j];
+
+			/*
+			 * kernel kinds: a NULL generation or seq would
+			 * escape the uniqueness of (generation, seq)
+			 */
+			if (has && vasd_event_has_field(ev, o, f)) {
+				r = bind_field(st, i, ev->kind, f, obj);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			/* a kind without names for it has none */
+			if (has && f->presence == VASD_FIELD_NAMED &&
+			    vasd_field_u32(f, obj) != 0)
+				return -EINVAL;
+			sqlite3_bind_null(st, i);
+		}
 	}
 	return 0;
 }
@@ -306,37 +245,24 @@ int row_bind_event(sqlite3_stmt *st, const struct vasd_event *ev, const char *ki
 int row_to_event(sqlite3_stmt *st, struct vasd_event *ev)
 {
 	const char *text;
-	bool ok = true;
+	int i = 2;
 
 	memset(ev, 0, sizeof(*ev));
-	ev->position = sqlite3_column_int64(st, COL_POSITION);
-	text = (const char *)sqlite3_column_text(st, COL_KIND);
+	ev->position = sqlite3_column_int64(st, 0);
+	text = (const char *)sqlite3_column_text(st, 1);
 	ev->kind = text ? vasd_event_kind_from_string(text) : -EINVAL;
 	if (ev->kind < 0)
 		return -EBADMSG;
-	ev->generation = row_column_u64(st, COL_GENERATION);
-	ev->seq = row_column_u64(st, COL_SEQ);
-	ev->lost_from = row_column_u64(st, COL_LOST_FROM);
-	ev->timestamp = row_column_u64(st, COL_TIMESTAMP);
-	ev->recorded = row_column_u64(st, COL_RECORDED);
-	text = (const char *)sqlite3_column_text(st, COL_REASON);
-	if (text) {
-		int reason = vasd_resync_reason_from_string(text);
+	for (size_t k = 0; k < _VASD_OBJECT_MAX; k++) {
+		const struct vasd_field_object *o = &vasd_event_objects[k];
 
-		if (reason < 0)
-			return -EBADMSG;
-		ev->reason = (uint32_t)reason;
+		/* an object is there when its first column is */
+		if (!o->name || sqlite3_column_type(st, i) != SQLITE_NULL) {
+			if (!column_object(st, i, ev->kind, o,
+					   vasd_event_object_mut(ev, o)))
+				return -EBADMSG;
+		}
+		i += (int)o->n_fields;
 	}
-	/* NULL columns read as 0, which is what a kind without them holds */
-	if (sqlite3_column_type(st, COL_WINDOW_ID) != SQLITE_NULL)
-		ok = row_column_window(st, COL_WINDOW_ID, &ev->window);
-	if (ok && sqlite3_column_type(st, COL_CAPS_TYPE) != SQLITE_NULL)
-		ok = row_column_caps(st, COL_CAPS_TYPE, &ev->caps);
-	if (ok && sqlite3_column_type(st, COL_MIGRATION_STREAM_ID) != SQLITE_NULL)
-		ok = row_column_migration(st, COL_MIGRATION_STREAM_ID,
-				      &ev->migration);
-	if (ok && sqlite3_column_type(st, COL_COORD_MIGRATION) != SQLITE_NULL)
-		ok = column_coord(st, COL_COORD_MIGRATION, ev->kind,
-				  &ev->coord);
-	return ok ? 0 : -EBADMSG;
+	return 0;
 }
