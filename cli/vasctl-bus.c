@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/event-fields.h"
 #include "util/macro.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
@@ -330,9 +331,14 @@ int vasctl_bus_read_props(sd_bus_message *m, const struct vasctl_prop *props,
 	return sd_bus_message_exit_container(m);
 }
 
-static int read_dict_value(sd_bus_message *m, const char *key,
-			   struct json_object **ret)
+static int read_dict(sd_bus_message *m, const char *object,
+		     struct json_object **ret);
+
+/* A value of the a{sv} of object (NULL: the event's own), at key. */
+static int read_dict_value(sd_bus_message *m, const char *object,
+			   const char *key, struct json_object **ret)
 {
+	const struct vasd_field *f;
 	const char *contents, *s;
 	struct json_object *v;
 	uint64_t t;
@@ -370,14 +376,16 @@ static int read_dict_value(sd_bus_message *m, const char *key,
 		r = sd_bus_message_read_basic(m, type, &t);
 		if (r < 0)
 			v = NULL;
-		else if (strcmp(key, "generation") == 0 || strcmp(key, "token") == 0)
+		else if ((f = vasd_event_field(object, key)) &&
+			 f->type == VASD_FIELD_ID64)
 			v = vasctl_json_hex(t);
 		else
 			v = json_object_new_uint64(t);
 		break;
 	case 'a':
+		/* an event's object, by its name */
 		if (strcmp(contents, "{sv}") == 0)
-			return vasctl_bus_read_dict(m, ret);
+			return read_dict(m, object ? "" : key, ret);
 		/* fall through */
 	default:
 		*ret = NULL;
@@ -391,7 +399,8 @@ static int read_dict_value(sd_bus_message *m, const char *key,
 	return 0;
 }
 
-int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret)
+static int read_dict(sd_bus_message *m, const char *object,
+		     struct json_object **ret)
 {
 	struct json_object *o = json_object_new_object();
 	int r;
@@ -410,7 +419,7 @@ int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret)
 		if (r >= 0)
 			r = sd_bus_message_enter_container(m, 'v', contents);
 		if (r >= 0)
-			r = read_dict_value(m, key, &v);
+			r = read_dict_value(m, object, key, &v);
 		if (r >= 0 && v)
 			json_object_object_add(o, key, v);
 		if (r >= 0)
@@ -426,6 +435,11 @@ int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret)
 	}
 	*ret = o;
 	return 0;
+}
+
+int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret)
+{
+	return read_dict(m, NULL, ret);
 }
 
 int vasctl_bus_window_id(const char *path, uint32_t *ret)
