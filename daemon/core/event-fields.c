@@ -169,27 +169,3 @@ const struct vasd_field *vasd_event_field(const char *object, const char *name)
 	}
 	return NULL;
 }
-
-bool vasd_event_has_field(const struct vasd_event *ev,
-			  const struct vasd_field_object *o,
-			  const struct vasd_field *f)
-{
-	const void *obj = vasd_event_object(ev, o);
-	bool set;
-
-	switch (f->presence) {
-	case VASD_FIELD_ALWAYS:
-		return true;
-	case VASD_FIELD_CARRIED:
-		return vasd_event_kind_carries(ev->kind) & f->carries;
-	case VASD_FIELD_CARRIED_OR_SET:
-		if (vasd_event_kind_carries(ev->kind) & f->carries)
-			return true;
-		set = f->type == VASD_FIELD_U64 || f->type == VASD_FIELD_ID64 ?
-		      vasd_field_u64(f, obj) != 0 : vasd_field_u32(f, obj) != 0;
-		return set;
-	case VASD_FIELD_NAMED:
-		return f->to_string(ev->kind, 0) != NULL;
-	}
-	return false;
-}

@@ -154,7 +154,36 @@ static inline bool vasd_event_has_object(const struct vasd_event *ev,
 	return !o->carries || (vasd_event_kind_carries(ev->kind) & o->carries);
 }
 
+/*
+ * Whether an event of kind, which carries carries
+ * (vasd_event_kind_carries()), has field f of its object obj (which it
+ * carries). Inline: the ledger asks it for every column it writes.
+ */
+static inline bool vasd_field_present(const struct vasd_field *f, int kind,
+				      unsigned int carries, const void *obj)
+{
+	switch (f->presence) {
+	case VASD_FIELD_ALWAYS:
+		return true;
+	case VASD_FIELD_CARRIED:
+		return carries & f->carries;
+	case VASD_FIELD_CARRIED_OR_SET:
+		if (carries & f->carries)
+			return true;
+		if (f->type == VASD_FIELD_U64 || f->type == VASD_FIELD_ID64)
+			return vasd_field_u64(f, obj) != 0;
+		return vasd_field_u32(f, obj) != 0;
+	case VASD_FIELD_NAMED:
+		return f->to_string(kind, 0) != NULL;
+	}
+	return false;
+}
+
 /* Whether ev has field f of its object o (which it carries). */
-bool vasd_event_has_field(const struct vasd_event *ev,
-			  const struct vasd_field_object *o,
-			  const struct vasd_field *f);
+static inline bool vasd_event_has_field(const struct vasd_event *ev,
+					const struct vasd_field_object *o,
+					const struct vasd_field *f)
+{
+	return vasd_field_present(f, ev->kind, vasd_event_kind_carries(ev->kind),
+				  vasd_event_object(ev, o));
+}

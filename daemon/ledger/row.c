@@ -211,13 +211,14 @@ int row_event_sql(char **ret_insert, char **ret_select)
 
 int row_bind_event(sqlite3_stmt *st, const struct vasd_event *ev, const char *kind)
 {
+	unsigned int carries = vasd_event_kind_carries(ev->kind);
 	int i = 1, r;
 
 	sqlite3_bind_text(st, i++, kind, -1, SQLITE_STATIC);
 	for (size_t k = 0; k < _VASD_OBJECT_MAX; k++) {
 		const struct vasd_field_object *o = &vasd_event_objects[k];
 		const void *obj = vasd_event_object(ev, o);
-		bool has = vasd_event_has_object(ev, o);
+		bool has = !o->carries || (carries & o->carries);
 
 		for (size_t j = 0; j < o->n_fields; j++, i++) {
 			const struct vasd_field *f = &o->fields[j];
@@ -226,7 +227,7 @@ int row_bind_event(sqlite3_stmt *st, const struct vasd_event *ev, const char *ki
 			 * kernel kinds: a NULL generation or seq would
 			 * escape the uniqueness of (generation, seq)
 			 */
-			if (has && vasd_event_has_field(ev, o, f)) {
+			if (has && vasd_field_present(f, ev->kind, carries, obj)) {
 				r = bind_field(st, i, ev->kind, f, obj);
 				if (r < 0)
 					return r;
