@@ -15,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/event-fields.h"
 #include "util/macro.h"
 #include "vasctl-bus.h"
 #include "vasctl-json.h"
@@ -331,14 +330,9 @@ int vasctl_bus_read_props(sd_bus_message *m, const struct vasctl_prop *props,
 	return sd_bus_message_exit_container(m);
 }
 
-static int read_dict(sd_bus_message *m, const char *object,
-		     struct json_object **ret);
-
-/* A value of the a{sv} of object (NULL: the event's own), at key. */
-static int read_dict_value(sd_bus_message *m, const char *object,
-			   const char *key, struct json_object **ret)
+static int read_dict_value(sd_bus_message *m, const char *key,
+			   struct json_object **ret)
 {
-	const struct vasd_field *f;
 	const char *contents, *s;
 	struct json_object *v;
 	uint64_t t;
@@ -376,16 +370,14 @@ static int read_dict_value(sd_bus_message *m, const char *object,
 		r = sd_bus_message_read_basic(m, type, &t);
 		if (r < 0)
 			v = NULL;
-		else if ((f = vasd_event_field(object, key)) &&
-			 f->type == VASD_FIELD_ID64)
+		else if (strcmp(key, "generation") == 0 || strcmp(key, "token") == 0)
 			v = vasctl_json_hex(t);
 		else
 			v = json_object_new_uint64(t);
 		break;
 	case 'a':
-		/* an event's object, by its name */
 		if (strcmp(contents, "{sv}") == 0)
-			return read_dict(m, object ? "" : key, ret);
+			return vasctl_bus_read_dict(m, ret);
 		/* fall through */
 	default:
 		*ret = NULL;
@@ -399,8 +391,7 @@ static int read_dict_value(sd_bus_message *m, const char *object,
 	return 0;
 }
 
-static int read_dict(sd_bus_message *m, const char *object,
-		     struct json_object **ret)
+int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret)
 {
 	struct json_object *o = json_object_new_object();
 	int r;
@@ -419,7 +410,7 @@ static int read_dict(sd_bus_message *m, const char *object,
 		if (r >= 0)
 			r = sd_bus_message_enter_container(m, 'v', contents);
 		if (r >= 0)
-			r = read_dict_value(m, object, key, &v);
+			r = read_dict_value(m, key, &v);
 		if (r >= 0 && v)
 			json_object_object_add(o, key, v);
 		if (r >= 0)
@@ -435,11 +426,6 @@ static int read_dict(sd_bus_message *m, const char *object,
 	}
 	*ret = o;
 	return 0;
-}
-
-int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret)
-{
-	return read_dict(m, NULL, ret);
 }
 
 int vasctl_bus_window_id(const char *path, uint32_t *ret)

@@ -96,10 +96,8 @@ int vasctl_bus_read_props(sd_bus_message *m, const struct vasctl_prop *props,
 
 /*
  * Read an a{sv} at m, its values of basic types or a{sv} again, into a new
- * object: an event's fields (core/event-fields.h). An identifier (a u64
- * the table types VASD_FIELD_ID64: generation, token) becomes 16 hex
- * digits, as proto/ledger-export.md has them. Values of other types are
- * skipped.
+ * object; a u64 named generation or token becomes 16 hex digits, as
+ * proto/ledger-export.md has them. Values of other types are skipped.
  */
 int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret);
 
