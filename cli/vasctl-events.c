@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <json.h>
 
+#include "core/event-fields.h"
 #include "util/human.h"
 #include "util/macro.h"
 #include "vasctl-bus.h"
@@ -120,12 +121,14 @@ static void move_field(struct json_object *to, struct json_object *from,
 }
 
 /*
- * One (xstta{sv}) as ledger export prints it: position, kind, the kernel's
- * numbers, the times, then what the kind carries.
+ * One (xstta{sv}) as ledger export prints it: position, kind, the event's
+ * own fields (core/event-fields.h), then the objects the kind carries.
  */
 static int read_event(sd_bus_message *m, struct json_object **ret)
 {
+	const struct vasd_field_object *own = &vasd_event_objects[VASD_OBJECT_EVENT];
 	struct json_object *o, *fields;
+	struct vasd_event head;
 	const char *kind;
 	uint64_t timestamp, recorded;
 	int64_t position;
@@ -150,11 +153,17 @@ static int read_event(sd_bus_message *m, struct json_object **ret)
 	}
 	json_object_object_add(o, "position", json_object_new_int64(position));
 	json_object_object_add(o, "kind", json_object_new_string(kind));
-	move_field(o, fields, "generation");
-	move_field(o, fields, "seq");
-	move_field(o, fields, "lost_from");
-	json_object_object_add(o, "timestamp", json_object_new_uint64(timestamp));
-	json_object_object_add(o, "recorded", json_object_new_uint64(recorded));
+	/* the event's own fields in the table's order; the head's in place */
+	head = (struct vasd_event) { .timestamp = timestamp, .recorded = recorded };
+	for (size_t j = 0; j < own->n_fields; j++) {
+		const struct vasd_field *f = &own->fields[j];
+
+		if (f->head)
+			json_object_object_add(o, f->name,
+					       json_object_new_uint64(vasd_field_u64(f, &head)));
+		else
+			move_field(o, fields, f->name);
+	}
 	VASCTL_JSON_FOREACH(fields, it, end)
 		json_object_object_add(o, json_object_iter_peek_name(&it),
 				       json_object_get(json_object_iter_peek_value(&it)));

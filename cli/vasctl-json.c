@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "core/event-fields.h"
 #include "netlink/vas-msg.h"
 #include "vasctl-json.h"
 
@@ -58,27 +59,71 @@ struct json_object *vasctl_json_comm(const char *comm)
 	return json_object_new_string(vasctl_comm_escape(buf, comm));
 }
 
+/* One field of obj: u32 and u64 numbers, identifiers hex, enums by name. */
+static struct json_object *json_field(int kind, const struct vasd_field *f,
+				      const void *obj)
+{
+	switch (f->type) {
+	case VASD_FIELD_U32:
+		return json_object_new_int64(vasd_field_u32(f, obj));
+	case VASD_FIELD_U64:
+		return json_object_new_uint64(vasd_field_u64(f, obj));
+	case VASD_FIELD_ID64:
+		return vasctl_json_hex(vasd_field_u64(f, obj));
+	case VASD_FIELD_ENUM:
+	case VASD_FIELD_NAME:
+		return vasctl_json_enum(vasd_field_name(f, kind, obj),
+					vasd_field_u32(f, obj));
+	case VASD_FIELD_COMM:
+		return vasctl_json_comm(vasd_field_comm(f, obj));
+	}
+	return NULL;
+}
+
+/* The fields of o that ev has, into to; ev NULL: every field. */
+static void json_fields(struct json_object *to, const struct vasd_event *ev,
+			int kind, const struct vasd_field_object *o,
+			const void *obj)
+{
+	for (size_t j = 0; j < o->n_fields; j++) {
+		const struct vasd_field *f = &o->fields[j];
+
+		if (!ev || vasd_event_has_field(ev, o, f))
+			json_object_object_add(to, f->name, json_field(kind, f, obj));
+	}
+}
+
 struct json_object *vasctl_json_window(const struct vas_window *w)
 {
 	struct json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "id", json_object_new_int64(w->id));
-	json_object_object_add(o, "tgid", json_object_new_int64(w->tgid));
-	json_object_object_add(o, "pid", json_object_new_int64(w->pid));
-	json_object_object_add(o, "comm", vasctl_json_comm(w->comm));
-	json_object_object_add(o, "cop",
-			       vasctl_json_enum(vas_cop_to_string(w->cop), w->cop));
-	json_object_object_add(o, "type",
-			       vasctl_json_enum(vas_win_type_to_string(w->type),
-						w->type));
-	json_object_object_add(o, "state",
-			       vasctl_json_enum(vas_win_state_to_string(w->state),
-						w->state));
-	json_object_object_add(o, "reason",
-			       vasctl_json_enum(vas_suspend_reason_to_string(w->reason),
-						w->reason));
-	json_object_object_add(o, "opened_at",
-			       json_object_new_uint64(w->opened_at));
+	json_fields(o, NULL, _VASD_EVENT_KIND_INVALID,
+		    &vasd_event_objects[VASD_OBJECT_WINDOW], w);
+	return o;
+}
+
+struct json_object *vasctl_json_event(const struct vasd_event *ev)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "position", json_object_new_int64(ev->position));
+	json_object_object_add(o, "kind",
+			       json_object_new_string(vasd_event_kind_to_string(ev->kind)));
+	for (size_t k = 0; k < _VASD_OBJECT_MAX; k++) {
+		const struct vasd_field_object *d = &vasd_event_objects[k];
+		const void *obj = vasd_event_object(ev, d);
+		struct json_object *nested;
+
+		if (!vasd_event_has_object(ev, d))
+			continue;
+		if (!d->name) {
+			json_fields(o, ev, ev->kind, d, obj);
+			continue;
+		}
+		nested = json_object_new_object();
+		json_fields(nested, ev, ev->kind, d, obj);
+		json_object_object_add(o, d->name, nested);
+	}
 	return o;
 }
 

@@ -6,6 +6,7 @@
 #include <json.h>
 #include <json_object_iterator.h>
 
+#include "core/event.h"
 #include "netlink/vas-msg.h"
 
 /*
@@ -44,3 +45,9 @@ void vasctl_print_value(struct json_object *v);
 
 /* proto/ledger-export.md's window object. */
 struct json_object *vasctl_json_window(const struct vas_window *w);
+
+/*
+ * One event as proto/ledger-export.md has it: position, kind, then the
+ * fields core/event-fields.h lists that it has, an object nested.
+ */
+struct json_object *vasctl_json_event(const struct vasd_event *ev);

@@ -118,90 +118,6 @@ static int run_verify(struct ledger *l, const char *path)
 	return finish_output() == VASCTL_EXIT_OK ? r : VASCTL_EXIT_FAILURE;
 }
 
-static struct json_object *json_caps(const struct vas_caps *c)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "type",
-			       vasctl_json_enum(vas_win_type_to_string(c->type),
-						c->type));
-	json_object_object_add(o, "total", json_object_new_int64(c->total));
-	json_object_object_add(o, "used", json_object_new_int64(c->used));
-	return o;
-}
-
-static struct json_object *json_migration(const struct vas_migration *m)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "stream_id",
-			       json_object_new_uint64(m->stream_id));
-	json_object_object_add(o, "phase",
-			       vasctl_json_enum(vas_migration_phase_to_string(m->phase),
-						m->phase));
-	json_object_object_add(o, "token", vasctl_json_hex(m->token));
-	return o;
-}
-
-/* The coordinator's fields; what only for a kind that names one. */
-static struct json_object *json_coord(int kind, const struct vasd_coord *c)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "migration", json_object_new_uint64(c->migration));
-	json_object_object_add(o, "lock", json_object_new_uint64(c->lock));
-	json_object_object_add(o, "since", json_object_new_uint64(c->since));
-	json_object_object_add(o, "token", vasctl_json_hex(c->token));
-	json_object_object_add(o, "count", json_object_new_int64(c->count));
-	json_object_object_add(o, "total", json_object_new_int64(c->total));
-	json_object_object_add(o, "pid", json_object_new_int64(c->pid));
-	json_object_object_add(o, "uid", json_object_new_int64(c->uid));
-	json_object_object_add(o, "comm", vasctl_json_comm(c->comm));
-	/* last, as ReadEvents gives it (vasctl events prints the same bytes) */
-	if (vasd_coord_what_to_string(kind, 0))
-		json_object_object_add(o, "what",
-				       vasctl_json_enum(vasd_coord_what_to_string(kind, c->what),
-						       c->what));
-	return o;
-}
-
-/* One event: the fields its row stores, named; NULL columns are left out. */
-static struct json_object *json_event(const struct vasd_event *ev)
-{
-	unsigned int carries = ledger_kind_carries(ev->kind);
-	bool seq = carries & LEDGER_CARRIES_SEQ;
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "position",
-			       json_object_new_int64(ev->position));
-	json_object_object_add(o, "kind",
-			       json_object_new_string(vasd_event_kind_to_string(ev->kind)));
-	if (seq || ev->generation)
-		json_object_object_add(o, "generation", vasctl_json_hex(ev->generation));
-	if (seq || ev->seq)
-		json_object_object_add(o, "seq", json_object_new_uint64(ev->seq));
-	if (ev->lost_from)
-		json_object_object_add(o, "lost_from",
-				       json_object_new_uint64(ev->lost_from));
-	json_object_object_add(o, "timestamp",
-			       json_object_new_uint64(ev->timestamp));
-	json_object_object_add(o, "recorded",
-			       json_object_new_uint64(ev->recorded));
-	if (carries & LEDGER_CARRIES_REASON)
-		json_object_object_add(o, "reason",
-				       json_object_new_string(vasd_resync_reason_to_string((int)ev->reason)));
-	if (carries & LEDGER_CARRIES_WINDOW)
-		json_object_object_add(o, "window", vasctl_json_window(&ev->window));
-	if (carries & LEDGER_CARRIES_CAPS)
-		json_object_object_add(o, "caps", json_caps(&ev->caps));
-	if (carries & LEDGER_CARRIES_MIGRATION)
-		json_object_object_add(o, "migration",
-				       json_migration(&ev->migration));
-	if (carries & LEDGER_CARRIES_COORD)
-		json_object_object_add(o, "coord", json_coord(ev->kind, &ev->coord));
-	return o;
-}
-
 /* Tells the ledger's errors from ours: only ours stop with a flag set. */
 struct export {
 	bool failed;
@@ -210,7 +126,7 @@ struct export {
 static int export_one(const struct vasd_event *ev, void *userdata)
 {
 	struct export *ex = userdata;
-	struct json_object *o = json_event(ev);
+	struct json_object *o = vasctl_json_event(ev);
 	int r;
 
 	r = o ? vasctl_json_print(o) : -ENOMEM;

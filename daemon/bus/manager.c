@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bus/internal.h"
+#include "core/event-fields.h"
 #include "ledger/ledger.h"
 #include "log.h"
 
@@ -252,61 +253,54 @@ struct read_events {
 	bool full;
 };
 
-static int append_window(sd_bus_message *reply, const struct vas_window *w)
+/* One field of obj as {sv}: u32 "u", u64 "t", names and comm "s". */
+static int append_field(sd_bus_message *reply, int kind,
+			const struct vasd_field *f, const void *obj)
 {
 	char comm[BUS_COMM_MAX];
 
-	return sd_bus_message_append(reply, "{sv}", "window", "a{sv}", 9,
-		"id", "u", w->id,
-		"tgid", "u", w->tgid,
-		"pid", "u", w->pid,
-		"comm", "s", bus_escape_comm(w->comm, comm),
-		"cop", "s", bus_enum_name(vas_cop_to_string(w->cop)),
-		"type", "s", bus_enum_name(vas_win_type_to_string(w->type)),
-		"state", "s", bus_enum_name(vas_win_state_to_string(w->state)),
-		"reason", "s", bus_enum_name(vas_suspend_reason_to_string(w->reason)),
-		"opened_at", "t", w->opened_at);
+	switch (f->type) {
+	case VASD_FIELD_U32:
+		return sd_bus_message_append(reply, "{sv}", f->name, "u",
+					     vasd_field_u32(f, obj));
+	case VASD_FIELD_U64:
+	case VASD_FIELD_ID64:
+		return sd_bus_message_append(reply, "{sv}", f->name, "t",
+					     vasd_field_u64(f, obj));
+	case VASD_FIELD_ENUM:
+	case VASD_FIELD_NAME:
+		return sd_bus_message_append(reply, "{sv}", f->name, "s",
+					     bus_enum_name(vasd_field_name(f, kind, obj)));
+	case VASD_FIELD_COMM:
+		return sd_bus_message_append(reply, "{sv}", f->name, "s",
+					     bus_escape_comm(vasd_field_comm(f, obj), comm));
+	}
+	return -EINVAL;
 }
 
-/* The coordinator's fields; what only for a kind that names one. */
-static int append_coord(sd_bus_message *reply, const struct vasd_event *ev)
+/* The fields of o that ev has, into the open a{sv}; the head's are not. */
+static int append_fields(sd_bus_message *reply, const struct vasd_event *ev,
+			 const struct vasd_field_object *o)
 {
-	const struct vasd_coord *c = &ev->coord;
-	char comm[BUS_COMM_MAX];
-	bool what = vasd_coord_what_to_string(ev->kind, 0);
-	int r;
+	const void *obj = vasd_event_object(ev, o);
+	int r = 0;
 
-	r = sd_bus_message_open_container(reply, 'e', "sv");
-	if (r >= 0)
-		r = sd_bus_message_append(reply, "s", "coord");
-	if (r >= 0)
-		r = sd_bus_message_open_container(reply, 'v', "a{sv}");
-	/* what comes last: for a kind without one, the count stops before it */
-	if (r >= 0)
-		r = sd_bus_message_append(reply, "a{sv}", 9 + what,
-			"migration", "t", c->migration,
-			"lock", "t", c->lock,
-			"since", "t", c->since,
-			"token", "t", c->token,
-			"count", "u", c->count,
-			"total", "u", c->total,
-			"pid", "u", c->pid,
-			"uid", "u", c->uid,
-			"comm", "s", bus_escape_comm(c->comm, comm),
-			"what", "s", bus_enum_name(vasd_coord_what_to_string(ev->kind, c->what)));
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
+	for (size_t j = 0; r >= 0 && j < o->n_fields; j++) {
+		const struct vasd_field *f = &o->fields[j];
+
+		if (!f->head && vasd_event_has_field(ev, o, f))
+			r = append_field(reply, ev->kind, f, obj);
+	}
 	return r;
 }
 
-/* The fields of `vasctl ledger export` (proto/ledger-export.md), as a{sv}. */
+/*
+ * The fields of `vasctl ledger export` (proto/ledger-export.md), as a{sv}:
+ * those core/event-fields.h lists, an object as a nested a{sv}.
+ */
 static int append_event(const struct vasd_event *ev, void *userdata)
 {
 	struct read_events *re = userdata;
-	unsigned int carries = ledger_kind_carries(ev->kind);
-	bool seq = carries & LEDGER_CARRIES_SEQ;
 	sd_bus_message *reply = re->reply;
 	int r;
 
@@ -321,29 +315,27 @@ static int append_event(const struct vasd_event *ev, void *userdata)
 					  ev->timestamp, ev->recorded);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "{sv}");
-	if (r >= 0 && (seq || ev->generation))
-		r = sd_bus_message_append(reply, "{sv}", "generation", "t", ev->generation);
-	if (r >= 0 && (seq || ev->seq))
-		r = sd_bus_message_append(reply, "{sv}", "seq", "t", ev->seq);
-	if (r >= 0 && ev->lost_from)
-		r = sd_bus_message_append(reply, "{sv}", "lost_from", "t", ev->lost_from);
-	if (r >= 0 && (carries & LEDGER_CARRIES_REASON))
-		r = sd_bus_message_append(reply, "{sv}", "reason", "s",
-			bus_enum_name(vasd_resync_reason_to_string((int)ev->reason)));
-	if (r >= 0 && (carries & LEDGER_CARRIES_WINDOW))
-		r = append_window(reply, &ev->window);
-	if (r >= 0 && (carries & LEDGER_CARRIES_CAPS))
-		r = sd_bus_message_append(reply, "{sv}", "caps", "a{sv}", 3,
-			"type", "s", bus_enum_name(vas_win_type_to_string(ev->caps.type)),
-			"total", "u", ev->caps.total,
-			"used", "u", ev->caps.used);
-	if (r >= 0 && (carries & LEDGER_CARRIES_MIGRATION))
-		r = sd_bus_message_append(reply, "{sv}", "migration", "a{sv}", 3,
-			"stream_id", "t", ev->migration.stream_id,
-			"phase", "s", bus_enum_name(vas_migration_phase_to_string(ev->migration.phase)),
-			"token", "t", ev->migration.token);
-	if (r >= 0 && (carries & LEDGER_CARRIES_COORD))
-		r = append_coord(reply, ev);
+	for (size_t k = 0; r >= 0 && k < _VASD_OBJECT_MAX; k++) {
+		const struct vasd_field_object *o = &vasd_event_objects[k];
+
+		if (!vasd_event_has_object(ev, o))
+			continue;
+		if (!o->name) {
+			r = append_fields(reply, ev, o);
+			continue;
+		}
+		r = sd_bus_message_open_container(reply, 'e', "sv");
+		if (r >= 0)
+			r = sd_bus_message_append(reply, "s", o->name);
+		if (r >= 0)
+			r = sd_bus_message_open_container(reply, 'v', "a{sv}");
+		if (r >= 0)
+			r = sd_bus_message_open_container(reply, 'a', "{sv}");
+		if (r >= 0)
+			r = append_fields(reply, ev, o);
+		for (int i = 0; r >= 0 && i < 3; i++)
+			r = sd_bus_message_close_container(reply);
+	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(reply);
 	if (r >= 0)

@@ -122,22 +122,10 @@ int ledger_foreach_event(struct ledger *l, int64_t from, ledger_event_fn fn,
 			 void *userdata);
 
 /*
- * What a kind's events carry besides kind, position, timestamp, recorded.
- * The columns of what a kind does not carry are NULL, read back as 0 (and
- * so is the coordinator's what of a kind that has none);
- * except that generation, seq and lost_from are stored whenever they are
- * not 0 (RESYNC_BEGIN's, for a gap or a new generation). 0 for an unknown
- * kind.
+ * What each kind's events carry, field by field, is core/event-fields.h:
+ * the columns of the events are its fields (ledger/row.c). The columns of
+ * what a kind does not carry are NULL, read back as 0.
  */
-enum {
-	LEDGER_CARRIES_SEQ		= 1u << 0,	/* generation and seq */
-	LEDGER_CARRIES_REASON		= 1u << 1,
-	LEDGER_CARRIES_WINDOW		= 1u << 2,
-	LEDGER_CARRIES_CAPS		= 1u << 3,
-	LEDGER_CARRIES_MIGRATION	= 1u << 4,
-	LEDGER_CARRIES_COORD		= 1u << 5,	/* struct vasd_coord */
-};
-unsigned int ledger_kind_carries(int kind);
 
 struct ledger_stats {
 	int64_t n_events;

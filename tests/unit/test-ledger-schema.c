@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 
+#include "core/event-fields.h"
 #include "ledger/schema.h"
 #include "test-files.h"
 #include "test-ledger-events.h"
@@ -677,11 +678,85 @@ static void test_reader_beside_writer(void)
 	free(path);
 }
 
+/*
+ * The events' columns are the fields of core/event-fields.h, object by
+ * object ("window_id"), and the projection's tables hold an object's
+ * fields in the table's order: the row mapping walks the table, so a
+ * column the table lacks would never be written.
+ */
+static void test_columns(void)
+{
+	static const struct {
+		const char *table;
+		int object;
+	} projection[] = {
+		{ "windows", VASD_OBJECT_WINDOW },
+		{ "checkpoint_windows", VASD_OBJECT_WINDOW },
+		{ "caps", VASD_OBJECT_CAPS },
+		{ "migration", VASD_OBJECT_MIGRATION },
+		{ "checkpoint_migration", VASD_OBJECT_MIGRATION },
+	};
+	char *path = test_path(dir, "columns.db");
+	char want[2048] = "", *got, sql[256];
+	struct ledger *l = NULL;
+	sqlite3 *db;
+
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
+	ledger_free(l);
+	db = raw_open(path);
+
+	/* as sets: the row's order is the schema's, the statements name theirs */
+	strcpy(want, "kind");
+	for (size_t k = 0; k < _VASD_OBJECT_MAX; k++) {
+		const struct vasd_field_object *o = &vasd_event_objects[k];
+
+		for (size_t j = 0; j < o->n_fields; j++)
+			snprintf(want + strlen(want), sizeof(want) - strlen(want),
+				 ",%s%s%s", o->name ? o->name : "",
+				 o->name ? "_" : "", o->fields[j].name);
+	}
+	raw_exec(db, "CREATE TEMP TABLE want (name TEXT)");
+	for (char *save = NULL, *w = strtok_r(want, ",", &save); w;
+	     w = strtok_r(NULL, ",", &save)) {
+		snprintf(sql, sizeof(sql), "INSERT INTO want VALUES ('%s')", w);
+		raw_exec(db, sql);
+	}
+	got = raw_text(db, "SELECT coalesce(group_concat(name), '') FROM ("
+		       "SELECT name FROM pragma_table_info('events') WHERE name != 'position' "
+		       "EXCEPT SELECT name FROM want)");
+	ASSERT_STR_EQ(got, "");
+	free(got);
+	got = raw_text(db, "SELECT coalesce(group_concat(name), '') FROM ("
+		       "SELECT name FROM want EXCEPT "
+		       "SELECT name FROM pragma_table_info('events'))");
+	ASSERT_STR_EQ(got, "");
+	free(got);
+
+	for (size_t i = 0; i < ELEMENTSOF(projection); i++) {
+		const struct vasd_field_object *o = &vasd_event_objects[projection[i].object];
+
+		*want = '\0';
+		for (size_t j = 0; j < o->n_fields; j++)
+			snprintf(want + strlen(want), sizeof(want) - strlen(want),
+				 "%s%s", j ? "," : "", o->fields[j].name);
+		snprintf(sql, sizeof(sql), "SELECT group_concat(name) FROM ("
+			 "SELECT name FROM pragma_table_info('%s') WHERE name != 'one' ORDER BY cid)",
+			 projection[i].table);
+		got = raw_text(db, sql);
+		ASSERT_STR_EQ(got, want);
+		free(got);
+	}
+	raw_close(db);
+	remove_ledger(path);
+	free(path);
+}
+
 int main(void)
 {
 	dir = test_tmpdir_new();
 	test_missing();
 	test_new();
+	test_columns();
 	test_migration();
 	test_migration_v2();
 	test_migration_v3();

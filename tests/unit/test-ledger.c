@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sqlite3.h>
 
+#include "core/event-fields.h"
 #include "core/ledger-diff.h"
 #include "test-files.h"
 #include "test-ledger-events.h"
@@ -282,7 +283,7 @@ static void test_round_trip_coord(void)
 	history_begin(&h);
 	for (int kind = VASD_EVENT_INHIBITOR_TAKE;
 	     kind <= VASD_EVENT_MIGRATION_CLOSE; kind++) {
-		unsigned int carries = ledger_kind_carries(kind);
+		unsigned int carries = vasd_event_kind_carries(kind);
 		struct vasd_event *ev = &sent[n];
 		uint32_t what = 0;
 
@@ -304,9 +305,9 @@ static void test_round_trip_coord(void)
 			},
 		};
 		memcpy(ev->coord.comm, "nx\\\x01\xff", 6);
-		if (carries & LEDGER_CARRIES_MIGRATION)
+		if (carries & VASD_CARRIES_MIGRATION)
 			ev->migration = k;
-		if (carries & LEDGER_CARRIES_WINDOW)
+		if (carries & VASD_CARRIES_WINDOW)
 			ev->window = history_window(3, VAS_WIN_TYPE_QOS);
 		ASSERT_INT_EQ(history_append(&h, ev), 0);
 		n++;
@@ -353,38 +354,6 @@ static void test_round_trip_coord(void)
 		"(kind IN ('migration-open', 'migration-veto', 'migration-ack', "
 		"'migration-anomaly', 'migration-error', 'migration-close'))"), 0);
 	free(path);
-}
-
-/* What each kind stores is what the export prints: a fixed contract. */
-static void test_kind_carries(void)
-{
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_WINDOW_ADD),
-		       LEDGER_CARRIES_SEQ | LEDGER_CARRIES_WINDOW);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_RESYNC_WINDOW_DEL),
-		       LEDGER_CARRIES_WINDOW);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_CAPS_CHANGE),
-		       LEDGER_CARRIES_SEQ | LEDGER_CARRIES_CAPS);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_RESYNC_MIGRATION),
-		       LEDGER_CARRIES_MIGRATION);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_RESYNC_BEGIN),
-		       LEDGER_CARRIES_REASON);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_RESYNC_END),
-		       LEDGER_CARRIES_SEQ);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_DAEMON_START), 0);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_INHIBITOR_TAKE),
-		       LEDGER_CARRIES_COORD);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_MIGRATION_OPEN),
-		       LEDGER_CARRIES_COORD | LEDGER_CARRIES_MIGRATION);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_MIGRATION_ANOMALY),
-		       LEDGER_CARRIES_COORD | LEDGER_CARRIES_MIGRATION |
-		       LEDGER_CARRIES_WINDOW);
-	ASSERT_UINT_EQ(ledger_kind_carries(VASD_EVENT_MIGRATION_CLIENT_BLACKOUT),
-		       LEDGER_CARRIES_COORD);
-	for (int kind = VASD_EVENT_INHIBITOR_TAKE;
-	     kind <= VASD_EVENT_MIGRATION_CLOSE; kind++)
-		ASSERT(ledger_kind_carries(kind) & LEDGER_CARRIES_COORD);
-	ASSERT_UINT_EQ(ledger_kind_carries(_VASD_EVENT_KIND_MAX), 0);
-	ASSERT_UINT_EQ(ledger_kind_carries(-1), 0);
 }
 
 /* The cursor row takes the transaction's last cursor effect, at commit. */
@@ -821,7 +790,6 @@ static void test_diff(void)
 int main(void)
 {
 	dir = test_tmpdir_new();
-	test_kind_carries();
 	test_default_path();
 	test_diff();
 	test_round_trip();
