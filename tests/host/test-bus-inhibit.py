@@ -10,7 +10,8 @@ import time
 
 from vasdtest import TempDir, check, ledger, log
 from bustest import (
-    BUS_CLIENT, PrivateBus, manager, ping_vasd, prop, start_vasd
+    BUS_CLIENT, PrivateBus, busctl_error, manager, ping_vasd, prop,
+    start_vasd,
 )
 from migtest import records
 
