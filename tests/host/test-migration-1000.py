@@ -15,16 +15,18 @@ import subprocess
 import threading
 import time
 
-from vasdtest import TempDir, WRAPPER, check, fail, ledger, log
+from vasdtest import SLOW, TempDir, check, fail, ledger, log
 from bustest import PrivateBus, prop, start_vasd
 from migtest import Phase, last_position, phase, records, verify
 
 DELAY_CLIENTS = os.environ["DELAY_CLIENTS"]
 N = int(os.environ.get("VASD_MIGRATION_CLIENTS", "1000"))
 NEVER = 10
-# vasd under valgrind takes about 1 s to see 1000 releases: the bound
-# stays well above what it takes
-BOUND = 8.0 if WRAPPER else 3.0
+# vasd under valgrind takes about 1 s to see 1000 releases, several on a
+# loaded machine: the bound stays well above what it takes. Whether every
+# client made it is read from the ledger (no timeouts recorded), not from
+# the clock.
+BOUND = 8.0 if SLOW else 3.0
 
 
 class Clients:
@@ -98,7 +100,6 @@ with TempDir() as d:
         m, msg = p.result(timeout=60)
         check(m == "1" and re.fullmatch(r"vasd: migration 1: %d client locks released in [0-9.]+ s" % N, msg),
               "pre 1: %r" % msg)
-        check(p.elapsed < BOUND / 2, "pre 1 took %.3f s, the bound is %.1f s" % (p.elapsed, BOUND))
         c.expect("released 1 %d" % N)
         check(prop("MigrationState") == "quiesced", "quiesced")
         recs = records(db, at)

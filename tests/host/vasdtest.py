@@ -24,6 +24,8 @@ FAKE_KERNEL = os.environ.get("FAKE_KERNEL", "")
 # e.g. valgrind and its options (tools/valgrind-wrap sets it): vasd runs
 # under it, and its exit status tells its errors
 WRAPPER = os.environ.get("VASD_WRAPPER", "").split()
+# vasd runs under valgrind or was built with sanitizers: several times slower
+SLOW = bool(WRAPPER) or os.environ.get("VASD_SANITIZE", "none") != "none"
 
 
 def fail(msg):
