@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/event-fields.h"
 #include "util/macro.h"
 #include "util/time-util.h"
 #include "vasctl-bus.h"
@@ -341,9 +342,15 @@ int vasctl_bus_read_props(sd_bus_message *m, const struct vasctl_prop *props,
 	return sd_bus_message_exit_container(m);
 }
 
-static int read_dict_value(sd_bus_message *m, const char *key,
-			   struct json_object **ret)
+static int read_dict(sd_bus_message *m, const char *object,
+		     struct json_object **ret);
+
+/* A value of an event's a{sv}: object names the dict it is in (NULL: the
+ * event's own fields); the table of fields says how to print it. */
+static int read_dict_value(sd_bus_message *m, const char *object,
+			   const char *key, struct json_object **ret)
 {
+	const struct vasd_field *f;
 	const char *contents;
 	char type;
 	int r;
@@ -351,16 +358,23 @@ static int read_dict_value(sd_bus_message *m, const char *key,
 	r = sd_bus_message_peek_type(m, &type, &contents);
 	if (r < 0)
 		return r;
-	if (type && strchr("sbuixt", type))
-		return read_basic(m, type, strcmp(key, "generation") == 0 ||
-				  strcmp(key, "token") == 0, ret);
-	if (type == 'a' && strcmp(contents, "{sv}") == 0)
-		return vasctl_bus_read_dict(m, ret);
+	if (type && strchr("sbuixt", type)) {
+		f = vasd_event_field(object, key);
+		return read_basic(m, type, f && f->type == VASD_FIELD_ID64, ret);
+	}
+	if (type == 'a' && strcmp(contents, "{sv}") == 0 && !object)
+		return read_dict(m, key, ret);
 	*ret = NULL;
 	return sd_bus_message_skip(m, NULL);
 }
 
 int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret)
+{
+	return read_dict(m, NULL, ret);
+}
+
+static int read_dict(sd_bus_message *m, const char *object,
+		     struct json_object **ret)
 {
 	struct json_object *o = json_object_new_object();
 	int r;
@@ -379,7 +393,7 @@ int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret)
 		if (r >= 0)
 			r = sd_bus_message_enter_container(m, 'v', contents);
 		if (r >= 0)
-			r = read_dict_value(m, key, &v);
+			r = read_dict_value(m, object, key, &v);
 		if (r >= 0 && v)
 			json_object_object_add(o, key, v);
 		if (r >= 0)

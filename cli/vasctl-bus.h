@@ -95,9 +95,10 @@ int vasctl_bus_read_props(sd_bus_message *m, const struct vasctl_prop *props,
 			  size_t n, struct json_object *o);
 
 /*
- * Read an a{sv} at m, its values of basic types or a{sv} again, into a new
- * object; a u64 named generation or token becomes 16 hex digits, as
- * proto/ledger-export.md has them. Values of other types are skipped.
+ * Read an event's a{sv} at m (ReadEvents), its values of basic types and
+ * its objects' a{sv}, into a new object; a field the table of an event's
+ * fields (core/event-fields.h) calls an identifier becomes 16 hex digits,
+ * as proto/ledger-export.md has them. Values of other types are skipped.
  */
 int vasctl_bus_read_dict(sd_bus_message *m, struct json_object **ret);
 
