@@ -10,22 +10,10 @@
 #include "core/event.h"
 #include "util/macro.h"
 #include "test.h"
+#include "test-fixtures.h"
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL
-#define TS 1764331234123456789ULL
 #define RECORDED (TS + 1000)
-
-static const struct vas_window test_window = {
-	.id = 3,
-	.tgid = 812,
-	.pid = 813,
-	.comm = "nxclient",
-	.cop = VAS_COP_GZIP,
-	.type = VAS_WIN_TYPE_QOS,
-	.state = VAS_WIN_STATE_SUSPENDED,
-	.reason = VAS_SUSPEND_REASON_MIGRATION,
-	.opened_at = TS - 5,
-};
 
 static const struct vas_caps test_caps = {
 	.type = VAS_WIN_TYPE_DEFAULT,
@@ -50,7 +38,7 @@ static struct vas_msg msg(uint8_t cmd)
 		.generation = GEN,
 		.seq = 12,
 		.timestamp = TS,
-		.window = test_window,
+		.window = sample_window,
 		.caps = test_caps,
 		.migration = test_migration,
 	};

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the core's unit tests build their cases from: a deterministic
- * random stream, so a failure repeats, and windows as the kernel part
- * reports them.
+ * What the unit tests build their cases from: a deterministic random
+ * stream, so a failure repeats, and windows as the kernel part reports
+ * them.
  */
 #pragma once
 
@@ -47,3 +47,16 @@ static inline struct vas_window test_window(uint32_t id, uint32_t type,
 	snprintf(w.comm, sizeof(w.comm), "client%u", id % 100000);
 	return w;
 }
+
+/* One window with every field set, none to its zero value. */
+static const struct vas_window sample_window = {
+	.id = 3,
+	.tgid = 812,
+	.pid = 813,
+	.comm = "nxclient",
+	.cop = VAS_COP_GZIP,
+	.type = VAS_WIN_TYPE_QOS,
+	.state = VAS_WIN_STATE_SUSPENDED,
+	.reason = VAS_SUSPEND_REASON_MIGRATION,
+	.opened_at = TS - 5,
+};

@@ -16,44 +16,10 @@
 
 #include "test-files.h"
 #include "test-ledger-events.h"
+#include "test-raw-sqlite.h"
 #include "test.h"
 
 static char *dir;
-
-static sqlite3 *raw_open(const char *path)
-{
-	sqlite3 *db;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		TEST_FAIL("open %s: %s", path, sqlite3_errmsg(db));
-	return db;
-}
-
-static void raw_exec_file(const char *path, const char *sql)
-{
-	char *error = NULL;
-	sqlite3 *db = raw_open(path);
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &error) != SQLITE_OK)
-		TEST_FAIL("%s: %s", sql, error);
-	if (sqlite3_close(db) != SQLITE_OK)
-		TEST_FAIL("close %s", path);
-}
-
-static int64_t raw_int_file(const char *path, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v;
-	sqlite3 *db = raw_open(path);
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		TEST_FAIL("%s: %s", sql, sqlite3_errmsg(db));
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
 
 static struct ledger *open_rw(const char *path)
 {

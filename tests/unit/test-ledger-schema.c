@@ -13,59 +13,10 @@
 #include "ledger/schema.h"
 #include "test-files.h"
 #include "test-ledger-events.h"
+#include "test-raw-sqlite.h"
 #include "test.h"
 
 static char *dir;
-
-static sqlite3 *raw_open(const char *path)
-{
-	sqlite3 *db;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-		TEST_FAIL("sqlite3_open_v2 %s: %s", path, sqlite3_errmsg(db));
-	return db;
-}
-
-static void raw_exec(sqlite3 *db, const char *sql)
-{
-	char *error = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &error) != SQLITE_OK)
-		TEST_FAIL("%s: %s", sql, error);
-}
-
-static int64_t raw_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		TEST_FAIL("%s: %s", sql, sqlite3_errmsg(db));
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static char *raw_text(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	char *v;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
-		TEST_FAIL("%s: %s", sql, sqlite3_errmsg(db));
-	v = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
-
-static void raw_close(sqlite3 *db)
-{
-	if (sqlite3_close(db) != SQLITE_OK)
-		TEST_FAIL("sqlite3_close: %s", sqlite3_errmsg(db));
-}
 
 /* Open as vasd does, start, add windows; closing checkpoints the WAL. */
 static void make_ledger(const char *path, uint32_t n_windows)
@@ -169,7 +120,7 @@ static void test_new(void)
 	ASSERT_INT_EQ(ledger_last_position(l), 0);
 	ledger_free(l);
 
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 4);
 	mode = raw_text(db, "PRAGMA journal_mode");
@@ -202,7 +153,7 @@ static void test_new(void)
 /* The schema as SQLite holds it, to compare a migrated file with a new one. */
 static char *schema_of(const char *path)
 {
-	sqlite3 *db = raw_open(path);
+	sqlite3 *db = raw_open(path, RAW_CREATE);
 	char *sql = raw_text(db, "SELECT group_concat(sql, ';') FROM "
 			     "(SELECT sql FROM sqlite_schema ORDER BY name)");
 
@@ -233,7 +184,7 @@ static void assert_schema_new(const char *path)
  */
 static void make_v1(const char *path)
 {
-	sqlite3 *db = raw_open(path);
+	sqlite3 *db = raw_open(path, RAW_CREATE);
 	char sql[128];
 
 	raw_exec(db, "PRAGMA journal_mode = WAL");
@@ -315,7 +266,7 @@ static void test_migration(void)
 	ledger_free(l);
 	vasd_state_free(s);
 
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 4);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
 	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events"), 6);
@@ -360,7 +311,7 @@ static void test_migration_v2(void)
 	sqlite3 *db;
 
 	make_ledger(path, 300);
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	strip_v4(db);
 	raw_exec(db, "BEGIN;"
 		     "DROP TABLE checkpoint; DROP TABLE checkpoint_windows;"
@@ -434,7 +385,7 @@ static void test_migration_v3(void)
 	sqlite3 *db;
 
 	make_ledger(path, 10);
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	strip_v4(db);
 	raw_exec(db, "INSERT INTO events (kind, timestamp, recorded) VALUES "
 		     "('migration-open', 200, 201), ('migration-close', 202, 203)");
@@ -456,7 +407,7 @@ static void test_migration_v3(void)
 	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
 	ledger_free(l);
 
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events WHERE "
 			      "coord_what = 'kernel' AND coord_migration = 2 "
 			      "AND migration_token = 9"), 1);
@@ -478,7 +429,7 @@ static void test_newer(void)
 	sqlite3 *db;
 
 	make_ledger(path, 10);
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	raw_exec(db, "PRAGMA user_version = 5");
 	raw_close(db);
 	assert_refused_both(path, -EPROTONOSUPPORT);
@@ -492,7 +443,7 @@ static void test_foreign(void)
 	sqlite3 *db;
 
 	/* another application's database */
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	raw_exec(db, "PRAGMA application_id = 305419896;"
 		     "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);");
 	raw_close(db);
@@ -500,7 +451,7 @@ static void test_foreign(void)
 	remove_ledger(path);
 
 	/* no application_id at all, but tables */
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	raw_exec(db, "CREATE TABLE events (x INTEGER)");
 	raw_close(db);
 	assert_refused_both(path, -EMEDIUMTYPE);
@@ -510,7 +461,7 @@ static void test_foreign(void)
 	 * A foreign WAL database whose log was not checkpointed: closing a
 	 * connection to it must not write the log into it.
 	 */
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	raw_exec(db, "PRAGMA journal_mode = WAL; PRAGMA application_id = 7;"
 		     "CREATE TABLE t (x INTEGER)");
 	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
@@ -551,7 +502,7 @@ static void test_damaged(void)
 	sqlite3 *db;
 
 	make_ledger(path, 3000);
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 	page_size = (size_t)raw_int(db, "PRAGMA page_size");
 	raw_close(db);
 	f = test_file_read(path);
@@ -703,7 +654,7 @@ static void test_columns(void)
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
 	ledger_free(l);
-	db = raw_open(path);
+	db = raw_open(path, RAW_CREATE);
 
 	/* as sets: the row's order is the schema's, the statements name theirs */
 	strcpy(want, "kind");

@@ -15,28 +15,16 @@
 #include "netlink/vas-msg.h"
 #include "util/macro.h"
 #include "test.h"
+#include "test-fixtures.h"
 
 #define FAMILY_ID 0x1a
 #define GEN 0x8c3f0a1b2c3d4e5fULL
-#define TS 1764331234123456789ULL
 
 /* 8-byte aligned, as a socket buffer is */
 static union {
 	uint64_t align;
 	uint8_t bytes[4096];
 } buf, ref;
-
-static const struct vas_window test_window = {
-	.id = 3,
-	.tgid = 812,
-	.pid = 813,
-	.comm = "nxclient",
-	.cop = VAS_COP_GZIP,
-	.type = VAS_WIN_TYPE_QOS,
-	.state = VAS_WIN_STATE_SUSPENDED,
-	.reason = VAS_SUSPEND_REASON_MIGRATION,
-	.opened_at = TS - 5,
-};
 
 static const struct vas_caps test_caps = {
 	.type = VAS_WIN_TYPE_DEFAULT,
@@ -57,7 +45,7 @@ static struct vas_msg test_msg(uint8_t cmd)
 		.generation = GEN,
 		.seq = 4242,
 		.timestamp = TS,
-		.window = test_window,
+		.window = sample_window,
 		.caps = test_caps,
 		.migration = test_migration,
 	};
@@ -183,7 +171,7 @@ static void test_round_trip(void)
 					       out.has & VAS_MSG_HAS_TIMESTAMP ?
 					       TS : 0);
 				if (out.has & VAS_MSG_HAS_WINDOW)
-					check_window(&out.window, &test_window);
+					check_window(&out.window, &sample_window);
 				if (out.has & VAS_MSG_HAS_CAPS) {
 					ASSERT_UINT_EQ(out.caps.type, test_caps.type);
 					ASSERT_UINT_EQ(out.caps.total, 32);
@@ -228,16 +216,16 @@ static struct nlmsghdr *ref_window_ntf(bool pad64)
 	ref_u64(nlh, VAS_A_SEQ, VAS_A_PAD, 4242, pad64);
 	ref_u64(nlh, VAS_A_TIMESTAMP, VAS_A_PAD, TS, pad64);
 	nest = mnl_attr_nest_start(nlh, VAS_A_WINDOW);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_ID, test_window.id);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_TGID, test_window.tgid);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_PID, test_window.pid);
-	mnl_attr_put_strz(nlh, VAS_A_WINDOW_COMM, test_window.comm);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_COP, test_window.cop);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_TYPE, test_window.type);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_STATE, test_window.state);
-	mnl_attr_put_u32(nlh, VAS_A_WINDOW_REASON, test_window.reason);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_ID, sample_window.id);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_TGID, sample_window.tgid);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_PID, sample_window.pid);
+	mnl_attr_put_strz(nlh, VAS_A_WINDOW_COMM, sample_window.comm);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_COP, sample_window.cop);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_TYPE, sample_window.type);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_STATE, sample_window.state);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_REASON, sample_window.reason);
 	ref_u64(nlh, VAS_A_WINDOW_OPENED_AT, VAS_A_WINDOW_PAD,
-		test_window.opened_at, pad64);
+		sample_window.opened_at, pad64);
 	mnl_attr_nest_end(nlh, nest);
 	return nlh;
 }

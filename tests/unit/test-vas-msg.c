@@ -12,12 +12,12 @@
 #include "netlink/vas-format.h"
 #include "netlink/vas-msg.h"
 #include "test.h"
+#include "test-fixtures.h"
 
 /* Any id at or above NLMSG_MIN_TYPE: the kernel picks the family's. */
 #define FAMILY_ID 0x1b
 
 #define GEN 0x8c3f0a1b2c3d4e5fULL
-#define TS 1764331234123456789ULL
 
 /* 8-byte aligned, as a socket buffer is, so the pads land as in the kernel */
 static union {
@@ -25,18 +25,6 @@ static union {
 	uint64_t align;
 	uint8_t bytes[4096];
 } buf;
-
-static const struct vas_window test_window = {
-	.id = 3,
-	.tgid = 812,
-	.pid = 813,
-	.comm = "nxclient",
-	.cop = VAS_COP_GZIP,
-	.type = VAS_WIN_TYPE_QOS,
-	.state = VAS_WIN_STATE_SUSPENDED,
-	.reason = VAS_SUSPEND_REASON_MIGRATION,
-	.opened_at = TS - 5,
-};
 
 static struct nlmsghdr *msg_begin(uint8_t cmd)
 {
@@ -131,7 +119,7 @@ static struct nlmsghdr *window_msg(uint8_t cmd)
 	struct nlmsghdr *nlh = msg_begin(cmd);
 
 	put_ids(nlh, 12, cmd != VAS_CMD_WINDOW_GET);
-	put_window(nlh, &test_window);
+	put_window(nlh, &sample_window);
 	return nlh;
 }
 
@@ -348,7 +336,7 @@ static void test_bad_cmds(void)
 	/* the right attributes for the wrong command */
 	nlh = msg_begin(VAS_CMD_CAPS_CHANGE_NTF);
 	put_ids(nlh, 3, 1);
-	put_window(nlh, &test_window);
+	put_window(nlh, &sample_window);
 	expect_msg_fail(nlh, "VAS_A_CAPS: missing");
 }
 
@@ -439,7 +427,7 @@ static void test_comm(void)
 {
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
-	struct vas_window w = test_window;
+	struct vas_window w = sample_window;
 	struct vas_msg m;
 
 	/* without its NUL */
@@ -512,24 +500,24 @@ static void test_missing(void)
 	for (size_t i = 0; i < sizeof(window_attrs) / sizeof(window_attrs[0]); i++) {
 		nlh = msg_begin(VAS_CMD_WINDOW_CHANGE_NTF);
 		put_ids(nlh, 1, 1);
-		put_window_but(nlh, &test_window, window_attrs[i].attr);
+		put_window_but(nlh, &sample_window, window_attrs[i].attr);
 		expect_msg_fail(nlh, window_attrs[i].err);
 	}
 
 	/* a notification without its timestamp */
 	nlh = msg_begin(VAS_CMD_WINDOW_ADD_NTF);
 	put_ids(nlh, 1, 0);
-	put_window(nlh, &test_window);
+	put_window(nlh, &sample_window);
 	expect_msg_fail(nlh, "VAS_A_TIMESTAMP: missing");
 
 	nlh = msg_begin(VAS_CMD_WINDOW_GET);
 	put_u64(nlh, VAS_A_SEQ, VAS_A_PAD, 1);
-	put_window(nlh, &test_window);
+	put_window(nlh, &sample_window);
 	expect_msg_fail(nlh, "VAS_A_GENERATION: missing");
 
 	nlh = msg_begin(VAS_CMD_WINDOW_GET);
 	put_u64(nlh, VAS_A_GENERATION, VAS_A_PAD, GEN);
-	put_window(nlh, &test_window);
+	put_window(nlh, &sample_window);
 	expect_msg_fail(nlh, "VAS_A_SEQ: missing");
 
 	nlh = msg_begin(VAS_CMD_WINDOW_DEL_NTF);
@@ -591,7 +579,7 @@ static void test_mutations(void)
 
 		put_ids(nlh, 1, 1);
 		if (cmd == VAS_CMD_WINDOW_ADD_NTF)
-			put_window(nlh, &test_window);
+			put_window(nlh, &sample_window);
 		else if (cmd == VAS_CMD_CAPS_CHANGE_NTF)
 			put_caps(nlh, 1, 2, 3);
 		else
