@@ -72,8 +72,10 @@ static void pid_comm(uint32_t pid, char *buf, size_t size)
 		snprintf(buf, size, "-");
 		return;
 	}
+	/* the kernel's newline ends it; one of the name's own is kept (escaped) */
+	if (buf[n - 1] == '\n')
+		n--;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
 }
 
 static void uid_name(uint32_t uid, char *buf, size_t size)

@@ -343,7 +343,7 @@ static void line(const char *label, const char *fmt, ...)
 
 	printf("%-11s", label);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	(void)vasctl_vprint_escaped(stdout, fmt, ap);
 	va_end(ap);
 	putchar('\n');
 }

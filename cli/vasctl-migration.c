@@ -96,8 +96,8 @@ static int prepare_timeout(sd_bus *bus, uint64_t *ret)
 }
 
 /*
- * vasd's message as it is, for the operator: complete's warns of
- * anomalies (windows the kernel's suspend missed) itself.
+ * vasd's message for the operator, escaped: complete's warns of anomalies
+ * (windows the kernel's suspend missed) itself.
  */
 static int print_result(const struct phase *p, const char *migration,
 			const char *message, bool json)
@@ -106,7 +106,8 @@ static int print_result(const struct phase *p, const char *migration,
 	int r;
 
 	if (!json)
-		return printf("%s\n", message) < 0 ? -EIO : 0;
+		return vasctl_print_escaped(stdout, "%s", message) < 0 ||
+		       putchar('\n') == EOF ? -EIO : 0;
 	o = json_object_new_object();
 	if (!o)
 		return -ENOMEM;
@@ -143,13 +144,18 @@ static int run_phase(const struct phase *p, bool json)
 				p->member, &call);
 	if (r >= 0)
 		r = sd_bus_call(bus, call, timeout, &error, &reply);
-	/* vasd's own one-line answer, for the operator as it is */
+	/*
+	 * vasd's own one-line answer, for the operator; escaped, as it
+	 * repeats a lock holder's who and why
+	 */
 	if (sd_bus_error_has_name(&error, VASD_ERROR_MIGRATION_VETOED)) {
-		fprintf(stderr, "%s\n", error.message);
+		vasctl_print_escaped(stderr, "%s", error.message);
+		fputc('\n', stderr);
 		return VASCTL_EXIT_VETOED;
 	}
 	if (sd_bus_error_has_name(&error, VASD_ERROR_MIGRATION_REFUSED)) {
-		fprintf(stderr, "%s\n", error.message);
+		vasctl_print_escaped(stderr, "%s", error.message);
+		fputc('\n', stderr);
 		return VASCTL_EXIT_FAILURE;
 	}
 	if (r < 0)

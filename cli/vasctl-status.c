@@ -62,7 +62,7 @@ static void line(const struct out *out, const char *label, const char *color,
 	if (out->color && color)
 		fputs(color, stdout);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	(void)vasctl_vprint_escaped(stdout, fmt, ap);
 	va_end(ap);
 	if (out->color && color)
 		fputs(ANSI_NORMAL, stdout);

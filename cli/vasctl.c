@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "util/escape.h"
 #include "util/macro.h"
 #include "vasctl.h"
 
@@ -42,13 +43,38 @@ static const struct verb verbs[] = {
 	  vasctl_migration },
 };
 
+int vasctl_vprint_escaped(FILE *f, const char *fmt, va_list ap)
+{
+	_cleanup_(freep) char *raw = NULL, *safe = NULL;
+
+	if (vasprintf(&raw, fmt, ap) < 0) {
+		raw = NULL;
+		return -ENOMEM;
+	}
+	safe = text_escape(raw);
+	if (!safe)
+		return -ENOMEM;
+	return fputs(safe, f) == EOF ? -EIO : 0;
+}
+
+int vasctl_print_escaped(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasctl_vprint_escaped(f, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
 void vasctl_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("vasctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	(void)vasctl_vprint_escaped(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }

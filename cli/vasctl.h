@@ -2,6 +2,7 @@
 /* vasctl: what the main program and its commands share. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,8 +67,19 @@ int vasctl_parse_json_args(int argc, char **argv, void (*usage)(FILE *f),
  */
 int vasctl_finish_output(const char *verb, int r);
 
+/* "vasctl: " and the message, escaped (util/escape.h), on standard error. */
 __attribute__((format(printf, 1, 2)))
 void vasctl_error(const char *fmt, ...);
+
+/*
+ * The formatted text escaped (util/escape.h) to f: what vasd or a client
+ * wrote reaches the terminal with no control, line end or bidi override.
+ * Returns 0, or -EIO/-ENOMEM.
+ */
+__attribute__((format(printf, 2, 0)))
+int vasctl_vprint_escaped(FILE *f, const char *fmt, va_list ap);
+__attribute__((format(printf, 2, 3)))
+int vasctl_print_escaped(FILE *f, const char *fmt, ...);
 
 /*
  * Block SIGINT and SIGTERM and return a signalfd that reports them (or

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/escape.h"
 #include "util/macro.h"
 #include "log.h"
 
@@ -57,7 +58,7 @@ const char *log_level_to_string(int level)
 
 int log_internal(int level, int error, const char *fmt, ...)
 {
-	char buf[2048];
+	char buf[2048], safe[sizeof(buf) * TEXT_ESCAPE_GROWTH];
 	va_list ap;
 
 	if (error < 0)
@@ -70,10 +71,15 @@ int log_internal(int level, int error, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/*
+	 * One line whatever a client put in its who or comm: a newline
+	 * there would begin a line of its own, "<0>..." at any priority.
+	 */
+	text_escape_buf(safe, sizeof(safe), buf);
 
 	if (prefix)
-		fprintf(stderr, "<%d>%s\n", level, buf);
+		fprintf(stderr, "<%d>%s\n", level, safe);
 	else
-		fprintf(stderr, "vasd: %s\n", buf);
+		fprintf(stderr, "vasd: %s\n", safe);
 	return -error;
 }

@@ -17,6 +17,7 @@
 #include "core/migration-report.h"
 #include "core/migration.h"
 #include "util/alloc.h"
+#include "util/escape.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -140,7 +141,7 @@ static const char *format(struct migration_machine *m, const char *fmt, ...)
 	char **strings = m->error ? NULL :
 		array_grow(m->strings, &m->n_strings_alloc, m->n_strings, sizeof(*strings));
 	va_list ap;
-	char *s;
+	char *raw, *s;
 	int r;
 
 	if (!strings) {
@@ -149,16 +150,22 @@ static const char *format(struct migration_machine *m, const char *fmt, ...)
 	}
 	m->strings = strings;
 	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
+	r = vasprintf(&raw, fmt, ap);
 	va_end(ap);
 	if (r < 0) {
 		m->error = -ENOMEM;
 		return NULL;
 	}
-	/* clients' who and why reach the HMC through it: one line */
-	for (char *p = s; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	/*
+	 * clients' who and why reach the HMC and root's terminal through
+	 * it: one line, escaped (util/escape.h)
+	 */
+	s = text_escape(raw);
+	free(raw);
+	if (!s) {
+		m->error = -ENOMEM;
+		return NULL;
+	}
 	m->strings[m->n_strings++] = s;
 	return s;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/escape.h"
 #include "util/table.h"
 
 struct cell {
@@ -63,8 +64,14 @@ struct table *table_new(const struct table_column *columns, size_t n)
 	return t;
 }
 
-static int add_owned(struct table *t, char *text, const char *color)
+/* Takes text; what the cell keeps is text escaped (util/escape.h). */
+static int add_owned(struct table *t, char *raw, const char *color)
 {
+	char *text = text_escape(raw);
+
+	free(raw);
+	if (!text)
+		return -ENOMEM;
 	if (t->n_cells == t->allocated) {
 		size_t a = t->allocated ? t->allocated * 2 : 64;
 		struct cell *c = realloc(t->cells, a * sizeof(*c));

@@ -38,7 +38,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct table, table_free)
 
 /*
  * The next cell: left to right, then the next row. color is an ANSI_*
- * sequence or NULL. Returns 0 or -ENOMEM.
+ * sequence or NULL. The text is kept escaped (util/escape.h): a cell
+ * holds no control, line end or bidi override, whoever wrote it.
+ * Returns 0 or -ENOMEM.
  */
 int table_add(struct table *t, const char *text, const char *color);
 __attribute__((format(printf, 3, 4)))

@@ -2,11 +2,15 @@
 /*
  * bus-client: what busctl cannot do for the bus tests.
  *
- *   bus-client inhibit N MODE   takes N inhibitor locks and holds their fds;
+ *   bus-client inhibit N MODE [WHO WHY COMM]
+ *                               takes N inhibitor locks and holds their fds;
  *                               prints one line per call ("ok" or the error
  *                               name), then "held K". Reads commands from
  *                               stdin: "close" closes the oldest fd held
- *                               and prints "closed"; EOF exits.
+ *                               and prints "closed"; EOF exits. WHO and WHY
+ *                               are the lock's ("bus-client", "testing"
+ *                               when not given); COMM is set as the
+ *                               process's name (prctl PR_SET_NAME) first.
  *   bus-client vanish           sends a call of every kind (Manager's
  *                               methods, GetAll, GetManagedObjects,
  *                               Introspect, Ping) and disconnects without
@@ -30,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -41,7 +46,8 @@
 #define IFACE "org.vasd1.Manager"
 #define CALL_TIMEOUT_USEC (300 * 1000 * 1000ull)
 
-static int inhibit(sd_bus *bus, unsigned int n, const char *mode)
+static int inhibit(sd_bus *bus, unsigned int n, const char *mode,
+		   const char *who, const char *why)
 {
 	int *fds = calloc(n ? n : 1, sizeof(*fds));
 	unsigned int held = 0, next = 0;
@@ -55,8 +61,7 @@ static int inhibit(sd_bus *bus, unsigned int n, const char *mode)
 		int fd, r;
 
 		r = sd_bus_call_method(bus, DEST, PATH, IFACE, "Inhibit", &error,
-				       &reply, "ssss", "migration", "bus-client",
-				       "testing", mode);
+				       &reply, "ssss", "migration", who, why, mode);
 		if (r < 0) {
 			printf("%s %s\n", error.name ? error.name : strerror(-r),
 			       error.message ? error.message : "");
@@ -274,13 +279,22 @@ int main(int argc, char **argv)
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	int r;
 
+	/* named before it connects: what vasd and vasctl read of it */
+	if (argc == 7 && prctl(PR_SET_NAME, argv[6]) < 0) {
+		fprintf(stderr, "bus-client: prctl: %s\n", strerror(errno));
+		return 1;
+	}
 	r = sd_bus_open_system(&bus);
 	if (r < 0) {
 		fprintf(stderr, "bus-client: cannot connect: %s\n", strerror(-r));
 		return 1;
 	}
 	if (argc == 4 && strcmp(argv[1], "inhibit") == 0)
-		r = inhibit(bus, (unsigned int)strtoul(argv[2], NULL, 10), argv[3]);
+		r = inhibit(bus, (unsigned int)strtoul(argv[2], NULL, 10), argv[3],
+			    "bus-client", "testing");
+	else if (argc == 7 && strcmp(argv[1], "inhibit") == 0)
+		r = inhibit(bus, (unsigned int)strtoul(argv[2], NULL, 10), argv[3],
+			    argv[4], argv[5]);
 	else if (argc == 2 && strcmp(argv[1], "vanish") == 0)
 		r = vanish(bus);
 	else if (argc == 3 && strcmp(argv[1], "calls") == 0)

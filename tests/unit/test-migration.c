@@ -511,7 +511,7 @@ static void test_block_lock(void)
 	ASSERT_UINT_EQ(ev->coord.pid, 807);
 	ASSERT_UINT_EQ(ev->coord.count, 2);
 	ASSERT_STR_EQ(reply_to(&r, 100 + VASD_HOOK_CHECK),
-		      "vasd: migration vetoed: backup (pid 807) holds a block lock (nightly backup), and 1 more; they must be released first");
+		      "vasd: migration vetoed: backup (pid 807) holds a block lock (nightly\\nbackup), and 1 more; they must be released first");
 	expect_state(&r, MIGRATION_IDLE, 0);
 
 	hook(&r, VASD_HOOK_UNDOCHECK);
