@@ -31,6 +31,8 @@ enum {
 	EXIT_RUNTIME = 1,	/* a runtime failure; systemd restarts us */
 	EXIT_USAGE = 2,
 	EXIT_LEDGER_REFUSED = 3,/* not ours, damaged or newer: never touched */
+	EXIT_LEDGER_LOCKED = 4,	/* another vasd holds it: never touched */
+	EXIT_LEDGER_UNSAFE = 5,	/* a symlink, not a regular file, 0 bytes */
 };
 
 /*
@@ -60,9 +62,11 @@ struct daemon {
 	struct ingest *ingest;
 	struct coordinator *coordinator;
 	struct vasd_bus *bus;		/* NULL with --no-bus */
-	struct event *sigterm, *sigint, *watchdog, *status;
+	struct event *sigterm, *sigint, *sighup, *watchdog, *status;
 	bool synced;			/* the first resync is committed, or there is no kernel */
 	bool named;			/* org.vasd1 is ours, or there is no bus */
+	bool started;			/* ingest and coordinator started: the ledger is written */
+	int start_error;
 	bool ready;
 	uint64_t status_events;
 };
@@ -296,11 +300,42 @@ static void on_commit(struct ingest *in, bool first, void *userdata)
 		evtimer_add(d->status, &tv);
 }
 
+/*
+ * The first writes to the ledger (the start event, the first resync, the
+ * coordinator's restore) wait for org.vasd1: a vasd that cannot have the
+ * name goes without having written anything.
+ */
+static int start_writers(struct daemon *d)
+{
+	int r;
+
+	d->started = true;
+	r = ingest_start(d->ingest);
+	if (r >= 0)
+		r = coordinator_start(d->coordinator);
+	if (r < 0)
+		return r;
+	if (!d->synced && !ingest_attached(d->ingest)) {
+		/* nothing to wait for: the ledger is served as it is */
+		d->synced = true;
+		maybe_ready(d);
+		notify_status(d);
+	}
+	return 0;
+}
+
 static void on_bus_name(struct vasd_bus *b, void *userdata)
 {
 	struct daemon *d = userdata;
+	int r;
 
 	d->named = true;
+	r = start_writers(d);
+	if (r < 0) {
+		d->start_error = r;
+		event_base_loopbreak(d->base);
+		return;
+	}
 	maybe_ready(d);
 }
 
@@ -314,6 +349,16 @@ static void on_signal(evutil_socket_t sig, short what, void *userdata)
 	if (d->bus)
 		vasd_bus_set_phase(d->bus, VASD_BUS_STOPPING);
 	event_base_loopbreak(d->base);
+}
+
+/*
+ * vasd has no configuration file to reload: its options are its command
+ * line. SIGHUP (a closed terminal, a stray kill -HUP) is said and
+ * ignored, not the death it is by default.
+ */
+static void on_sighup(evutil_socket_t sig, short what, void *userdata)
+{
+	log_notice("Received SIGHUP; ignored: vasd has nothing to reload (its options are its command line)");
 }
 
 static void on_watchdog(evutil_socket_t fd, short what, void *userdata)
@@ -346,6 +391,13 @@ static int exit_code_of_open(int r)
 	case -EUCLEAN:
 	case -EPROTONOSUPPORT:
 		return EXIT_LEDGER_REFUSED;
+	case -EBUSY:
+		return EXIT_LEDGER_LOCKED;
+	case -ELOOP:
+	case -EISDIR:
+	case -EBADFD:
+	case -ENOMEDIUM:
+		return EXIT_LEDGER_UNSAFE;
 	default:
 		return EXIT_RUNTIME;
 	}
@@ -392,7 +444,7 @@ static int run(struct options *o)
 		else
 			log_error_errno(r, "Cannot use the ledger %s: %s",
 					o->database, ledger_strerror(r));
-		if (exit_code_of_open(r) == EXIT_LEDGER_REFUSED)
+		if (exit_code_of_open(r) != EXIT_RUNTIME)
 			log_error("The file was left untouched; move it away or point --database elsewhere");
 		free(why);
 		return exit_code_of_open(r);
@@ -418,15 +470,20 @@ static int run(struct options *o)
 
 	d.sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
 	d.sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+	d.sighup = evsignal_new(d.base, SIGHUP, on_sighup, &d);
 	d.status = evtimer_new(d.base, on_status_timer, &d);
-	if (!d.sigterm || !d.sigint || !d.status || evsignal_add(d.sigterm, NULL) < 0 ||
-	    evsignal_add(d.sigint, NULL) < 0 || setup_watchdog(&d) < 0) {
+	if (!d.sigterm || !d.sigint || !d.sighup || !d.status ||
+	    evsignal_add(d.sigterm, NULL) < 0 || evsignal_add(d.sigint, NULL) < 0 ||
+	    evsignal_add(d.sighup, NULL) < 0 || setup_watchdog(&d) < 0) {
 		log_error("Failed to set up signals and the watchdog");
 		goto out;
 	}
 
 	if (o->no_bus) {
 		d.named = true;
+		r = start_writers(&d);
+		if (r < 0)
+			goto out;
 	} else {
 		r = vasd_bus_new(d.base, d.ingest, ledger, d.coordinator,
 				 o->inhibit_delay_max_usec, on_bus_name, &d,
@@ -435,20 +492,18 @@ static int run(struct options *o)
 			goto out;
 	}
 
-	r = ingest_start(d.ingest);
-	if (r >= 0)
-		r = coordinator_start(d.coordinator);
-	if (r < 0)
-		goto out;
-	if (!d.synced && !ingest_attached(d.ingest)) {
-		/* nothing to wait for: the ledger is served as it is */
-		d.synced = true;
-		maybe_ready(&d);
-		notify_status(&d);
-	}
-
 	event_base_dispatch(d.base);
 
+	if (d.start_error < 0)
+		goto out;
+	if (!d.started) {
+		/* stopped, or the name refused, before anything was written */
+		if (d.bus && vasd_bus_exit_error(d.bus) < 0)
+			goto out;
+		log_info("Stopped before org.vasd1 was ours: the ledger was not written");
+		rc = 0;
+		goto out;
+	}
 	r = ingest_exit_error(d.ingest);
 	if (r < 0 || coordinator_exit_error(d.coordinator) < 0)
 		goto out;
@@ -476,6 +531,8 @@ out:
 		event_free(d.sigterm);
 	if (d.sigint)
 		event_free(d.sigint);
+	if (d.sighup)
+		event_free(d.sighup);
 	if (d.status)
 		event_free(d.status);
 	vasd_bus_free(d.bus);
@@ -500,6 +557,8 @@ int main(int argc, char **argv)
 
 	/* a fake kernel that goes away must be an error, not a signal */
 	signal(SIGPIPE, SIG_IGN);
+	/* until the loop says so (on_sighup), SIGHUP does nothing either */
+	signal(SIGHUP, SIG_IGN);
 	r = parse_argv(argc, argv, &o);
 	if (r != 0) {
 		free(o.database);

@@ -35,6 +35,8 @@ enum {
 struct ledger {
 	sqlite3 *db;
 	char *path;
+	/* READ_WRITE: the ledger file, flock()ed; closed after db; else -1 */
+	int lock_fd;
 	enum ledger_mode mode;
 	int file_version;
 	bool in_transaction;

@@ -15,11 +15,14 @@
  * event to its row in row.c (ledger/ledger-internal.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
 
@@ -218,6 +221,13 @@ const char *ledger_strerror(int error)
 		return "the ledger's schema version is not this vasd's";
 	case -ENOENT:
 		return "no ledger there";
+	case -EBUSY:
+		return "the ledger is in use";
+	case -ELOOP:
+	case -EISDIR:
+	case -EBADFD:
+	case -ENOMEDIUM:
+		return "the ledger's path is not a ledger file";
 	default:
 		return strerror(error < 0 ? -error : error);
 	}
@@ -361,6 +371,86 @@ static int set_wal(struct ledger *l, char **ret_error)
 	return 0;
 }
 
+/* A file SQLite keeps beside the ledger: absent, or a plain file. */
+static int check_sidecar(const char *path, const char *suffix, char **ret_error)
+{
+	_cleanup_(freep) char *p = NULL;
+	struct stat st;
+
+	if (asprintf(&p, "%s%s", path, suffix) < 0)
+		return -ENOMEM;
+	if (lstat(p, &st) < 0)
+		return errno == ENOENT ? 0 :
+			ledger_fail(ret_error, -errno, "%s: %s", p, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return ledger_fail(ret_error, -ELOOP,
+				   "%s is a symbolic link; SQLite would follow it", p);
+	if (!S_ISREG(st.st_mode))
+		return ledger_fail(ret_error, -EBADFD,
+				   "%s is not a regular file", p);
+	return 0;
+}
+
+/*
+ * The writer's hold on the ledger file, before SQLite opens it (and so
+ * before any write): no symbolic link at the path (its target, maybe
+ * dangling, would be written or created), a regular file, an exclusive
+ * flock() held until ledger_free() -- one vasd per ledger -- and not empty
+ * unless created here: a 0-byte file is a ledger whose history is gone,
+ * not a new one. SQLite's own locks are fcntl() locks, which flock() does
+ * not meet on Linux; the fd is closed after SQLite's, as closing any fd
+ * of the file drops a process's fcntl() locks on it.
+ */
+static int hold_file(struct ledger *l, char **ret_error)
+{
+	const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	bool created = false;
+	struct stat st;
+	int r;
+
+	l->lock_fd = open(l->path, flags);
+	if (l->lock_fd < 0 && errno == ENOENT) {
+		l->lock_fd = open(l->path, flags | O_CREAT | O_EXCL, 0644);
+		created = l->lock_fd >= 0;
+	}
+	if (l->lock_fd < 0) {
+		if (errno == ELOOP)
+			return ledger_fail(ret_error, -ELOOP,
+					   "%s is a symbolic link; vasd follows none (point --database at the file itself)",
+					   l->path);
+		if (errno == EISDIR)
+			return ledger_fail(ret_error, -EISDIR, "%s is a directory",
+					   l->path);
+		return ledger_fail(ret_error, -errno, "%s: %s", l->path,
+				   strerror(errno));
+	}
+	if (fstat(l->lock_fd, &st) < 0)
+		return ledger_fail(ret_error, -errno, "%s: %s", l->path,
+				   strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ledger_fail(ret_error, -EBADFD,
+				   "%s is not a regular file (a FIFO, a socket or a device)",
+				   l->path);
+	if (flock(l->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return ledger_fail(ret_error, -EBUSY,
+					   "%s is locked: another vasd writes it (one vasd per ledger)",
+					   l->path);
+		return ledger_fail(ret_error, -errno, "%s: cannot lock it: %s",
+				   l->path, strerror(errno));
+	}
+	if (st.st_size == 0 && !created)
+		return ledger_fail(ret_error, -ENOMEDIUM,
+				   "%s is empty (0 bytes): a ledger whose history is gone, not a new one; remove it to start a new ledger",
+				   l->path);
+	r = check_sidecar(l->path, "-wal", ret_error);
+	if (r >= 0)
+		r = check_sidecar(l->path, "-shm", ret_error);
+	if (r >= 0)
+		r = check_sidecar(l->path, "-journal", ret_error);
+	return r;
+}
+
 int ledger_open(const char *path, enum ledger_mode mode, struct ledger **ret,
 		char **ret_error)
 {
@@ -372,6 +462,7 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **ret,
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	l->lock_fd = -1;
 	l->mode = mode;
 	l->path = strdup(path);
 	if (!l->path)
@@ -389,7 +480,11 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **ret,
 				    strerror(errno));
 		flags = SQLITE_OPEN_READONLY;
 	} else {
-		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+		r = hold_file(l, ret_error);
+		if (r < 0)
+			return r;
+		flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			SQLITE_OPEN_NOFOLLOW;
 	}
 	rc = sqlite3_open_v2(path, &l->db, flags | SQLITE_OPEN_NOMUTEX |
 			     SQLITE_OPEN_EXRESCODE, NULL);
@@ -437,6 +532,8 @@ struct ledger *ledger_free(struct ledger *l)
 	for (size_t i = 0; i < ELEMENTSOF(l->stmts); i++)
 		sqlite3_finalize(l->stmts[i]);
 	sqlite3_close(l->db);
+	if (l->lock_fd >= 0)
+		close(l->lock_fd);
 	free(l->insert_event_sql);
 	free(l->select_events_sql);
 	free(l->path);

@@ -37,6 +37,13 @@ enum ledger_mode {
  *   -EUCLEAN      the check failed; left untouched
  *   -EPROTONOSUPPORT  written by a newer vasd (user_version too high), or,
  *                 READ_ONLY, by an older one (only a writer migrates)
+ *   READ_WRITE, the path (before SQLite opens it; left untouched):
+ *   -EBUSY        another process holds the ledger (its flock(): another
+ *                 vasd)
+ *   -ELOOP        a symbolic link (or -wal, -shm, -journal is one)
+ *   -EISDIR, -EBADFD  a directory; not a regular file (a FIFO, a socket,
+ *                 a device), or a sidecar file that is not one
+ *   -ENOMEDIUM    an existing file of 0 bytes
  *   -ENOSPC, -EIO, -EACCES, -ENOENT ...
  * ret_error (may be NULL) receives a malloc'ed one-line explanation for any
  * failure (SQLite's message, the integrity report's first line).
