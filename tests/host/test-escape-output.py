@@ -18,6 +18,8 @@ from vasdtest import Scenarios, TempDir, VASCTL, check, log
 from bustest import BUS_CLIENT, PrivateBus, start_vasd
 
 HOOK = os.environ["DRMGR_HOOK"]
+# vasctl under memcheck when the valgrind setup runs (tools/valgrind-wrap)
+WRAP = os.environ.get("VASD_WRAPPER", "").split()
 VETOED = 5
 
 # class: (the raw text, as vasctl and vasd must print it)
@@ -69,7 +71,8 @@ class Holder:
 
 
 def run(*args):
-    return subprocess.run([VASCTL, *args], capture_output=True, timeout=60)
+    return subprocess.run([*WRAP, VASCTL, *args], capture_output=True,
+                          timeout=120)
 
 
 def hook_check():
