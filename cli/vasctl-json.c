@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/event-fields.h"
 #include "netlink/vas-msg.h"
+#include "util/escape.h"
 #include "vasctl-json.h"
 
 struct json_object *vasctl_json_hex(uint64_t v)
@@ -127,6 +130,10 @@ struct json_object *vasctl_json_event(const struct vasd_event *ev)
 	return o;
 }
 
+/* the bytes vasctl_print_value() writes as \xHH itself */
+#define BLANK_OR_C0 "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f" \
+	"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20"
+
 void vasctl_print_value(struct json_object *v)
 {
 	const char *s = json_object_get_string(v);
@@ -135,10 +142,20 @@ void vasctl_print_value(struct json_object *v)
 		fputs(s, stdout);
 		return;
 	}
-	for (; *s; s++) {
-		if ((unsigned char)*s <= ' ')
-			printf("\\x%02x", (unsigned char)*s);
-		else
-			putchar(*s);
+	while (*s) {
+		size_t n = strcspn(s, BLANK_OR_C0);
+		char *run, *safe;
+
+		if (n == 0) {
+			printf("\\x%02x", (unsigned char)*s++);
+			continue;
+		}
+		/* the rest of what is unsafe: DEL, C1, bidi, not UTF-8 */
+		run = strndup(s, n);
+		safe = run ? text_escape(run) : NULL;
+		fputs(safe ? safe : "?", stdout);
+		free(safe);
+		free(run);
+		s += n;
 	}
 }

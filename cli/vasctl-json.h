@@ -39,7 +39,8 @@ struct json_object *vasctl_json_comm(const char *comm);
 /*
  * A value of a human KEY=value line, on stdout: a string without blanks or
  * control characters (each byte up to ' ' as \xHH), so that a line splits
- * on its spaces, as `vasctl monitor --kernel` writes a comm.
+ * on its spaces, as `vasctl monitor --kernel` writes a comm; the rest
+ * escaped as util/escape.h does (DEL, C1, bidi controls, not UTF-8).
  */
 void vasctl_print_value(struct json_object *v);
 

@@ -126,7 +126,7 @@ def scenario(v, name, who, why, comm, who_esc, why_esc, comm_esc):
               ("(pid %d) holds a block lock" % h.proc.pid) in vetoed[0],
               "migration status: exit %d, %r" % (p.returncode, out))
 
-        for verb in (("status",), ("windows",)):
+        for verb in (("status",), ("windows",), ("events",)):
             p = run(*verb)
             safe(p.stdout + p.stderr, "vasctl %s" % verb[0])
     finally:
