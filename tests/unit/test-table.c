@@ -76,11 +76,29 @@ static void test_blanks_and_utf8(void)
 	free(s);
 }
 
+/* A cell is kept escaped, and its width is the escaped text's. */
+static void test_escaped_cells(void)
+{
+	_cleanup_(table_freep) struct table *t = table_new(columns, 3);
+	char *s;
+
+	ASSERT(t);
+	ASSERT_INT_EQ(table_add(t, "1", NULL), 0);
+	ASSERT_INT_EQ(table_add(t, "a\nb", NULL), 0);
+	ASSERT_INT_EQ(table_addf(t, NULL, "%s", "\x1b]0;t\x07\xe2\x80\xae"), 0);
+	s = format(t, false);
+	ASSERT_STR_EQ(s,
+		      "ID STATE COMM\n"
+		      " 1 a\\nb  \\x1b]0;t\\x07\\u202e\n");
+	free(s);
+}
+
 int main(void)
 {
 	ASSERT_NULL(table_new(columns, 0));
 	ASSERT_NULL(table_free(NULL));
 	test_layout();
 	test_blanks_and_utf8();
+	test_escaped_cells();
 	return 0;
 }
