@@ -32,7 +32,7 @@ enum {
 	EXIT_USAGE = 2,
 	EXIT_LEDGER_REFUSED = 3,/* not ours, damaged or newer: never touched */
 	EXIT_LEDGER_LOCKED = 4,	/* another vasd holds it: never touched */
-	EXIT_LEDGER_UNSAFE = 5,	/* a symlink, not a regular file, 0 bytes */
+	EXIT_LEDGER_UNSAFE = 5,	/* a symlink, not a regular file */
 };
 
 /*
@@ -396,7 +396,6 @@ static int exit_code_of_open(int r)
 	case -ELOOP:
 	case -EISDIR:
 	case -EBADFD:
-	case -ENOMEDIUM:
 		return EXIT_LEDGER_UNSAFE;
 	default:
 		return EXIT_RUNTIME;

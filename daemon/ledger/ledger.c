@@ -226,7 +226,6 @@ const char *ledger_strerror(int error)
 	case -ELOOP:
 	case -EISDIR:
 	case -EBADFD:
-	case -ENOMEDIUM:
 		return "the ledger's path is not a ledger file";
 	default:
 		return strerror(error < 0 ? -error : error);
@@ -395,24 +394,22 @@ static int check_sidecar(const char *path, const char *suffix, char **ret_error)
  * The writer's hold on the ledger file, before SQLite opens it (and so
  * before any write): no symbolic link at the path (its target, maybe
  * dangling, would be written or created), a regular file, an exclusive
- * flock() held until ledger_free() -- one vasd per ledger -- and not empty
- * unless created here: a 0-byte file is a ledger whose history is gone,
- * not a new one. SQLite's own locks are fcntl() locks, which flock() does
- * not meet on Linux; the fd is closed after SQLite's, as closing any fd
+ * flock() held until ledger_free() -- one vasd per ledger. A 0-byte file
+ * is taken as a new ledger: vasd killed between creating the file and
+ * SQLite's first write leaves one (refusing it kept vasd from restarting
+ * after a SIGKILL in ledger-kill9). SQLite's own locks are fcntl() locks,
+ * which flock() does not meet on Linux; the fd is closed after SQLite's, as closing any fd
  * of the file drops a process's fcntl() locks on it.
  */
 static int hold_file(struct ledger *l, char **ret_error)
 {
 	const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	bool created = false;
 	struct stat st;
 	int r;
 
 	l->lock_fd = open(l->path, flags);
-	if (l->lock_fd < 0 && errno == ENOENT) {
+	if (l->lock_fd < 0 && errno == ENOENT)
 		l->lock_fd = open(l->path, flags | O_CREAT | O_EXCL, 0644);
-		created = l->lock_fd >= 0;
-	}
 	if (l->lock_fd < 0) {
 		if (errno == ELOOP)
 			return ledger_fail(ret_error, -ELOOP,
@@ -439,10 +436,6 @@ static int hold_file(struct ledger *l, char **ret_error)
 		return ledger_fail(ret_error, -errno, "%s: cannot lock it: %s",
 				   l->path, strerror(errno));
 	}
-	if (st.st_size == 0 && !created)
-		return ledger_fail(ret_error, -ENOMEDIUM,
-				   "%s is empty (0 bytes): a ledger whose history is gone, not a new one; remove it to start a new ledger",
-				   l->path);
 	r = check_sidecar(l->path, "-wal", ret_error);
 	if (r >= 0)
 		r = check_sidecar(l->path, "-shm", ret_error);
