@@ -21,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -391,15 +394,141 @@ static int check_sidecar(const char *path, const char *suffix, char **ret_error)
 }
 
 /*
+ * Temporary files of creations that did not finish (vasd killed before the
+ * rename): each is flock()ed while its creation runs, so one that can be
+ * locked is left over. Best effort: a file that stays is only litter.
+ */
+static void remove_stale_creations(const char *path)
+{
+	_cleanup_(freep) char *dir_buf = strdup(path), *base_buf = strdup(path);
+	_cleanup_(freep) char *prefix = NULL;
+	const char *dir, *base;
+	DIR *d;
+	struct dirent *de;
+
+	if (!dir_buf || !base_buf)
+		return;
+	dir = dirname(dir_buf);
+	base = basename(base_buf);
+	if (asprintf(&prefix, "%s.new-", base) < 0) {
+		prefix = NULL;
+		return;
+	}
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(prefix);
+		int fd;
+
+		if (strncmp(de->d_name, prefix, n) != 0 ||
+		    strlen(de->d_name) != n + 6)	/* XXXXXX */
+			continue;
+		fd = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			char journal[NAME_MAX + 16];
+
+			snprintf(journal, sizeof(journal), "%s-journal", de->d_name);
+			unlinkat(dirfd(d), journal, 0);
+			unlinkat(dirfd(d), de->d_name, 0);
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
+/*
+ * A new ledger is made whole under a temporary name beside the path (a
+ * rollback journal, not WAL: a WAL database's sidecars are named after the
+ * file, so it must not move while open) and renamed to the path once it
+ * holds its schema. So whatever vasd leaves at the path is a ledger, and a
+ * 0-byte file there came from elsewhere (a truncation, a restore gone
+ * wrong): hold_file() refuses it. RENAME_NOREPLACE: a file that appeared at
+ * the path meanwhile (another vasd's creation) is kept, and this one
+ * dropped. Returns 0 when the path now holds a file either way.
+ */
+static int create_file(const char *path, char **ret_error)
+{
+	_cleanup_(freep) char *tmp = NULL, *dir_buf = NULL;
+	struct ledger t = { .mode = LEDGER_READ_WRITE, .lock_fd = -1 };
+	int fd = -1, dfd, rc, r;
+
+	remove_stale_creations(path);
+	if (asprintf(&tmp, "%s.new-XXXXXX", path) < 0) {
+		tmp = NULL;
+		return -ENOMEM;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return ledger_fail(ret_error, -errno, "%s: cannot create %s: %s",
+				   path, tmp, strerror(errno));
+	/* remove_stale_creations() of another vasd must leave it alone */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = ledger_fail(ret_error, -errno, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	t.path = tmp;
+	rc = sqlite3_open_v2(tmp, &t.db, SQLITE_OPEN_READWRITE |
+			     SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX |
+			     SQLITE_OPEN_EXRESCODE, NULL);
+	if (rc != SQLITE_OK) {
+		r = ledger_fail_sqlite(ret_error, t.db, rc, tmp);
+		goto fail;
+	}
+	r = ledger_exec(&t, "PRAGMA synchronous = FULL");
+	if (r < 0) {
+		r = ledger_fail_sqlite(ret_error, t.db, sqlite3_errcode(t.db), tmp);
+		goto fail;
+	}
+	r = migrate(&t, 0, true, ret_error);
+	if (r < 0)
+		goto fail;
+	rc = sqlite3_close(t.db);
+	t.db = NULL;
+	if (rc != SQLITE_OK) {
+		r = ledger_fail(ret_error, -EIO, "%s: cannot close it: %s", tmp,
+				sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0 &&
+	    errno != EEXIST) {
+		r = ledger_fail(ret_error, -errno, "%s: cannot rename %s to it: %s",
+				path, tmp, strerror(errno));
+		goto fail;
+	}
+	unlink(tmp);	/* only there when the path was taken meanwhile */
+	close(fd);
+	/* the rename is durable once the directory is */
+	dir_buf = strdup(path);
+	if (!dir_buf)
+		return -ENOMEM;
+	dfd = open(dirname(dir_buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+
+fail:
+	sqlite3_close(t.db);
+	unlink(tmp);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/*
  * The writer's hold on the ledger file, before SQLite opens it (and so
  * before any write): no symbolic link at the path (its target, maybe
- * dangling, would be written or created), a regular file, an exclusive
- * flock() held until ledger_free() -- one vasd per ledger. A 0-byte file
- * is taken as a new ledger: vasd killed between creating the file and
- * SQLite's first write leaves one (refusing it kept vasd from restarting
- * after a SIGKILL in ledger-kill9). SQLite's own locks are fcntl() locks,
- * which flock() does not meet on Linux; the fd is closed after SQLite's, as closing any fd
- * of the file drops a process's fcntl() locks on it.
+ * dangling, would be written or created), a regular file and not an empty
+ * one (create_file() never leaves one), an exclusive flock() held until
+ * ledger_free() -- one vasd per ledger. SQLite's own locks are fcntl()
+ * locks, which flock() does not meet on Linux; the fd is closed after
+ * SQLite's, as closing any fd of the file drops a process's fcntl() locks
+ * on it.
  */
 static int hold_file(struct ledger *l, char **ret_error)
 {
@@ -408,8 +537,12 @@ static int hold_file(struct ledger *l, char **ret_error)
 	int r;
 
 	l->lock_fd = open(l->path, flags);
-	if (l->lock_fd < 0 && errno == ENOENT)
-		l->lock_fd = open(l->path, flags | O_CREAT | O_EXCL, 0644);
+	if (l->lock_fd < 0 && errno == ENOENT) {
+		r = create_file(l->path, ret_error);
+		if (r < 0)
+			return r;
+		l->lock_fd = open(l->path, flags);
+	}
 	if (l->lock_fd < 0) {
 		if (errno == ELOOP)
 			return ledger_fail(ret_error, -ELOOP,
@@ -427,6 +560,10 @@ static int hold_file(struct ledger *l, char **ret_error)
 	if (!S_ISREG(st.st_mode))
 		return ledger_fail(ret_error, -EBADFD,
 				   "%s is not a regular file (a FIFO, a socket or a device)",
+				   l->path);
+	if (st.st_size == 0)
+		return ledger_fail(ret_error, -EMEDIUMTYPE,
+				   "%s is an empty file, not a ledger (vasd never leaves one: it creates a ledger whole under another name); remove it to start a new ledger",
 				   l->path);
 	if (flock(l->lock_fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)

@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""What vasd refuses at the ledger's path (issue 13, finding 7), with exit
-status 5, a clear message, and nothing created or written: a 0-byte file
-(a ledger whose history is gone, not a new one), a FIFO, a directory, a
+"""What vasd refuses at the ledger's path (issue 13, finding 7), with a
+distinct exit status, a clear message, and nothing created or written: a
+0-byte file (exit 3: a ledger whose history is gone, not a new one; vasd
+creates a new ledger whole under another name, so it never leaves one), a
+FIFO, a directory, a
 symbolic link (dangling: its target is not created; to a ledger: the
 ledger is not written) and a -wal or -shm beside the ledger that is a
 symbolic link. SIGHUP is said in the log and ignored."""
 
+import fcntl
 import hashlib
 import os
 import signal
 
 from vasdtest import Scenarios, TempDir, Vasd, check, ledger, log, wait_until
 
+EXIT_REFUSED = 3
 EXIT_UNSAFE = 5
 
 
@@ -25,15 +29,15 @@ def vasd(d, db):
     return Vasd(d, "unix:" + os.path.join(d, "absent.sock"), db=db)
 
 
-def refused(d, path, what, needle):
+def refused(d, path, what, needle, status=EXIT_UNSAFE):
     v = vasd(d, path).spawn()
     try:
         rc = v.wait_exit()
         out = v.log_tail()
     finally:
         v.close()
-    check(rc == EXIT_UNSAFE, "%s: vasd exited %d, expected %d:\n%s"
-          % (what, rc, EXIT_UNSAFE, out))
+    check(rc == status, "%s: vasd exited %d, expected %d:\n%s"
+          % (what, rc, status, out))
     check(needle in out, "%s: no %r in:\n%s" % (what, needle, out))
     for extra in ("-wal", "-shm", "-journal"):
         check(not os.path.lexists(path + extra) or os.path.islink(path + extra),
@@ -49,15 +53,42 @@ with Scenarios() as s, TempDir() as d:
     v.close()
     good_digest = digest(good)
 
-    # what vasd leaves when it is killed before SQLite's first write: a new
-    # ledger, not a refused one (vasd must come back after a SIGKILL)
+    # vasd creates a ledger under a temporary name and renames it: none is
+    # left beside it, and a 0-byte file at the path came from elsewhere
+    with s("new ledger, atomically"):
+        left = [f for f in os.listdir(d) if f.startswith("good.db")]
+        check(left == ["good.db"], "beside a new ledger: %s" % sorted(left))
+
     with s("0-byte file"):
         p = os.path.join(d, "empty.db")
         open(p, "w").close()
-        v = vasd(d, p).start()
-        check(v.stop() == 0, "vasd on a 0-byte file did not stop cleanly")
-        v.close()
-        check(os.path.getsize(p) > 0, "the 0-byte file did not become a ledger")
+        refused(d, p, "0-byte file", "is an empty file, not a ledger",
+                status=EXIT_REFUSED)
+        check(os.path.getsize(p) == 0, "the 0-byte file was written")
+
+    # a creation killed before its rename leaves a locked-no-more temporary
+    # file: the next creation removes it, and never a live one
+    with s("leftover creation"):
+        p = os.path.join(d, "fresh.db")
+        stale = p + ".new-AbC123"
+        with open(stale, "wb") as f:
+            f.write(b"half")
+        open(stale + "-journal", "wb").close()
+        other = os.path.join(d, "fresh.db.new-keep99")
+        with open(other, "wb") as f:
+            f.write(b"live")
+        held = open(other, "rb")
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            v = vasd(d, p).start()
+            check(v.stop() == 0, "vasd did not stop cleanly")
+            v.close()
+        finally:
+            held.close()
+        check(os.path.getsize(p) > 0, "no ledger at %s" % p)
+        check(not os.path.lexists(stale) and not os.path.lexists(stale + "-journal"),
+              "the leftover creation was not removed")
+        check(os.path.exists(other), "a creation in progress (locked) was removed")
 
     with s("FIFO"):
         p = os.path.join(d, "fifo.db")
