@@ -530,8 +530,9 @@ static void print_summary(const struct migration_status *r)
 		const struct vasd_event *ev = &r->vetoes.v[i];
 
 		if (ev->coord.what == VASD_VETO_BLOCK_LOCK)
-			line("Vetoed:", "%s (pid %" PRIu32 ") holds a block lock%s",
-			     vasctl_comm_escape(c, ev->coord.comm), ev->coord.pid,
+			line("Vetoed:", "block lock %" PRIu64 " of uid %" PRIu32 ", pid %" PRIu32 " (%s)%s",
+			     ev->coord.lock, ev->coord.uid, ev->coord.pid,
+			     vasctl_comm_escape(c, ev->coord.comm),
 			     ev->coord.count > 1 ? ", and others" : "");
 		else
 			line("Vetoed:", "%s", what(ev));

@@ -33,6 +33,8 @@ static const struct verb verbs[] = {
 	  vasctl_events },
 	{ "inhibitors", "List the inhibitor locks clients hold",
 	  vasctl_inhibitors },
+	{ "release-lock", "End another's inhibitor lock (root: a veto's override)",
+	  vasctl_release_lock },
 	{ "log-level", "Show or set vasd's log level",
 	  vasctl_log_level },
 	{ "monitor", "Print vasd's (or the kernel's) events as they happen",

@@ -33,6 +33,7 @@ int vasctl_status(int argc, char **argv);
 int vasctl_windows(int argc, char **argv);
 int vasctl_events(int argc, char **argv);
 int vasctl_inhibitors(int argc, char **argv);
+int vasctl_release_lock(int argc, char **argv);
 int vasctl_log_level(int argc, char **argv);
 int vasctl_monitor(int argc, char **argv);
 int vasctl_ledger(int argc, char **argv);

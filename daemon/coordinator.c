@@ -687,8 +687,8 @@ int coordinator_hook(struct coordinator *c, uint32_t phase, uint64_t call,
 
 int coordinator_lock_taken(struct coordinator *c, uint64_t id,
 			   enum vasd_lock_mode mode,
-			   uint32_t pid, uint32_t uid, const char *comm,
-			   const char *who, const char *why)
+			   uint32_t pid, uint32_t uid, const char *user,
+			   const char *comm, const char *who, const char *why)
 {
 	struct migration_input in = {
 		.type = MIGRATION_INPUT_LOCK_TAKEN,
@@ -699,6 +699,7 @@ int coordinator_lock_taken(struct coordinator *c, uint64_t id,
 			.uid = uid,
 			.who = who,
 			.why = why,
+			.user = user,
 		},
 	};
 

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,10 +51,19 @@ enum {
 #define INHIBIT_DELAY_MAX_USEC_DEFAULT (4 * 1000 * 1000)
 #define INHIBIT_DELAY_MAX_USEC_MAX (3600ULL * 1000 * 1000)
 
+/*
+ * A user's locks: the 16 a connection may hold times a few processes,
+ * well below vasd's 4096 (docs/bus.md), so that no one user can take them
+ * all from the others.
+ */
+#define LOCKS_PER_USER_DEFAULT 64
+#define LOCKS_MAX VASD_BUS_LOCKS_MAX
+
 struct options {
 	char *database;
 	struct ingest_config ingest;
 	uint64_t inhibit_delay_max_usec;
+	struct vasd_bus_config bus;
 	bool no_bus;
 };
 
@@ -86,12 +96,17 @@ static void help(void)
 	       "     --inhibit-delay-max=SEC\n"
 	       "                         How long a migration waits for delay inhibitors\n"
 	       "                         (default 4; keep it below the kernel's ack timeout)\n"
+	       "     --block-group=GROUP Members of GROUP may take block locks (which veto\n"
+	       "                         migrations), as root may (default: root only)\n"
+	       "     --max-locks-per-user=N\n"
+	       "                         Inhibitor locks one uid may hold, root not counted\n"
+	       "                         (default %u, at most %u)\n"
 	       "  -l --log-level=LEVEL   emerg..debug or 0..7 (default info)\n"
 	       "     --no-bus            Do not connect to the system bus (no org.vasd1)\n"
 	       "  -h --help              Show this help\n"
 	       "     --version           Show the version\n"
 	       "\n"
-	       "See vasd(8).\n");
+	       "See vasd(8).\n", LOCKS_PER_USER_DEFAULT, LOCKS_MAX);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
@@ -148,6 +163,27 @@ static int parse_seconds(const char *s, uint64_t max_usec, uint64_t *ret_usec)
 	return 0;
 }
 
+/* A group's name, or its number. -ESRCH: no such group. */
+static int parse_group(const char *s, gid_t *ret)
+{
+	struct group grp, *found = NULL;
+	unsigned long v;
+	char buf[4096];
+	int r;
+
+	if (parse_uint(s, UINT32_MAX - 1, &v) >= 0) {
+		*ret = (gid_t)v;
+		return 0;
+	}
+	r = getgrnam_r(s, &grp, buf, sizeof(buf), &found);
+	if (r != 0)
+		return -r;
+	if (!found)
+		return -ESRCH;
+	*ret = found->gr_gid;
+	return 0;
+}
+
 /* 0: run; 1: exit 0 (--help); <0: usage error, already reported. */
 static int parse_argv(int argc, char **argv, struct options *o)
 {
@@ -157,6 +193,8 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		ARG_BATCH_MS,
 		ARG_RCVBUF,
 		ARG_INHIBIT_DELAY_MAX,
+		ARG_BLOCK_GROUP,
+		ARG_MAX_LOCKS_PER_USER,
 		ARG_NO_BUS,
 	};
 	static const struct option options[] = {
@@ -166,6 +204,8 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		{ "batch-ms", required_argument, NULL, ARG_BATCH_MS },
 		{ "rcvbuf", required_argument, NULL, ARG_RCVBUF },
 		{ "inhibit-delay-max", required_argument, NULL, ARG_INHIBIT_DELAY_MAX },
+		{ "block-group", required_argument, NULL, ARG_BLOCK_GROUP },
+		{ "max-locks-per-user", required_argument, NULL, ARG_MAX_LOCKS_PER_USER },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "no-bus", no_argument, NULL, ARG_NO_BUS },
 		{ "help", no_argument, NULL, 'h' },
@@ -218,6 +258,23 @@ static int parse_argv(int argc, char **argv, struct options *o)
 					  optarg);
 				return -EINVAL;
 			}
+			break;
+		case ARG_BLOCK_GROUP:
+			r = parse_group(optarg, &o->bus.block_gid);
+			if (r < 0) {
+				log_error("--block-group: %s: %s", optarg,
+					  r == -ESRCH ? "no such group" : strerror(-r));
+				return -EINVAL;
+			}
+			o->bus.have_block_gid = true;
+			break;
+		case ARG_MAX_LOCKS_PER_USER:
+			if (parse_uint(optarg, LOCKS_MAX, &v) < 0 || v == 0) {
+				log_error("--max-locks-per-user: expected 1..%u, got '%s'",
+					  LOCKS_MAX, optarg);
+				return -EINVAL;
+			}
+			o->bus.locks_per_user = (unsigned int)v;
 			break;
 		case 'l':
 			r = log_level_from_string(optarg);
@@ -484,9 +541,11 @@ static int run(struct options *o)
 		if (r < 0)
 			goto out;
 	} else {
+		struct vasd_bus_config config = o->bus;
+
+		config.inhibit_delay_max_usec = o->inhibit_delay_max_usec;
 		r = vasd_bus_new(d.base, d.ingest, ledger, d.coordinator,
-				 o->inhibit_delay_max_usec, on_bus_name, &d,
-				 &d.bus);
+				 &config, on_bus_name, &d, &d.bus);
 		if (r < 0)
 			goto out;
 	}
@@ -551,6 +610,7 @@ int main(int argc, char **argv)
 			.batch_ms = 10,
 		},
 		.inhibit_delay_max_usec = INHIBIT_DELAY_MAX_USEC_DEFAULT,
+		.bus.locks_per_user = LOCKS_PER_USER_DEFAULT,
 	};
 	int r;
 

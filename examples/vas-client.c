@@ -22,6 +22,12 @@
  *      reopened behind the same mapping.
  *   5. vasd restarted: the lock was a pipe to the old vasd and went with it;
  *      take a new one from the new vasd.
+ *   6. vasd refused the lock for now (TooManyInhibitors: the user's, or
+ *      vasd's, locks are all taken): try again after 1 s, 2 s, 4 s ... at
+ *      most 60 s, each with up to half again at random so that refused
+ *      clients do not come back together; a new vasd is tried at once. A
+ *      refusal that will not change (AccessDenied: a block lock without the
+ *      privilege) is not retried.
  *
  * A "block" lock vetoes migrations that drmgr's check hook asks about; its
  * holder keeps it through a migration it could not stop (one the kernel
@@ -134,6 +140,8 @@ struct client {
 	sd_bus_slot *phase_call;	/* Get MigrationPhase (the kernel's) */
 	sd_bus_slot *state_call;	/* Get MigrationState (vasd's) */
 	sd_event_source *drain;
+	sd_event_source *retry;	/* the next Inhibit after a refusal */
+	unsigned int refusals;	/* in a row: the backoff's exponent */
 	int lock_fd;
 };
 
@@ -332,6 +340,49 @@ static void client_check_phase(struct client *c)
 		client_log_error(c, "phase-check-failed", r);
 }
 
+static void client_take_lock(struct client *c, bool again);
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct client *c = userdata;
+
+	c->retry = sd_event_source_unref(c->retry);
+	/* a migration announced meanwhile: its end takes the lock */
+	if (c->state == CLIENT_RUNNING)
+		client_take_lock(c, false);
+	return 0;
+}
+
+#define RETRY_FIRST_USEC (1000 * 1000ULL)
+#define RETRY_MAX_USEC (60 * 1000 * 1000ULL)
+
+/* The backoff after the nth refusal in a row, before its jitter. */
+static uint64_t retry_delay(unsigned int n)
+{
+	uint64_t d = RETRY_FIRST_USEC;
+
+	while (n-- > 1 && d < RETRY_MAX_USEC)
+		d *= 2;
+	return d < RETRY_MAX_USEC ? d : RETRY_MAX_USEC;
+}
+
+static void client_retry_later(struct client *c)
+{
+	uint64_t d = retry_delay(++c->refusals);
+	int r;
+
+	d += (uint64_t)random() % (d / 2 + 1);
+	c->retry = sd_event_source_unref(c->retry);
+	r = sd_event_add_time_relative(c->app->event, &c->retry, CLOCK_MONOTONIC,
+				       d, 0, on_retry, c);
+	if (r < 0) {
+		client_log_error(c, "retry-timer-failed", r);
+		return;
+	}
+	client_log(c, "inhibit-retry", "after_ms",
+		   json_object_new_int64((int64_t)(d / 1000)));
+}
+
 static int on_inhibit_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct client *c = userdata;
@@ -343,13 +394,17 @@ static int on_inhibit_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
 	c->lock_again = false;
 	if (e) {
 		/*
-		 * vasd is not running (ServiceUnknown), or refused the lock
-		 * (TooManyInhibitors). Carry on uncoordinated: the accelerator
-		 * works without vasd. NameOwnerChanged says when to try again.
+		 * vasd is not running (ServiceUnknown), or refused the lock.
+		 * Carry on uncoordinated meanwhile: the accelerator works
+		 * without vasd. NameOwnerChanged says when a new vasd is
+		 * there; a full vasd is asked again later.
 		 */
 		client_log(c, "inhibit-failed", "error", json_object_new_string(e->name));
+		if (sd_bus_error_has_name(e, "org.vasd1.Error.TooManyInhibitors"))
+			client_retry_later(c);
 		return 0;
 	}
+	c->refusals = 0;
 	r = sd_bus_message_read(m, "h", &fd);
 	if (r >= 0) {
 		/* the message owns fd and closes it when freed: keep a copy */
@@ -386,6 +441,7 @@ static void client_take_lock(struct client *c, bool again)
 	/* one call at a time; NameOwnerChanged cancels one sent to an old vasd */
 	if (c->inhibit_call || c->lock_fd >= 0)
 		return;
+	c->retry = sd_event_source_unref(c->retry);
 	r = sd_bus_call_method_async(c->bus, &c->inhibit_call, VASD_NAME, VASD_PATH,
 				     VASD_MANAGER, "Inhibit", on_inhibit_reply, c,
 				     "ssss", "migration", c->who, lock_reasons[mode],
@@ -596,6 +652,7 @@ static int client_start(struct client *c)
 static void client_stop(struct client *c, int status)
 {
 	c->drain = sd_event_source_unref(c->drain);
+	c->retry = sd_event_source_unref(c->retry);
 	c->inhibit_call = sd_bus_slot_unref(c->inhibit_call);
 	c->phase_call = sd_bus_slot_unref(c->phase_call);
 	c->state_call = sd_bus_slot_unref(c->state_call);
@@ -639,6 +696,8 @@ static int app_run(const struct options *opts)
 	int r;
 
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	/* the retries' jitter: differs between processes */
+	srandom((unsigned int)getpid() ^ (unsigned int)now_ns());
 	sigemptyset(&sa.sa_mask);
 	/* sd_event takes signals from a signalfd: they must be blocked */
 	sigemptyset(&mask);

@@ -119,7 +119,7 @@ static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 
 int vasd_bus_new(struct event_base *base, struct ingest *in,
 		 struct ledger *ledger, struct coordinator *c,
-		 uint64_t inhibit_delay_max_usec, vasd_bus_name_fn name_fn,
+		 const struct vasd_bus_config *config, vasd_bus_name_fn name_fn,
 		 void *userdata, struct vasd_bus **ret)
 {
 	_cleanup_(vasd_bus_freep) struct vasd_bus *b = NULL;
@@ -135,7 +135,8 @@ int vasd_bus_new(struct event_base *base, struct ingest *in,
 	b->name_fn = name_fn;
 	b->name_userdata = userdata;
 	b->coordinator = c;
-	b->inhibit_delay_max_usec = inhibit_delay_max_usec;
+	b->inhibit_delay_max_usec = config->inhibit_delay_max_usec;
+	b->config = *config;
 	b->last_position = ledger_last_position(ledger);
 	b->first_position = ledger_get_checkpoint(ledger, &cp) >= 0 ? cp.position : 1;
 

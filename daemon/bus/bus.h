@@ -11,7 +11,9 @@
 
 #include "util/macro.h"
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct coordinator;
 struct event_base;
@@ -29,6 +31,20 @@ enum vasd_bus_phase {
 /* The bus confirmed that vasd owns org.vasd1. */
 typedef void (*vasd_bus_name_fn)(struct vasd_bus *b, void *userdata);
 
+/* The inhibitor locks vasd holds at most, each a file descriptor of its own. */
+#define VASD_BUS_LOCKS_MAX 4096
+
+/* What the administrator chose (vasd's options). */
+struct vasd_bus_config {
+	/* InhibitDelayMaxUSec, the coordinator's bound */
+	uint64_t inhibit_delay_max_usec;
+	/* --block-group: its members may take block locks, as root may */
+	bool have_block_gid;
+	gid_t block_gid;
+	/* --max-locks-per-user: a uid's locks, root's not counted */
+	unsigned int locks_per_user;
+};
+
 /*
  * Connect to the system bus (sd_bus_open_system(): $DBUS_SYSTEM_BUS_ADDRESS
  * or the well-known socket), publish the objects, observe in, serve the
@@ -37,11 +53,10 @@ typedef void (*vasd_bus_name_fn)(struct vasd_bus *b, void *userdata);
  * ingest_start(), so the name is requested before READY=1. Failures
  * afterwards (the name is refused or taken, the connection is lost) are
  * logged and end the loop: vasd_bus_exit_error() tells.
- * inhibit_delay_max_usec: InhibitDelayMaxUSec, the coordinator's bound.
  */
 int vasd_bus_new(struct event_base *base, struct ingest *in,
 		 struct ledger *ledger, struct coordinator *c,
-		 uint64_t inhibit_delay_max_usec, vasd_bus_name_fn name_fn,
+		 const struct vasd_bus_config *config, vasd_bus_name_fn name_fn,
 		 void *userdata, struct vasd_bus **ret);
 /* Sends what is queued (the last signals), then disconnects. */
 struct vasd_bus *vasd_bus_free(struct vasd_bus *b);

@@ -118,12 +118,14 @@ static int read_keep_from(sd_bus_message *m, int64_t *ret, sd_bus_error *error)
 	return 0;
 }
 
-static int compact_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
-		      pid_t pid, sd_bus_error *error)
+static int compact_as(struct vasd_bus *b, sd_bus_message *m,
+		      const struct bus_caller *caller, sd_bus_error *error)
 {
 	struct bus_compaction *c;
 	int64_t keep_from;
 	int r;
+	uid_t uid = caller->uid;
+	pid_t pid = caller->pid;
 
 	r = sd_bus_message_rewind(m, true);
 	if (r >= 0)

@@ -28,7 +28,25 @@ static void creds_query_free(void *userdata)
 	free(q);
 }
 
-static int read_creds(sd_bus_message *reply, uid_t *ret_uid, pid_t *ret_pid)
+static int read_gids(sd_bus_message *reply, struct bus_caller *c)
+{
+	const uint32_t *gids;
+	size_t size;
+	int r;
+
+	r = sd_bus_message_enter_container(reply, 'v', "au");
+	if (r < 0)
+		return r;
+	r = sd_bus_message_read_array(reply, 'u', (const void **)&gids, &size);
+	if (r < 0)
+		return r;
+	c->n_gids = 0;
+	for (size_t i = 0; i < size / sizeof(*gids) && i < BUS_CALLER_GIDS_MAX; i++)
+		c->gids[c->n_gids++] = (gid_t)gids[i];
+	return sd_bus_message_exit_container(reply);
+}
+
+static int read_creds(sd_bus_message *reply, struct bus_caller *c)
 {
 	bool have_uid = false, have_pid = false;
 	uint32_t v;
@@ -48,17 +66,19 @@ static int read_creds(sd_bus_message *reply, uid_t *ret_uid, pid_t *ret_pid)
 			if (r < 0)
 				return r;
 			if (key[0] == 'U') {
-				*ret_uid = (uid_t)v;
+				c->uid = (uid_t)v;
 				have_uid = true;
 			} else {
-				*ret_pid = (pid_t)v;
+				c->pid = (pid_t)v;
 				have_pid = true;
 			}
+		} else if (strcmp(key, "UnixGroupIDs") == 0) {
+			r = read_gids(reply, c);
 		} else {
 			r = sd_bus_message_skip(reply, "v");
-			if (r < 0)
-				return r;
 		}
+		if (r < 0)
+			return r;
 		r = sd_bus_message_exit_container(reply);
 		if (r < 0)
 			return r;
@@ -68,26 +88,33 @@ static int read_creds(sd_bus_message *reply, uid_t *ret_uid, pid_t *ret_pid)
 	if (!have_uid)
 		return -ENODATA;
 	if (!have_pid)
-		*ret_pid = 0;	/* the bus may not know it (another namespace) */
+		c->pid = 0;	/* the bus may not know it (another namespace) */
 	return 0;
+}
+
+bool bus_caller_in_group(const struct bus_caller *c, gid_t gid)
+{
+	for (unsigned int i = 0; i < c->n_gids; i++)
+		if (c->gids[i] == gid)
+			return true;
+	return false;
 }
 
 static int on_creds(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
 	struct creds_query *q = userdata;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	uid_t uid;
-	pid_t pid;
+	struct bus_caller caller = { .uid = 0 };
 	int r;
 
 	if (sd_bus_message_is_method_error(reply, NULL) ||
-	    read_creds(reply, &uid, &pid) < 0) {
+	    read_creds(reply, &caller) < 0) {
 		/* most often: the caller is gone already; nobody will read this */
 		sd_bus_reply_method_errorf(q->call, VASD_ERROR_NO_CREDENTIALS,
 					   "Cannot tell who called: the bus did not give the caller's credentials");
 		return 0;
 	}
-	r = q->fn(q->bus, q->call, uid, pid, &error);
+	r = q->fn(q->bus, q->call, &caller, &error);
 	if (r < 0)
 		sd_bus_reply_method_errno(q->call, r, &error);
 	return 0;

@@ -7,12 +7,20 @@
  * "block" locks veto it (DESIGN.md §5): the coordinator is told of each,
  * and of its release, which it records before the client hears of it.
  *
- * A client (a bus connection) holds at most INHIBITORS_PER_CLIENT locks,
- * and vasd at most INHIBITORS_MAX, each one file descriptor of vasd's:
- * thousands of clients, within the unit's LimitNOFILE=.
+ * A client (a bus connection) holds at most INHIBITORS_PER_CLIENT locks, a
+ * uid other than root at most --max-locks-per-user, and vasd at most
+ * VASD_BUS_LOCKS_MAX, each one file descriptor of vasd's: thousands of
+ * clients, within the unit's LimitNOFILE=, and no one user can take them
+ * all. A block lock vetoes every migration while it is held, so it is a
+ * privilege: root's, or the --block-group's members' (their groups as the
+ * bus reports them); anyone else gets AccessDenied and may take a delay
+ * lock. Root can end any lock with ReleaseLock(id), the id the veto line
+ * names (docs/bus.md).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,7 +32,6 @@
 #include "log.h"
 
 #define INHIBITORS_PER_CLIENT	16
-#define INHIBITORS_MAX		4096
 #define INHIBIT_TEXT_MAX	255	/* who, why */
 
 struct bus_inhibitor {
@@ -116,16 +123,33 @@ static int read_args(sd_bus_message *m, const char **who, const char **why,
 	return 0;
 }
 
-static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
-		      pid_t pid, sd_bus_error *error)
+/*
+ * uid's name for the veto line; "" when it has none. An NSS lookup: on
+ * the partitions vasd runs on, files or a local cache (sssd, nscd), as
+ * for logind's.
+ */
+static void user_of(uid_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *found = NULL;
+	char scratch[1024];
+
+	buf[0] = '\0';
+	if (getpwuid_r(uid, &pw, scratch, sizeof(scratch), &found) == 0 && found)
+		snprintf(buf, size, "%s", found->pw_name);
+}
+
+static int inhibit_as(struct vasd_bus *b, sd_bus_message *m,
+		      const struct bus_caller *caller, sd_bus_error *error)
 {
 	const char *who, *why, *sender = sd_bus_message_get_sender(m);
 	enum vasd_lock_mode mode;
-	char comm[VAS_COMM_MAX];
+	char comm[VAS_COMM_MAX], user[64];
 	struct bus_inhibitor *i;
 	unsigned int mine = 0;
 	uint64_t id;
 	int fds[2], r;
+	uid_t uid = caller->uid;
+	pid_t pid = caller->pid;
 
 	r = sd_bus_message_rewind(m, true);
 	if (r >= 0)
@@ -135,14 +159,32 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 	LIST_FOREACH(inhibitors, j, b->inhibitors)
 		if (strcmp(j->sender, sender) == 0)
 			mine++;
+	if (mode == VASD_LOCK_BLOCK && uid != 0 &&
+	    !(b->config.have_block_gid &&
+	      bus_caller_in_group(caller, b->config.block_gid)))
+		return sd_bus_error_setf(error, VASD_ERROR_ACCESS_DENIED,
+					 "A block lock vetoes every migration: only root%s may take one (the caller is uid %u); take a delay lock",
+					 b->config.have_block_gid ?
+					 " and the block group's members" : "",
+					 (unsigned int)uid);
 	if (mine >= INHIBITORS_PER_CLIENT)
 		return sd_bus_error_setf(error, VASD_ERROR_TOO_MANY_INHIBITORS,
 					 "This client holds %u inhibitor locks already, the most one client may hold; close one first",
 					 mine);
-	if (b->n_inhibitors >= INHIBITORS_MAX)
+	if (uid != 0) {
+		unsigned int users = 0;
+
+		LIST_FOREACH(inhibitors, j, b->inhibitors)
+			users += j->uid == uid;
+		if (users >= b->config.locks_per_user)
+			return sd_bus_error_setf(error, VASD_ERROR_TOO_MANY_INHIBITORS,
+						 "uid %u holds %u inhibitor locks already, the most one user may hold (vasd --max-locks-per-user); close one first",
+						 (unsigned int)uid, users);
+	}
+	if (b->n_inhibitors >= VASD_BUS_LOCKS_MAX)
 		return sd_bus_error_setf(error, VASD_ERROR_TOO_MANY_INHIBITORS,
 					 "vasd holds %d inhibitor locks already, the most it takes",
-					 INHIBITORS_MAX);
+					 VASD_BUS_LOCKS_MAX);
 
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
@@ -171,9 +213,10 @@ static int inhibit_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 	}
 	/* recorded before the client holds it */
 	bus_comm_of(pid, comm);
+	user_of(uid, user, sizeof(user));
 	id = b->last_lock + 1;
 	r = coordinator_lock_taken(b->coordinator, id, i->mode, (uint32_t)pid,
-				   (uint32_t)uid, comm, who, why);
+				   (uint32_t)uid, user, comm, who, why);
 	if (r < 0) {
 		inhibitor_free(i);
 		close(fds[1]);
@@ -206,6 +249,55 @@ int bus_method_inhibit(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		return r;
 	return bus_query_sender(userdata, m, inhibit_as);
+}
+
+static int release_as(struct vasd_bus *b, sd_bus_message *m,
+		      const struct bus_caller *caller, sd_bus_error *error)
+{
+	struct bus_inhibitor *found = NULL;
+	char comm[VAS_COMM_MAX];
+	uint64_t id;
+	int r;
+
+	r = sd_bus_message_rewind(m, true);
+	if (r >= 0)
+		r = sd_bus_message_read(m, "t", &id);
+	if (r < 0)
+		return r;
+	if (caller->uid != 0)
+		return sd_bus_error_setf(error, VASD_ERROR_ACCESS_DENIED,
+					 "Only root may release another's lock (the caller is uid %u)",
+					 (unsigned int)caller->uid);
+	LIST_FOREACH(inhibitors, i, b->inhibitors)
+		if (i->id == id)
+			found = i;
+	if (!found)
+		return sd_bus_error_setf(error, VASD_ERROR_NO_SUCH_LOCK,
+					 "No inhibitor lock %" PRIu64 " is held", id);
+	bus_comm_of(caller->pid, comm);
+	log_notice("Root (pid %d, %s) released the %s lock %" PRIu64 " of uid %u, pid %d (%s): %s",
+		   (int)caller->pid, comm, vasd_lock_mode_to_string(found->mode),
+		   id, (unsigned int)found->uid, (int)found->pid, found->who,
+		   found->why);
+	/*
+	 * vasd drops its end: the holder keeps a pipe nobody reads, and the
+	 * coordinator records the release as when a holder lets go.
+	 */
+	inhibitor_release(found);
+	return sd_bus_reply_method_return(m, "");
+}
+
+int bus_method_release_lock(sd_bus_message *m, void *userdata,
+			    sd_bus_error *error)
+{
+	uint64_t id;
+	int r;
+
+	/* refuse bad arguments before asking the bus who called */
+	r = sd_bus_message_read(m, "t", &id);
+	if (r < 0)
+		return r;
+	return bus_query_sender(userdata, m, release_as);
 }
 
 int bus_method_list_inhibitors(sd_bus_message *m, void *userdata,

@@ -24,6 +24,7 @@
 
 #define VASD_ERROR_ACCESS_DENIED	"org.vasd1.Error.AccessDenied"
 #define VASD_ERROR_TOO_MANY_INHIBITORS	"org.vasd1.Error.TooManyInhibitors"
+#define VASD_ERROR_NO_SUCH_LOCK		"org.vasd1.Error.NoSuchLock"
 #define VASD_ERROR_LEDGER		"org.vasd1.Error.LedgerFailed"
 #define VASD_ERROR_NO_CREDENTIALS	"org.vasd1.Error.NoCredentials"
 #define VASD_ERROR_COMPACTED		"org.vasd1.Error.Compacted"
@@ -67,7 +68,8 @@ struct vasd_bus {
 	int64_t first_position;		/* of the ledger's history: 1 until compacted */
 	int64_t last_position;		/* of the ledger, after the last COMMIT */
 	struct bus_manager_props announced;
-	uint64_t inhibit_delay_max_usec;
+	uint64_t inhibit_delay_max_usec;	/* the property's storage */
+	struct vasd_bus_config config;
 
 	struct bus_inhibitor *inhibitors;	/* list, newest first */
 	unsigned int n_inhibitors;
@@ -94,9 +96,19 @@ void bus_sent(struct vasd_bus *b);
 const char *bus_escape_comm(const char *comm, char buf[static BUS_COMM_MAX]);
 const char *bus_enum_name(const char *name);
 
-/* bus/creds.c: the caller's uid and pid, asked from the bus asynchronously. */
-typedef int (*bus_creds_fn)(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
-			    pid_t pid, sd_bus_error *error);
+/* bus/creds.c: who called, asked from the bus asynchronously. */
+#define BUS_CALLER_GIDS_MAX 64
+struct bus_caller {
+	uid_t uid;
+	pid_t pid;			/* 0: the bus does not know it */
+	/* UnixGroupIDs: the process's groups as the bus saw them (the first
+	 * BUS_CALLER_GIDS_MAX); none when the bus does not say */
+	gid_t gids[BUS_CALLER_GIDS_MAX];
+	unsigned int n_gids;
+};
+bool bus_caller_in_group(const struct bus_caller *c, gid_t gid);
+typedef int (*bus_creds_fn)(struct vasd_bus *b, sd_bus_message *m,
+			    const struct bus_caller *caller, sd_bus_error *error);
 /*
  * Ask the bus who sent m, then run fn, which replies to m (or returns an
  * error, which is replied). Returns 1: m is being handled.
@@ -133,6 +145,8 @@ int bus_window_announce(struct vasd_bus *b, const struct ingest_window_event *w)
 int bus_method_inhibit(sd_bus_message *m, void *userdata, sd_bus_error *error);
 int bus_method_list_inhibitors(sd_bus_message *m, void *userdata,
 			       sd_bus_error *error);
+int bus_method_release_lock(sd_bus_message *m, void *userdata,
+			    sd_bus_error *error);
 void bus_inhibitors_free(struct vasd_bus *b);
 
 /* bus/logcontrol.c: org.freedesktop.LogControl1 */

@@ -42,10 +42,12 @@ static int refuse_set(sd_bus *bus, const char *path, const char *interface,
 				 "Setting %s was not authorized", property);
 }
 
-static int set_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid, pid_t pid,
-		  sd_bus_error *error)
+static int set_as(struct vasd_bus *b, sd_bus_message *m,
+		  const struct bus_caller *caller, sd_bus_error *error)
 {
 	const char *interface, *property, *value;
+	uid_t uid = caller->uid;
+	pid_t pid = caller->pid;
 	int r, level;
 
 	r = sd_bus_message_rewind(m, true);

@@ -49,8 +49,8 @@ static void call_free(struct vasd_bus *b, struct bus_hook_call *h)
 	free(h);
 }
 
-static int hook_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
-		   pid_t pid, sd_bus_error *error)
+static int hook_as(struct vasd_bus *b, sd_bus_message *m,
+		   const struct bus_caller *caller, sd_bus_error *error)
 {
 	const char *member = sd_bus_message_get_member(m);
 	char comm[VAS_COMM_MAX];
@@ -58,6 +58,8 @@ static int hook_as(struct vasd_bus *b, sd_bus_message *m, uid_t uid,
 	uint32_t phase = _VASD_HOOK_PHASE_MAX;
 	uint64_t id;
 	int r;
+	uid_t uid = caller->uid;
+	pid_t pid = caller->pid;
 
 	if (uid != 0)
 		return sd_bus_error_setf(error, VASD_ERROR_ACCESS_DENIED,

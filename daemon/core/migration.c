@@ -9,6 +9,7 @@
  * are.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ struct lock {
 	uint32_t pid, uid;
 	char comm[VAS_COMM_MAX];
 	char *who, *why;
+	char *user;			/* uid's name; "" when it has none */
 	bool asked;			/* in the open migration's wait */
 	bool timed_out;
 	uint64_t asked_at;		/* CLOCK_REALTIME ns */
@@ -453,6 +455,7 @@ static bool veto(struct migration_machine *m, const char **ret_message)
 {
 	const struct lock *first = NULL;
 	struct vasd_event *ev;
+	char more[32] = "";
 	uint32_t n = 0;
 
 	for (size_t i = 0; i < m->n_locks; i++)
@@ -465,11 +468,22 @@ static bool veto(struct migration_machine *m, const char **ret_message)
 		ev->coord.count = n;
 		record_lock(ev, first);
 		if (n > 1)
-			*ret_message = format(m, "vasd: migration vetoed: %s (pid %u) holds a block lock (%s), and %u more; they must be released first",
-					      first->who, first->pid, first->why, n - 1);
-		else
-			*ret_message = format(m, "vasd: migration vetoed: %s (pid %u) holds a block lock (%s); it must be released first",
-					      first->who, first->pid, first->why);
+			snprintf(more, sizeof(more), ", and %" PRIu32 " more", n - 1);
+		/*
+		 * Who holds it as the bus and the kernel said (uid, its name,
+		 * pid, command), then the holder's own words, escaped by
+		 * format(); and how root ends it.
+		 */
+		*ret_message = format(m, "vasd: migration vetoed: block lock %" PRIu64 " of uid %u%s%s%s, pid %u%s%s%s: who \"%s\", why \"%s\"%s; release %s first, or as root: vasctl release-lock %" PRIu64,
+				      first->id, first->uid,
+				      first->user[0] ? " (" : "", first->user,
+				      first->user[0] ? ")" : "",
+				      first->pid,
+				      first->comm[0] ? " (" : "", first->comm,
+				      first->comm[0] ? ")" : "",
+				      first->who, first->why,
+				      more,
+				      n > 1 ? "them" : "it", first->id);
 		return true;
 	}
 	if (!m->ledger_ok) {
@@ -828,12 +842,14 @@ static int on_lock_taken(struct migration_machine *m,
 		.uid = in->lock.uid,
 		.who = strdup(in->lock.who ? in->lock.who : ""),
 		.why = strdup(in->lock.why ? in->lock.why : ""),
+		.user = strdup(in->lock.user ? in->lock.user : ""),
 	};
 	memcpy(l->comm, in->lock.comm, sizeof(l->comm));
 	l->comm[sizeof(l->comm) - 1] = 0;
-	if (!l->who || !l->why) {
+	if (!l->who || !l->why || !l->user) {
 		free(l->who);
 		free(l->why);
+		free(l->user);
 		return -ENOMEM;
 	}
 	m->n_locks++;
@@ -867,6 +883,7 @@ static int on_lock_released(struct migration_machine *m, uint64_t id)
 
 	free(l->who);
 	free(l->why);
+	free(l->user);
 	memmove(l, l + 1, (size_t)(m->locks + m->n_locks - (l + 1)) * sizeof(*l));
 	m->n_locks--;
 
@@ -1201,6 +1218,7 @@ struct migration_machine *migration_machine_free(struct migration_machine *m)
 	for (size_t i = 0; i < m->n_locks; i++) {
 		free(m->locks[i].who);
 		free(m->locks[i].why);
+		free(m->locks[i].user);
 	}
 	free(m->locks);
 	free(m->ledger_reason);

@@ -91,13 +91,16 @@ struct migration_input {
 			uint64_t token;
 			int error;		/* negative errno */
 		} ack;
-		/* LOCK_TAKEN: who and why are copied */
+		/* LOCK_TAKEN: who, why and user are copied */
 		struct {
 			uint64_t id;		/* vasd's, never reused */
 			enum vasd_lock_mode mode;
 			uint32_t pid, uid;
 			char comm[VAS_COMM_MAX];
 			const char *who, *why;
+			/* uid's name when it has one (NULL or ""), for the
+			 * veto line only: not recorded */
+			const char *user;
 		} lock;
 		/* LOCK_RELEASED */
 		struct {

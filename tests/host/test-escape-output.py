@@ -123,7 +123,7 @@ def scenario(v, name, who, why, comm, who_esc, why_esc, comm_esc):
         out = safe(p.stdout + p.stderr, "migration status")
         vetoed = [l for l in out.splitlines() if l.startswith("Vetoed:")]
         check(p.returncode == 0 and len(vetoed) == 1 and
-              ("(pid %d) holds a block lock" % h.proc.pid) in vetoed[0],
+              ("pid %d (" % h.proc.pid) in vetoed[0] and "block lock" in vetoed[0],
               "migration status: exit %d, %r" % (p.returncode, out))
 
         for verb in (("status",), ("windows",), ("events",)):

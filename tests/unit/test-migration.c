@@ -211,13 +211,13 @@ static void hook(struct run *r, uint32_t phase)
 	hook_as(r, phase, 100 + phase);
 }
 
-static void lock_full(struct run *r, uint64_t id, uint32_t mode,
-		      const char *who, const char *why)
+static void lock_user(struct run *r, uint64_t id, uint32_t mode,
+		      const char *who, const char *why, const char *user)
 {
 	struct migration_input in = {
 		.type = MIGRATION_INPUT_LOCK_TAKEN,
 		.lock = { .id = id, .mode = mode, .pid = 800 + (uint32_t)id,
-			  .uid = 1000, .who = who, .why = why },
+			  .uid = 1000, .who = who, .why = why, .user = user },
 	};
 
 	snprintf(in.lock.comm, sizeof(in.lock.comm), "client%llu",
@@ -225,6 +225,12 @@ static void lock_full(struct run *r, uint64_t id, uint32_t mode,
 	feed(r, &in);
 	expect(r, mode == VASD_LOCK_DELAY ? "inhibitor-take(delay)" :
 					    "inhibitor-take(block)");
+}
+
+static void lock_full(struct run *r, uint64_t id, uint32_t mode,
+		      const char *who, const char *why)
+{
+	lock_user(r, id, mode, who, why, NULL);
 }
 
 static void lock(struct run *r, uint64_t id, uint32_t mode)
@@ -499,7 +505,7 @@ static void test_block_lock(void)
 
 	run_init(&r);
 	lock_full(&r, 7, VASD_LOCK_BLOCK, "backup", "nightly\nbackup");
-	lock_full(&r, 8, VASD_LOCK_BLOCK, "indexer", "reindexing");
+	lock_user(&r, 8, VASD_LOCK_BLOCK, "indexer", "reindexing", "alice");
 	lock(&r, 9, VASD_LOCK_DELAY);
 
 	hook(&r, VASD_HOOK_CHECK);
@@ -511,7 +517,7 @@ static void test_block_lock(void)
 	ASSERT_UINT_EQ(ev->coord.pid, 807);
 	ASSERT_UINT_EQ(ev->coord.count, 2);
 	ASSERT_STR_EQ(reply_to(&r, 100 + VASD_HOOK_CHECK),
-		      "vasd: migration vetoed: backup (pid 807) holds a block lock (nightly\\nbackup), and 1 more; they must be released first");
+		      "vasd: migration vetoed: block lock 7 of uid 1000, pid 807 (client7): who \"backup\", why \"nightly\\nbackup\", and 1 more; release them first, or as root: vasctl release-lock 7");
 	expect_state(&r, MIGRATION_IDLE, 0);
 
 	hook(&r, VASD_HOOK_UNDOCHECK);
@@ -526,7 +532,7 @@ static void test_block_lock(void)
 	expect(&r, "migration-hook(check) migration-open(check) migration-veto(block-lock) "
 		   "migration-close(vetoed) reply(veto)");
 	ASSERT_STR_EQ(reply_to(&r, 100 + VASD_HOOK_CHECK),
-		      "vasd: migration vetoed: indexer (pid 808) holds a block lock (reindexing); it must be released first");
+		      "vasd: migration vetoed: block lock 8 of uid 1000 (alice), pid 808 (client8): who \"indexer\", why \"reindexing\"; release it first, or as root: vasctl release-lock 8");
 	ASSERT_UINT_EQ(rec(&r, VASD_EVENT_MIGRATION_OPEN, 0)->coord.migration, 2);
 
 	/* pre goes ahead: only the delay lock is asked */
