@@ -605,10 +605,27 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **ret,
 		struct stat st;
 
 		/* SQLite would say only "unable to open" */
-		if (stat(path, &st) < 0)
+		if (lstat(path, &st) < 0)
 			return ledger_fail(ret_error, -errno, "%s: %s", path,
 				    strerror(errno));
-		flags = SQLITE_OPEN_READONLY;
+		/*
+		 * A reader (vasctl, often root) follows no link either: SQLite
+		 * would create the -wal and -shm beside the link's target,
+		 * wherever whoever made the link chose.
+		 */
+		if (S_ISLNK(st.st_mode))
+			return ledger_fail(ret_error, -ELOOP,
+					   "%s is a symbolic link; it is not followed (name the ledger file itself)",
+					   path);
+		if (!S_ISREG(st.st_mode))
+			return ledger_fail(ret_error, -EBADFD,
+					   "%s is not a regular file", path);
+		r = check_sidecar(path, "-wal", ret_error);
+		if (r >= 0)
+			r = check_sidecar(path, "-shm", ret_error);
+		if (r < 0)
+			return r;
+		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW;
 	} else {
 		r = hold_file(l, ret_error);
 		if (r < 0)

@@ -13,8 +13,9 @@ import fcntl
 import hashlib
 import os
 import signal
+import subprocess
 
-from vasdtest import Scenarios, TempDir, Vasd, check, ledger, log, wait_until
+from vasdtest import VASCTL, Scenarios, TempDir, Vasd, check, ledger, log, wait_until
 
 EXIT_REFUSED = 3
 EXIT_UNSAFE = 5
@@ -123,6 +124,32 @@ with Scenarios() as s, TempDir() as d:
             os.symlink(target, p + side)
             refused(d, p, "%s a symlink" % side, "%s is a symbolic link" % (p + side))
             check(not os.path.lexists(target), "the %s link's target was created" % side)
+
+    # vasctl (often root) reads the ledger and follows no link either: SQLite
+    # would create -wal/-shm beside wherever the link points
+    with s("vasctl and a symlink"):
+        elsewhere = os.path.join(d, "elsewhere")
+        os.mkdir(elsewhere)
+        target = os.path.join(elsewhere, "copy.db")
+        with open(good, "rb") as f, open(target, "wb") as g:
+            g.write(f.read())
+        link = os.path.join(d, "reader-link.db")
+        os.symlink(target, link)
+        for verb in ("verify", "stats", "export"):
+            p = subprocess.run([VASCTL, "ledger", verb, "--database", link],
+                               capture_output=True, text=True, timeout=60)
+            check(p.returncode == 4 and "is a symbolic link; it is not followed" in p.stderr,
+                  "vasctl ledger %s on a link: %d %r" % (verb, p.returncode, p.stderr))
+        p = subprocess.run([VASCTL, "migration", "status", "--database", link],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode != 0 and "is a symbolic link" in p.stderr,
+              "vasctl migration status on a link: %d %r" % (p.returncode, p.stderr))
+        check(sorted(os.listdir(elsewhere)) == ["copy.db"],
+              "vasctl created beside the link's target: %s" % sorted(os.listdir(elsewhere)))
+        p = subprocess.run([VASCTL, "ledger", "verify", "--database", target],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0, "vasctl ledger verify on the file: %d %r" % (p.returncode, p.stderr))
+        log("vasctl on a symlink: exit 4, nothing created beside its target")
 
     with s("SIGHUP"):
         v = vasd(d, good).start()
