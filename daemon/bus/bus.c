@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "bus/internal.h"
 #include "bus/loop.h"
 #include "ledger/ledger.h"
+#include "util/time-util.h"
 #include "log.h"
 
 /* RequestName's replies (D-Bus specification) */
@@ -117,6 +119,13 @@ static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 	return 0;
 }
 
+static void on_dispatched(uint64_t elapsed, void *userdata)
+{
+	struct vasd_bus *b = userdata;
+
+	bus_admission_charge(b->admission, elapsed);
+}
+
 int vasd_bus_new(struct event_base *base, struct ingest *in,
 		 struct ledger *ledger, struct coordinator *c,
 		 const struct vasd_bus_config *config, vasd_bus_name_fn name_fn,
@@ -158,9 +167,13 @@ int vasd_bus_new(struct event_base *base, struct ingest *in,
 	if (r < 0)
 		return log_error_errno(r, "Failed to request %s: %s", VASD_BUS_NAME, strerror(-r));
 
+	r = bus_admission_new(b, &b->admission);
+	if (r < 0)
+		return log_error_errno(r, "Failed to set up the admission of calls: %s", strerror(-r));
 	r = bus_loop_new(base, b->bus, on_loop_error, b, &b->loop);
 	if (r < 0)
 		return log_error_errno(r, "Failed to watch the bus connection: %s", strerror(-r));
+	bus_loop_set_dispatched(b->loop, on_dispatched, b);
 
 	bus_manager_props_get(b, &b->announced);
 	ingest_set_observer(in, &observer, b);
@@ -168,6 +181,51 @@ int vasd_bus_new(struct event_base *base, struct ingest *in,
 	*ret = b;
 	b = NULL;
 	return 0;
+}
+
+/* While vasd stops: a call is answered at once, and nothing is run. */
+static int refuse_while_stopping(sd_bus_message *m, void *userdata,
+				 sd_bus_error *error)
+{
+	if (!sd_bus_message_is_method_call(m, NULL, NULL))
+		return 1;
+	sd_bus_reply_method_errorf(m, SD_BUS_ERROR_NO_SERVER, "vasd is stopping");
+	return 1;
+}
+
+/*
+ * Send what is queued (the last PropertiesChanged, "stopping", is worth
+ * its wait), for FLUSH_BOUND_USEC at most: sd_bus_flush() waits for as
+ * long as the bus does not read, and a bus busy with clients that read
+ * nothing once kept vasd from stopping until they went (issue 13). What is
+ * left after the bound is dropped with the connection.
+ */
+#define FLUSH_BOUND_USEC (2 * 1000 * 1000ULL)
+
+static void flush_bounded(sd_bus *bus)
+{
+	uint64_t start = now_ns(CLOCK_MONOTONIC) / 1000, n = 0;
+
+	if (sd_bus_add_filter(bus, NULL, refuse_while_stopping, NULL) < 0)
+		return;
+	for (;;) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC) / 1000;
+		struct pollfd p = { .fd = sd_bus_get_fd(bus), .events = POLLOUT };
+
+		if (sd_bus_get_n_queued_write(bus, &n) < 0 || n == 0 ||
+		    now - start >= FLUSH_BOUND_USEC || p.fd < 0)
+			break;
+		if (poll(&p, 1, (int)((FLUSH_BOUND_USEC - (now - start)) / 1000 + 1)) < 0 &&
+		    errno != EINTR)
+			break;
+		/* writes what the socket takes; a call read meanwhile is refused */
+		if (sd_bus_process(bus, NULL) < 0)
+			break;
+	}
+	if (n > 0)
+		log_warning("Stopping with %llu bus messages unsent: the bus did not take them within %llu s",
+			    (unsigned long long)n,
+			    (unsigned long long)(FLUSH_BOUND_USEC / 1000000));
 }
 
 struct vasd_bus *vasd_bus_free(struct vasd_bus *b)
@@ -180,8 +238,10 @@ struct vasd_bus *vasd_bus_free(struct vasd_bus *b)
 	bus_inhibitors_free(b);
 	bus_compactions_free(b);
 	bus_loop_free(b->loop);
-	/* the last PropertiesChanged ("stopping") is worth its wait */
-	sd_bus_flush_close_unref(b->bus);
+	b->admission = bus_admission_free(b->admission);
+	if (b->bus)
+		flush_bounded(b->bus);
+	sd_bus_close_unref(b->bus);
 	free(b);
 	return NULL;
 }

@@ -25,6 +25,7 @@
 #define VASD_ERROR_ACCESS_DENIED	"org.vasd1.Error.AccessDenied"
 #define VASD_ERROR_TOO_MANY_INHIBITORS	"org.vasd1.Error.TooManyInhibitors"
 #define VASD_ERROR_NO_SUCH_LOCK		"org.vasd1.Error.NoSuchLock"
+#define VASD_ERROR_BUSY			"org.vasd1.Error.Busy"
 #define VASD_ERROR_LEDGER		"org.vasd1.Error.LedgerFailed"
 #define VASD_ERROR_NO_CREDENTIALS	"org.vasd1.Error.NoCredentials"
 #define VASD_ERROR_COMPACTED		"org.vasd1.Error.Compacted"
@@ -55,6 +56,7 @@ struct bus_manager_props {
 
 struct bus_inhibitor;
 struct bus_compaction;
+struct bus_admission;
 struct bus_hook_call;
 
 struct vasd_bus {
@@ -76,6 +78,7 @@ struct vasd_bus {
 	uint64_t last_lock;		/* the coordinator's lock numbers */
 
 	struct bus_compaction *compactions;	/* CompactLedger calls going on */
+	struct bus_admission *admission;	/* of the expensive calls */
 
 	struct coordinator *coordinator;
 	struct bus_hook_call *hook_calls;	/* Migration* calls not answered yet */
@@ -140,6 +143,12 @@ int bus_window_install(struct vasd_bus *b);
 const char *bus_window_path(uint32_t id, char buf[static BUS_WINDOW_PATH_MAX]);
 /* InterfacesAdded/Removed or PropertiesChanged for one committed change. */
 int bus_window_announce(struct vasd_bus *b, const struct ingest_window_event *w);
+
+/* bus/admission.c: the expensive calls, by the caller's share of vasd */
+int bus_admission_new(struct vasd_bus *b, struct bus_admission **ret);
+struct bus_admission *bus_admission_free(struct bus_admission *a);
+/* The dispatch that just ran took elapsed ns: charged if it was admitted. */
+void bus_admission_charge(struct bus_admission *a, uint64_t elapsed);
 
 /* bus/inhibit.c */
 int bus_method_inhibit(sd_bus_message *m, void *userdata, sd_bus_error *error);

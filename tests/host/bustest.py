@@ -6,6 +6,7 @@ on it, and busctl as the independent client."""
 import json
 import os
 import select
+import socket
 import subprocess
 import time
 
@@ -109,6 +110,87 @@ class PrivateBus:
             self.proc.terminate()
             self.proc.wait(10)
         self.log.close()
+
+
+# The system bus's own limits, as Debian ships dbus-daemon (a user's
+# connections above all): what a hostile user meets on a real system.
+STOCK_LIMITS = {"max_connections_per_user": 256,
+                "max_completed_connections": 2048,
+                "max_incomplete_connections": 64}
+
+
+class PrivateBroker:
+    """dbus-broker (the system bus of Fedora and RHEL 9) with the same
+    configuration as PrivateBus and its own stock limits: its launcher,
+    given the listening socket as systemd would, in a mount namespace whose
+    /run holds a journal socket of ours (it logs there, and connects to the
+    bus it serves, which it finds through DBUS_SYSTEM_BUS_ADDRESS)."""
+
+    def __init__(self, directory):
+        os.chmod(directory, 0o755)
+        self.socket = os.path.join(directory, "system_bus_socket")
+        self.config = os.path.join(directory, "broker.conf")
+        with open(self.config, "w") as f:
+            f.write("""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <auth>EXTERNAL</auth>
+%s
+</busconfig>
+""" % (DEFAULT_POLICY % BUS_POLICY))
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.socket)
+        listener.listen(128)
+        os.chmod(self.socket, 0o666)
+        journal = os.path.join(directory, "broker-journal")
+        os.mkdir(journal)
+        self.journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.journal.bind(os.path.join(journal, "socket"))
+        self.address = "unix:path=" + self.socket
+        self.log = open(os.path.join(directory, "dbus-broker.log"), "w")
+        # sd_listen_fds(): the socket as fd 3, LISTEN_PID the launcher's
+        fd3 = os.dup(3) if _fd_open(3) else None
+        os.dup2(listener.fileno(), 3)
+        try:
+            self.proc = subprocess.Popen(
+                ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                 'mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal && '
+                 'mount --bind "$1" /run/systemd/journal && '
+                 'DBUS_SYSTEM_BUS_ADDRESS="$2" LISTEN_PID=$$ LISTEN_FDS=1 '
+                 'exec dbus-broker-launch --scope system --config-file "$3"',
+                 "sh", journal, self.address, self.config],
+                pass_fds=[3], stdout=self.log, stderr=self.log)
+        finally:
+            if fd3 is None:
+                os.close(3)
+            else:
+                os.dup2(fd3, 3)
+                os.close(fd3)
+        listener.close()
+        os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.address
+        deadline = time.monotonic() + 30
+        while subprocess.run(["busctl", "--system", "--timeout=2", "status",
+                              "org.freedesktop.DBus"],
+                             capture_output=True).returncode != 0:
+            check(self.proc.poll() is None and time.monotonic() < deadline,
+                  "dbus-broker did not start: %s" % open(self.log.name).read())
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.log.close()
+        self.journal.close()
+
+
+def _fd_open(fd):
+    try:
+        os.fstat(fd)
+        return True
+    except OSError:
+        return False
 
 
 def unprivileged():
