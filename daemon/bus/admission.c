@@ -60,7 +60,11 @@ struct sender {
 	char name[SENDER_NAME_MAX];
 	uid_t uid;
 	uint64_t used;
+	uint64_t told_busy;		/* CLOCK_MONOTONIC ns of its last Busy */
 };
+
+/* A sender refused again within this is not told again (see admit()). */
+#define BUSY_TELL_INTERVAL_NS (1000 * 1000 * 1000ULL)
 
 struct bus_admission {
 	struct vasd_bus *bus;
@@ -78,6 +82,7 @@ struct bus_admission {
 	bool charging;				/* the dispatch running is admitted */
 	uid_t charge_uid;
 	uint64_t busy_replies;			/* for the log */
+	uint64_t dropped;
 };
 
 static bool is_expensive(sd_bus_message *m)
@@ -115,6 +120,7 @@ static void sender_add(struct bus_admission *a, const char *name, uid_t uid)
 	}
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->uid = uid;
+	s->told_busy = 0;
 	s->used = ++a->clock;
 }
 
@@ -137,26 +143,48 @@ static void reply_busy(struct bus_admission *a, sd_bus_message *m,
 			   a->busy_replies);
 }
 
-/* A decision for a sender whose uid is known: true to let m through. */
-static bool admit(struct bus_admission *a, sd_bus_message *m, uid_t uid)
+/*
+ * A decision for a sender whose uid is known: true to let m through. A
+ * refusal is told (Busy) once a second a sender at most, and the calls
+ * refused in between are dropped: a flood's every call answered would keep
+ * vasd and the bus busy writing what its sender never reads, and a broker
+ * charges those unread replies to vasd.
+ */
+static bool admit(struct bus_admission *a, sd_bus_message *m, struct sender *s)
 {
-	uint64_t queued = 0, wait = 0;
+	uint64_t queued = 0, wait = 0, now = now_ns(CLOCK_MONOTONIC);
+	uid_t uid = s->uid;
+	bool tell = now - s->told_busy >= BUSY_TELL_INTERVAL_NS;
 
 	if (uid == 0)
 		return true;
 	if (sd_bus_get_n_queued_write(a->bus->bus, &queued) >= 0 &&
 	    queued >= WQUEUE_HIGH) {
-		reply_busy(a, m, "vasd's replies are not being read; try again later");
+		/*
+		 * Not even an error: the bus does not take vasd's messages
+		 * now, most likely replies to those who read none, which a
+		 * broker charges to vasd (dbus-broker stops reading vasd once
+		 * its quota is spent on them). Dropped, the call times out.
+		 */
+		if (a->dropped++ % 1000 == 0)
+			log_notice("Dropped an expensive call of %s: %" PRIu64 " bus messages of vasd's wait to be sent (%" PRIu64 " dropped so far)",
+				   sd_bus_message_get_sender(m), queued, a->dropped);
 		return false;
 	}
-	if (!share_admit(a->shares, (uint32_t)uid, now_ns(CLOCK_MONOTONIC), &wait)) {
-		reply_busy(a, m, "uid %u has used its share of vasd's time; try again in %" PRIu64 " ms",
-			   (unsigned int)uid, wait / 1000000 + 1);
+	if (!share_admit(a->shares, (uint32_t)uid, now, &wait)) {
+		if (tell) {
+			s->told_busy = now;
+			reply_busy(a, m, "uid %u has used its share of vasd's time; try again in %" PRIu64 " ms",
+				   (unsigned int)uid, wait / 1000000 + 1);
+		}
 		return false;
 	}
-	if (!share_admit(a->all, ALL_USERS, now_ns(CLOCK_MONOTONIC), &wait)) {
-		reply_busy(a, m, "vasd's users have used their share of its time; try again in %" PRIu64 " ms",
-			   wait / 1000000 + 1);
+	if (!share_admit(a->all, ALL_USERS, now, &wait)) {
+		if (tell) {
+			s->told_busy = now;
+			reply_busy(a, m, "vasd's users have used their share of its time; try again in %" PRIu64 " ms",
+				   wait / 1000000 + 1);
+		}
 		return false;
 	}
 	return true;
@@ -259,7 +287,7 @@ static int defer(struct bus_admission *a, sd_bus_message *m)
 static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct bus_admission *a = userdata;
-	const struct sender *s;
+	struct sender *s;
 	const char *sender;
 
 	a->charging = false;
@@ -276,7 +304,7 @@ static int on_message(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
 	s = sender_find(a, sender);
 	if (!s)
 		return defer(a, m);
-	if (!admit(a, m, s->uid))
+	if (!admit(a, m, s))
 		return 1;
 	let_through(a, s->uid);
 	return 0;

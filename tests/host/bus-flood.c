@@ -13,9 +13,14 @@
  *   signals   (no call) subscribes to every signal vasd sends, and reads
  *             none of them
  * Prints "sent N" (calls the connections took) once all are written to the
- * bus, then holds the connections, unread, until standard input closes.
+ * bus, then holds the connections, reading nothing, until standard input
+ * closes; with BUS_FLOOD_SUSTAIN=1 in the environment it goes on sending
+ * meanwhile, a call of each KIND on each connection a round (a sustained
+ * flood: see docs/bus.md for what it does to root's calls).
  */
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,8 +119,21 @@ int main(int argc, char **argv)
 	}
 	printf("sent %lu\n", sent);
 	fflush(stdout);
-	/* hold everything, read nothing */
-	while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
-		;
-	return 0;
+	for (;;) {
+		struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+		bool hold = getenv("BUS_FLOOD_SUSTAIN") == NULL;
+
+		if (poll(&in, 1, hold ? -1 : 0) > 0 &&
+		    read(STDIN_FILENO, buf, sizeof(buf)) <= 0)
+			return 0;
+		if (hold)
+			continue;
+		/* more of the same, read nothing; a refused send ends nothing */
+		for (unsigned long c = 0; c < conns; c++) {
+			for (int k = 3; k < argc; k++)
+				if (strcmp(argv[k], "signals") != 0)
+					(void)send_kind(buses[c], argv[k]);
+			(void)sd_bus_flush(buses[c]);
+		}
+	}
 }

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""bus-flood: root's calls to vasd while another user floods it (issue 13,
+finding 1), on dbus-daemon with the system bus's stock limits and on
+dbus-broker. vasd holds 10k windows; nobody's 64 connections send 200
+expensive calls each (ListWindows, GetManagedObjects, ReadEvents),
+subscribe to every signal and read nothing; then bench/bus-latency.c, as
+root, times Ping, GetAll and ListWindows. Goal: root's GetAll p99 <= 1 s on
+each bus. Last line:
+  bus-flood: ratio X (root's GetAll p99 under attack over 1 s, the worse bus)"""
+
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "host"))
+from vasdtest import TempDir, check  # noqa: E402
+from bustest import STOCK_LIMITS, PrivateBroker, PrivateBus, start_vasd  # noqa: E402
+
+CLIENT = os.environ["BUS_LATENCY"]
+FLOOD = os.environ["BUS_FLOOD"]
+NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+WINDOWS = 10000
+
+
+def peak_rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+def run(broker):
+    with TempDir() as d:
+        bus = PrivateBroker(d) if broker == "dbus-broker" else PrivateBus(d, limits=STOCK_LIMITS)
+        v = start_vasd(d, WINDOWS)
+        attack = None
+        try:
+            # root's calls start with the flood and go on through it
+            attack = subprocess.Popen([*NOBODY, FLOOD, "64", "200", "list", "objects",
+                                       "events", "signals"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+            root = subprocess.Popen([CLIENT, "2000", "50"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            sent = attack.stdout.readline().strip()
+            check(sent.startswith("sent "), "bus-flood: %r" % sent)
+            out, err = root.communicate(timeout=600)
+            check(root.returncode == 0, "bus-latency failed: %s" % err)
+            p = subprocess.CompletedProcess(root.args, root.returncode, out, err)
+            for line in p.stdout.splitlines():
+                if not line.startswith("bus-latency: ratio"):
+                    print("%s: %s" % (broker, line))
+            m = re.search(r"^GetAll\s+p50 .* p99\s+([0-9.]+) us", p.stdout, re.M)
+            check(m, "no GetAll p99 in %r" % p.stdout)
+            rss = peak_rss_mib(v.proc.pid)
+            print("%s: vasd's peak RSS %.1f MiB; %s calls of nobody" % (broker, rss, sent[5:]))
+            check(v.stop() == 0, "vasd did not stop cleanly")
+            return float(m.group(1)) / 1e6
+        finally:
+            if attack and attack.poll() is None:
+                attack.stdin.close()
+                attack.wait(30)
+            v.close()
+            bus.stop()
+
+
+worst = max(run(b) for b in ("dbus-daemon", "dbus-broker"))
+print("bus-flood: ratio %.3f (root's GetAll p99 under attack over 1 s, the worse bus)" % worst)
