@@ -57,6 +57,7 @@ struct bus_manager_props {
 struct bus_inhibitor;
 struct bus_compaction;
 struct bus_admission;
+struct share_table;
 struct bus_hook_call;
 
 struct vasd_bus {
@@ -76,6 +77,7 @@ struct vasd_bus {
 	struct bus_inhibitor *inhibitors;	/* list, newest first */
 	unsigned int n_inhibitors;
 	uint64_t last_lock;		/* the coordinator's lock numbers */
+	struct share_table *lock_rate;	/* a uid's Inhibit calls a second */
 
 	struct bus_compaction *compactions;	/* CompactLedger calls going on */
 	struct bus_admission *admission;	/* of the expensive calls */

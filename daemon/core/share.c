@@ -55,6 +55,9 @@ static void refill(const struct share_config *c, struct bucket *b, uint64_t now)
 	/* in two steps: (now - at) * rate would overflow after hours */
 	gain = (now - b->at) / 1000000 * c->rate_per_sec / 1000 +
 	       (now - b->at) % 1000000 * c->rate_per_sec / 1000000000;
+	/* less than a unit: the time is kept for the next refill */
+	if (gain == 0)
+		return;
 	b->at = now;
 	if (gain >= c->burst || b->tokens + (int64_t)gain >= (int64_t)c->burst)
 		b->tokens = (int64_t)c->burst;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * share: how much of vasd's time each user's expensive bus calls may take
- * (GetManagedObjects, ListWindows, ReadEvents: each builds a reply of every
- * window or of many events). A token bucket per uid, in nanoseconds of
- * vasd's time: it refills at rate_per_sec ns a second up to burst; a call
- * may start while the bucket is not empty, and what it took is charged
- * afterwards (the bucket may go below zero: the next calls wait longer).
+ * share: how much of vasd each user may take: of its time, for the
+ * expensive bus calls (GetManagedObjects, ListWindows, ReadEvents: each
+ * builds a reply of every window or of many events), in nanoseconds; of
+ * its ledger, for inhibitor locks, in locks. A token bucket per uid: it
+ * refills at rate_per_sec units a second up to burst; a call may start
+ * while the bucket is not empty, and what it took is charged afterwards
+ * (the bucket may go below zero: the next calls wait longer).
  * So a user who floods vasd gets rate_per_sec/1e9 of it, whatever the
  * number of its connections, and the others, root above all, are served
  * meanwhile (docs/bus.md). The caller leaves root out.

@@ -11,6 +11,9 @@
  *                               are the lock's ("bus-client", "testing"
  *                               when not given); COMM is set as the
  *                               process's name (prctl PR_SET_NAME) first.
+ *   bus-client churn SECONDS    takes a delay lock and closes it at once,
+ *                               again and again for SECONDS; prints
+ *                               "taken K refused R".
  *   bus-client vanish           sends a call of every kind (Manager's
  *                               methods, GetAll, GetManagedObjects,
  *                               Introspect, Ping) and disconnects without
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 
@@ -83,6 +87,38 @@ static int inhibit(sd_bus *bus, unsigned int n, const char *mode,
 		}
 	}
 	free(fds);
+	return 0;
+}
+
+static int churn(sd_bus *bus, double seconds)
+{
+	struct timespec ts;
+	double start, now;
+	unsigned long taken = 0, refused = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	start = now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	while (now - start < seconds) {
+		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+		int fd, r;
+
+		r = sd_bus_call_method(bus, DEST, PATH, IFACE, "Inhibit", &error,
+				       &reply, "ssss", "migration", "churn", "again",
+				       "delay");
+		if (r >= 0 && sd_bus_message_read(reply, "h", &fd) >= 0) {
+			taken++;	/* the reply's fd goes with the reply */
+		} else if (sd_bus_error_has_name(&error, "org.vasd1.Error.TooManyInhibitors")) {
+			refused++;
+		} else {
+			printf("Inhibit: %s %s\n", error.name ? error.name : strerror(-r),
+			       error.message ? error.message : "");
+			return r < 0 ? r : -EIO;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
+	printf("taken %lu refused %lu\n", taken, refused);
 	return 0;
 }
 
@@ -295,6 +331,8 @@ int main(int argc, char **argv)
 	else if (argc == 7 && strcmp(argv[1], "inhibit") == 0)
 		r = inhibit(bus, (unsigned int)strtoul(argv[2], NULL, 10), argv[3],
 			    argv[4], argv[5]);
+	else if (argc == 3 && strcmp(argv[1], "churn") == 0)
+		r = churn(bus, strtod(argv[2], NULL));
 	else if (argc == 2 && strcmp(argv[1], "vanish") == 0)
 		r = vanish(bus);
 	else if (argc == 3 && strcmp(argv[1], "calls") == 0)
@@ -302,7 +340,7 @@ int main(int argc, char **argv)
 	else if (argc == 4 && strcmp(argv[1], "follow") == 0)
 		r = follow(bus, argv[2], strtol(argv[3], NULL, 10));
 	else {
-		fprintf(stderr, "Usage: bus-client inhibit N MODE | vanish | calls N | follow MODE MS\n");
+		fprintf(stderr, "Usage: bus-client inhibit N MODE | churn SECONDS | vanish | calls N | follow MODE MS\n");
 		return 2;
 	}
 	if (r < 0) {

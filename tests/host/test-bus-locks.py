@@ -128,6 +128,28 @@ with Scenarios() as s, TempDir() as d:
             wait_inhibitors(0, "all released")
             log("nobody: %d locks, the next TooManyInhibitors; root: 32, not counted" % PER_USER)
 
+        with s("lock churn"):
+            events_before = ledger(v.db).execute("SELECT count(*) FROM events").fetchone()[0]
+            p = subprocess.run([*NOBODY, BUS_CLIENT, "churn", "3"], capture_output=True,
+                               text=True, timeout=60)
+            m = re.fullmatch(r"taken (\d+) refused (\d+)\n", p.stdout)
+            check(p.returncode == 0 and m, "nobody's churn: %d %r %r" % (p.returncode, p.stdout, p.stderr))
+            taken, refused = int(m.group(1)), int(m.group(2))
+            # the burst of 64 (less the locks taken above) and 10 a second
+            # for 3 s, a lock's worth of slack
+            check(taken <= 64 + 30 + 1 and refused > 0,
+                  "nobody took %d locks in 3 s (%d refused)" % (taken, refused))
+            wait_inhibitors(0, "the churn's locks released")
+            events = ledger(v.db).execute("SELECT count(*) FROM events").fetchone()[0] - events_before
+            check(events == 2 * taken, "%d events for %d locks" % (events, taken))
+            p = subprocess.run([BUS_CLIENT, "churn", "1"], capture_output=True, text=True,
+                               timeout=60)
+            m = re.fullmatch(r"taken (\d+) refused 0\n", p.stdout)
+            check(p.returncode == 0 and m and int(m.group(1)) > 60,
+                  "root's churn: %r %r" % (p.stdout, p.stderr))
+            log("lock churn: nobody %d locks in 3 s (%d refused), %d events, %.0f a second; root %s a second"
+                % (taken, refused, events, events / 3, m.group(1)))
+
         with s("options"):
             for bad, needle in (("--block-group=no-such-group-here", "no such group"),
                                 ("--max-locks-per-user=0", "expected 1..4096"),

@@ -76,6 +76,24 @@ static void test_forget(void)
 	share_table_free(t);
 }
 
+/* in locks, 10 a second: calls a millisecond apart still refill */
+static void test_slow_rate(void)
+{
+	struct share_config c = { .burst = 20, .rate_per_sec = 10, .max_uids = 4 };
+	struct share_table *t = NULL;
+	uint64_t now = SEC, taken = 0;
+
+	ASSERT_INT_EQ(share_table_new(&c, &t), 0);
+	for (int i = 0; i < 3000; i++, now += MS)	/* 3 s, a try a ms */
+		if (share_admit(t, 7, now, NULL)) {
+			share_charge(t, 7, now, 1);
+			taken++;
+		}
+	/* the burst, then 10 a second */
+	ASSERT(taken >= 20 + 29 && taken <= 20 + 31);
+	share_table_free(t);
+}
+
 static void test_config(void)
 {
 	struct share_config c = { .burst = MS, .rate_per_sec = MS, .max_uids = 0 };
@@ -88,6 +106,7 @@ int main(void)
 {
 	test_bucket();
 	test_forget();
+	test_slow_rate();
 	test_config();
 	return 0;
 }
