@@ -5,8 +5,9 @@
 #
 # Builds vas_sim.ko from a copy of SRCDIR/kernel and SRCDIR/proto made in
 # OUTDIR/kmod, so the source tree stays clean, and puts it in OUTDIR. KDIR
-# defaults to the build directory of the release Debian's
-# linux-headers-amd64 depends on, else the newest /lib/modules/*/build.
+# defaults to the build directory of tools/vm/kernel-release's default
+# release: the one Debian's linux-headers-amd64 depends on, else the newest
+# installed 6.1 (meson's vm_kernel option passes another as KDIR).
 # Any compiler warning fails the build.
 set -eu
 
@@ -18,16 +19,11 @@ outdir=$1
 srcdir=$2
 kdir=${3:-}
 
+# The release the test VM boots by default (tools/vm/fetch-kernel), so the
+# module loads there.
 default_kdir() {
-	release=$(dpkg-query -W -f '${Depends}' linux-headers-amd64 2>/dev/null |
-		sed -n 's/^.*linux-headers-\([^ ,]*\).*$/\1/p') || true
-	if [ -n "$release" ] && [ -d "/lib/modules/$release/build" ]; then
-		echo "/lib/modules/$release/build"
-		return
-	fi
-	for dir in /lib/modules/*/build; do
-		[ -d "$dir" ] && echo "$dir"
-	done | sort -V | tail -n 1
+	release=$("$srcdir/tools/vm/kernel-release" default) || return 0
+	echo "/lib/modules/$release/build"
 }
 
 if [ -z "$kdir" ]; then
