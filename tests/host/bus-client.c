@@ -13,7 +13,9 @@
  *                               process's name (prctl PR_SET_NAME) first.
  *   bus-client churn SECONDS    takes a delay lock and closes it at once,
  *                               again and again for SECONDS; prints
- *                               "taken K refused R".
+ *                               "taken K refused R rate F": R refusals
+ *                               (TooManyInhibitors), F of them for the
+ *                               rate of a uid's locks.
  *   bus-client vanish           sends a call of every kind (Manager's
  *                               methods, GetAll, GetManagedObjects,
  *                               Introspect, Ping) and disconnects without
@@ -94,7 +96,7 @@ static int churn(sd_bus *bus, double seconds)
 {
 	struct timespec ts;
 	double start, now;
-	unsigned long taken = 0, refused = 0;
+	unsigned long taken = 0, refused = 0, rate = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	start = now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -109,7 +111,9 @@ static int churn(sd_bus *bus, double seconds)
 		if (r >= 0 && sd_bus_message_read(reply, "h", &fd) >= 0) {
 			taken++;	/* the reply's fd goes with the reply */
 		} else if (sd_bus_error_has_name(&error, "org.vasd1.Error.TooManyInhibitors")) {
+			/* else a client's 16, vasd not yet seeing the last close */
 			refused++;
+			rate += error.message && strstr(error.message, "faster than");
 		} else {
 			printf("Inhibit: %s %s\n", error.name ? error.name : strerror(-r),
 			       error.message ? error.message : "");
@@ -118,7 +122,7 @@ static int churn(sd_bus *bus, double seconds)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	}
-	printf("taken %lu refused %lu\n", taken, refused);
+	printf("taken %lu refused %lu rate %lu\n", taken, refused, rate);
 	return 0;
 }
 

@@ -132,9 +132,9 @@ with Scenarios() as s, TempDir() as d:
             events_before = ledger(v.db).execute("SELECT count(*) FROM events").fetchone()[0]
             p = subprocess.run([*NOBODY, BUS_CLIENT, "churn", "3"], capture_output=True,
                                text=True, timeout=60)
-            m = re.fullmatch(r"taken (\d+) refused (\d+)\n", p.stdout)
+            m = re.fullmatch(r"taken (\d+) refused (\d+) rate (\d+)\n", p.stdout)
             check(p.returncode == 0 and m, "nobody's churn: %d %r %r" % (p.returncode, p.stdout, p.stderr))
-            taken, refused = int(m.group(1)), int(m.group(2))
+            taken, refused = int(m.group(1)), int(m.group(3))
             # the burst of 64 (less the locks taken above) and 10 a second
             # for 3 s, a lock's worth of slack
             check(taken <= 64 + 30 + 1 and refused > 0,
@@ -144,8 +144,10 @@ with Scenarios() as s, TempDir() as d:
             check(events == 2 * taken, "%d events for %d locks" % (events, taken))
             p = subprocess.run([BUS_CLIENT, "churn", "1"], capture_output=True, text=True,
                                timeout=60)
-            m = re.fullmatch(r"taken (\d+) refused 0\n", p.stdout)
-            check(p.returncode == 0 and m and int(m.group(1)) > 60,
+            # root: never refused for the rate (a client's 16 may be met when
+            # vasd sees a close after the next Inhibit, under ASan or valgrind)
+            m = re.fullmatch(r"taken (\d+) refused \d+ rate 0\n", p.stdout)
+            check(p.returncode == 0 and m and int(m.group(1)) > 0,
                   "root's churn: %r %r" % (p.stdout, p.stderr))
             log("lock churn: nobody %d locks in 3 s (%d refused), %d events, %.0f a second; root %s a second"
                 % (taken, refused, events, events / 3, m.group(1)))
