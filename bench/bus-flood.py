@@ -16,21 +16,15 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "host"))
-from vasdtest import TempDir, check  # noqa: E402
-from bustest import STOCK_LIMITS, PrivateBroker, PrivateBus, start_vasd  # noqa: E402
+from vasdtest import TempDir, check, peak_rss  # noqa: E402
+from bustest import (  # noqa: E402
+    STOCK_LIMITS, PrivateBroker, PrivateBus, start_vasd, unprivileged
+)
 
 CLIENT = os.environ["BUS_LATENCY"]
 FLOOD = os.environ["BUS_FLOOD"]
-NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+NOBODY = unprivileged()
 WINDOWS = 10000
-
-
-def peak_rss_mib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0
 
 
 def run(broker):
@@ -55,7 +49,7 @@ def run(broker):
                     print("%s: %s" % (broker, line))
             m = re.search(r"^GetAll\s+p50 .* p99\s+([0-9.]+) us", p.stdout, re.M)
             check(m, "no GetAll p99 in %r" % p.stdout)
-            rss = peak_rss_mib(v.proc.pid)
+            rss = peak_rss(v.proc.pid) / (1 << 20)
             print("%s: vasd's peak RSS %.1f MiB; %s calls of nobody" % (broker, rss, sent[5:]))
             check(v.stop() == 0, "vasd did not stop cleanly")
             return float(m.group(1)) / 1e6

@@ -12,19 +12,11 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "host"))
 from vasdtest import (  # noqa: E402
-    FakeKernel, TempDir, Vasd, check, fail, ledger
+    FakeKernel, TempDir, Vasd, check, ledger, peak_rss
 )
 
 WINDOWS = int(os.environ.get("VASD_RSS_WINDOWS", "100000"))
 BUDGET = 32 << 20
-
-
-def peak_rss(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    fail("no VmHWM for %d" % pid)
 
 
 with TempDir() as d:

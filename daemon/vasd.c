@@ -57,7 +57,6 @@ enum {
  * all from the others.
  */
 #define LOCKS_PER_USER_DEFAULT 64
-#define LOCKS_MAX VASD_BUS_LOCKS_MAX
 
 struct options {
 	char *database;
@@ -106,7 +105,7 @@ static void help(void)
 	       "  -h --help              Show this help\n"
 	       "     --version           Show the version\n"
 	       "\n"
-	       "See vasd(8).\n", LOCKS_PER_USER_DEFAULT, LOCKS_MAX);
+	       "See vasd(8).\n", LOCKS_PER_USER_DEFAULT, VASD_BUS_LOCKS_MAX);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
@@ -269,9 +268,9 @@ static int parse_argv(int argc, char **argv, struct options *o)
 			o->bus.have_block_gid = true;
 			break;
 		case ARG_MAX_LOCKS_PER_USER:
-			if (parse_uint(optarg, LOCKS_MAX, &v) < 0 || v == 0) {
+			if (parse_uint(optarg, VASD_BUS_LOCKS_MAX, &v) < 0 || v == 0) {
 				log_error("--max-locks-per-user: expected 1..%u, got '%s'",
-					  LOCKS_MAX, optarg);
+					  VASD_BUS_LOCKS_MAX, optarg);
 				return -EINVAL;
 			}
 			o->bus.locks_per_user = (unsigned int)v;

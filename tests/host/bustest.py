@@ -193,8 +193,48 @@ def _fd_open(fd):
         return False
 
 
-def unprivileged():
-    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+def unprivileged(groups=()):
+    """A command prefix: run as nobody, in the groups given (gids) or none."""
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup",
+            "--groups=" + ",".join(map(str, groups)) if groups else "--clear-groups"]
+
+
+class Holder:
+    """bus-client holding n inhibitor locks of mode (as user, a command
+    prefix); lines: "ok" or "ERROR.NAME message" for each, then "held K"."""
+
+    def __init__(self, n, mode, user=()):
+        self.proc = subprocess.Popen([*user, BUS_CLIENT, "inhibit", str(n), mode],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            check(line, "bus-client ended early: %s" % self.lines)
+            self.lines.append(line.strip())
+            if line.startswith("held "):
+                break
+
+    def close_one(self):
+        self.proc.stdin.write("close\n")
+        self.proc.stdin.flush()
+        check(self.proc.stdout.readline().strip() == "closed", "no close")
+
+    def quit(self):
+        self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+def inhibitors():
+    return manager("ListInhibitors")["data"][0]
+
+
+def wait_inhibitors(n, what):
+    deadline = time.monotonic() + 10
+    while len(inhibitors()) != n:
+        check(time.monotonic() < deadline,
+              "%s: %d inhibitors, expected %d" % (what, len(inhibitors()), n))
+        time.sleep(0.05)
 
 
 def busctl_run(*args, user=(), opts=()):

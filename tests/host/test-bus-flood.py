@@ -16,23 +16,15 @@ import subprocess
 import sys
 import time
 
-from vasdtest import SLOW, Scenarios, TempDir, check, log
-from bustest import STOCK_LIMITS, PrivateBroker, PrivateBus, start_vasd
+from vasdtest import SLOW, Scenarios, TempDir, check, log, peak_rss
+from bustest import STOCK_LIMITS, PrivateBroker, PrivateBus, start_vasd, unprivileged
 from migtest import Follower, phase
 
 BUS_FLOOD = os.environ.get("BUS_FLOOD", "")
-NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+NOBODY = unprivileged()
 WINDOWS = 2000 if SLOW else 10000
 CONNS, CALLS = 64, 100
 RSS_MAX_MIB = 64
-
-
-def peak_rss_mib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0
 
 
 def root_call():
@@ -80,7 +72,7 @@ with Scenarios() as s, TempDir() as d:
             check("Refused an expensive call" in v.log_tail(200),
                   "vasd refused none of the flood:\n%s" % v.log_tail())
             if not SLOW:
-                rss = peak_rss_mib(v.proc.pid)
+                rss = peak_rss(v.proc.pid) / (1 << 20)
                 check(rss <= RSS_MAX_MIB, "vasd's peak RSS %.1f MiB, over %d" % (rss, RSS_MAX_MIB))
                 log("vasd's peak RSS: %.1f MiB (at most %d)" % (rss, RSS_MAX_MIB))
 

@@ -6,49 +6,13 @@ reply; at most 16 a client, with org.vasd1.Error.TooManyInhibitors."""
 
 import signal
 import subprocess
-import time
 
 from vasdtest import TempDir, check, ledger, log
 from bustest import (
-    BUS_CLIENT, PrivateBus, busctl_error, manager, ping_vasd, prop,
-    start_vasd,
+    BUS_CLIENT, Holder, PrivateBus, busctl_error, inhibitors, ping_vasd, prop,
+    start_vasd, wait_inhibitors,
 )
 from migtest import records
-
-
-class Holder:
-    def __init__(self, n, mode):
-        self.proc = subprocess.Popen([BUS_CLIENT, "inhibit", str(n), mode],
-                                     stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        self.lines = []
-        while True:
-            line = self.proc.stdout.readline()
-            check(line, "bus-client ended early: %s" % self.lines)
-            self.lines.append(line.strip())
-            if line.startswith("held "):
-                break
-
-    def close_one(self):
-        self.proc.stdin.write("close\n")
-        self.proc.stdin.flush()
-        check(self.proc.stdout.readline().strip() == "closed", "no close")
-
-    def quit(self):
-        self.proc.stdin.close()
-        self.proc.wait(10)
-
-
-def inhibitors():
-    return manager("ListInhibitors")["data"][0]
-
-
-def wait_inhibitors(n, what):
-    deadline = time.monotonic() + 10
-    while len(inhibitors()) != n:
-        check(time.monotonic() < deadline,
-              "%s: %d inhibitors, expected %d" % (what, len(inhibitors()), n))
-        time.sleep(0.05)
 
 
 with TempDir() as d:

@@ -14,11 +14,11 @@ import subprocess
 import time
 
 from vasdtest import TempDir, check, log
-from bustest import BUS_CLIENT, PrivateBus, manager, start_vasd
+from bustest import BUS_CLIENT, PrivateBus, manager, start_vasd, unprivileged
 from migtest import phase
 
 VAS_CLIENT = os.environ.get("VAS_CLIENT", "")
-NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+NOBODY = unprivileged()
 
 
 def steps(path):

@@ -16,17 +16,11 @@ import time
 from vasdtest import FakeKernel, TempDir, VASCTL, Vasd, check, log
 from bustest import BUS_CLIENT, PrivateBus, busctl, manager, unprivileged
 from vasctltest import (
-    PHASES, STATES, TYPES, last_position, ok, ok_json, one_line_error, run,
-    settle, truth_window
+    PHASES, STATES, STATUS_KEYS, TYPES, last_position, ok, ok_json,
+    one_line_error, run, settle, truth_window
 )
 
 COMMANDS = ["status", "windows", "events", "inhibitors", "log-level", "monitor"]
-STATUS_KEYS = ["state", "kernel_attached", "generation", "seq", "first_position",
-               "last_position",
-               "windows", "windows_active", "windows_suspended",
-               "credits_default", "credits_qos", "migration_phase",
-               "migration_stream", "migration_name", "migration_state",
-               "migration_anomalies", "inhibit_delay_max_usec"]
 BUS_NAMES = ["State", "KernelAttached", "Generation", "Seq", "FirstPosition", "LastPosition",
              "Windows", "WindowsActive", "WindowsSuspended", "CreditsDefault",
              "CreditsQos", "MigrationPhase", "MigrationStream", "MigrationName",

@@ -18,6 +18,13 @@ STATES = ["active", "suspended"]
 REASONS = ["none", "migration", "credits"]
 PHASES = ["none", "prepare", "suspending", "suspended", "resumed",
           "completed", "aborted"]
+# `vasctl status --json`'s keys, in order (proto/vasctl-json.md)
+STATUS_KEYS = ["state", "kernel_attached", "generation", "seq", "first_position",
+               "last_position",
+               "windows", "windows_active", "windows_suspended",
+               "credits_default", "credits_qos", "migration_phase",
+               "migration_stream", "migration_name", "migration_state",
+               "migration_anomalies", "inhibit_delay_max_usec"]
 
 
 def escape_comm(comm):

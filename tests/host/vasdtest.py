@@ -254,6 +254,15 @@ class Vasd:
             self.notify = None
 
 
+def peak_rss(pid):
+    """A process's peak resident set size (VmHWM), in bytes."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    fail("no VmHWM for %d" % pid)
+
+
 def ledger(path):
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10)
     db.row_factory = sqlite3.Row

@@ -21,18 +21,14 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(REPO, "tools", "ppc64le")
+sys.path.insert(0, os.path.join(REPO, "tests", "host"))
+from vasctltest import STATUS_KEYS  # noqa: E402  the same contract as on amd64
 # the boot alone, once the kernel and the initramfs exist: about a minute
 # under TCG; a loaded machine may take several times that
 BOOT_TIMEOUT = int(os.environ.get("VASD_PPC64LE_BOOT_TIMEOUT", "600"))
 TAG = "VASD-PPC64LE "
 RESULT = "VASD-PPC64LE-RESULT "
 
-STATUS_KEYS = ["state", "kernel_attached", "generation", "seq", "first_position",
-               "last_position",
-               "windows", "windows_active", "windows_suspended",
-               "credits_default", "credits_qos", "migration_phase",
-               "migration_stream", "migration_name", "migration_state",
-               "migration_anomalies", "inhibit_delay_max_usec"]
 
 
 def log(msg):
