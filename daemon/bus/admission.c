@@ -248,7 +248,6 @@ static int defer(struct bus_admission *a, sd_bus_message *m)
 	const char *sender = sd_bus_message_get_sender(m);
 	unsigned int mine = 0;
 	struct uid_query *q;
-	sd_bus_slot *slot;
 	int r;
 
 	for (unsigned int i = 0; i < a->n_deferred; i++)
@@ -268,17 +267,10 @@ static int defer(struct bus_admission *a, sd_bus_message *m)
 			uid_query_free(q);
 			return -ENOMEM;
 		}
-		r = sd_bus_call_method_async(a->bus->bus, &slot, "org.freedesktop.DBus",
-					     "/org/freedesktop/DBus", "org.freedesktop.DBus",
-					     "GetConnectionUnixUser", on_uid, q, "s", sender);
-		if (r < 0) {
-			uid_query_free(q);
+		r = bus_ask_driver(a->bus->bus, "GetConnectionUnixUser", sender,
+				   on_uid, q, uid_query_free);
+		if (r < 0)
 			return r;
-		}
-		sd_bus_slot_set_destroy_callback(slot, uid_query_free);
-		/* the bus owns it: it goes with the reply, or with the bus */
-		sd_bus_slot_set_floating(slot, 1);
-		sd_bus_slot_unref(slot);
 	}
 	a->deferred[a->n_deferred++] = sd_bus_message_ref(m);
 	return 1;

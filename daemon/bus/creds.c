@@ -122,7 +122,6 @@ static int on_creds(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 
 int bus_query_sender(struct vasd_bus *b, sd_bus_message *m, bus_creds_fn fn)
 {
-	sd_bus_slot *slot = NULL;
 	struct creds_query *q;
 	int r;
 
@@ -132,19 +131,31 @@ int bus_query_sender(struct vasd_bus *b, sd_bus_message *m, bus_creds_fn fn)
 	q->bus = b;
 	q->call = sd_bus_message_ref(m);
 	q->fn = fn;
-	r = sd_bus_call_method_async(b->bus, &slot, "org.freedesktop.DBus",
+	r = bus_ask_driver(b->bus, "GetConnectionCredentials",
+			   sd_bus_message_get_sender(m), on_creds, q,
+			   creds_query_free);
+	return r < 0 ? r : 1;
+}
+
+int bus_ask_driver(sd_bus *bus, const char *member, const char *name,
+		   sd_bus_message_handler_t fn, void *userdata,
+		   sd_bus_destroy_t destroy)
+{
+	sd_bus_slot *slot;
+	int r;
+
+	r = sd_bus_call_method_async(bus, &slot, "org.freedesktop.DBus",
 				     "/org/freedesktop/DBus", "org.freedesktop.DBus",
-				     "GetConnectionCredentials", on_creds, q, "s",
-				     sd_bus_message_get_sender(m));
+				     member, fn, userdata, "s", name);
 	if (r < 0) {
-		creds_query_free(q);
+		destroy(userdata);
 		return r;
 	}
-	sd_bus_slot_set_destroy_callback(slot, creds_query_free);
+	sd_bus_slot_set_destroy_callback(slot, destroy);
 	/* the bus owns the slot: it goes with the reply, or with the bus */
 	sd_bus_slot_set_floating(slot, 1);
 	sd_bus_slot_unref(slot);
-	return 1;
+	return 0;
 }
 
 void bus_comm_of(pid_t pid, char comm[static VAS_COMM_MAX])

@@ -119,6 +119,15 @@ typedef int (*bus_creds_fn)(struct vasd_bus *b, sd_bus_message *m,
  * error, which is replied). Returns 1: m is being handled.
  */
 int bus_query_sender(struct vasd_bus *b, sd_bus_message *m, bus_creds_fn fn);
+/*
+ * Ask the bus driver member(name) (GetConnectionCredentials,
+ * GetConnectionUnixUser, ...) without waiting: fn gets the reply, destroy
+ * frees userdata once the call is over (or at once, when it cannot be
+ * sent, with the error returned).
+ */
+int bus_ask_driver(sd_bus *bus, const char *member, const char *name,
+		   sd_bus_message_handler_t fn, void *userdata,
+		   sd_bus_destroy_t destroy);
 /* The command name of pid, from /proc; "" when it cannot be read (gone). */
 void bus_comm_of(pid_t pid, char comm[static VAS_COMM_MAX]);
 
