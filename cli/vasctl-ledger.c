@@ -196,10 +196,11 @@ static int run_export(struct ledger *l, const char *path, int64_t from)
 
 static void print_stats_text(const struct ledger_stats *st, const char *path)
 {
-	char file[HUMAN_BYTES_MAX], wal[HUMAN_BYTES_MAX];
+	char file[HUMAN_BYTES_MAX], wal[HUMAN_BYTES_MAX], used[HUMAN_BYTES_MAX];
 
 	human_bytes(file, st->file_bytes);
 	human_bytes(wal, st->wal_bytes);
+	human_bytes(used, st->used_bytes);
 	printf("Ledger:   %s\n"
 	       "Schema:   version %d\n", path, st->schema_version);
 	if (st->n_events)
@@ -215,9 +216,11 @@ static void print_stats_text(const struct ledger_stats *st, const char *path)
 	printf("Resyncs:  %" PRId64 "\n"
 	       "Windows:  %" PRId64 "\n"
 	       "Cursor:   generation %016" PRIx64 ", seq %" PRIu64 ", %s\n"
-	       "Size:     %s, WAL %s\n",
+	       "Archive:  %" PRId64 " migration records kept from compacted history\n"
+	       "Size:     %s (%s in use), WAL %s\n",
 	       st->n_resyncs, st->n_windows, st->generation, st->seq,
-	       st->synced ? "synced" : "not synced", file, wal);
+	       st->synced ? "synced" : "not synced", st->n_archived, file, used,
+	       wal);
 }
 
 static struct json_object *json_stats(const struct ledger_stats *st,
@@ -251,6 +254,10 @@ static struct json_object *json_stats(const struct ledger_stats *st,
 			       json_object_new_int64(st->file_bytes));
 	json_object_object_add(o, "wal_bytes",
 			       json_object_new_int64(st->wal_bytes));
+	json_object_object_add(o, "used_bytes",
+			       json_object_new_int64(st->used_bytes));
+	json_object_object_add(o, "archived",
+			       json_object_new_int64(st->n_archived));
 	return o;
 }
 

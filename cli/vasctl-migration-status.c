@@ -56,11 +56,11 @@ static int find_migration(struct ledger *l, uint64_t *id, int64_t *ret)
 	int r;
 
 	if (*id)
-		return ledger_find_migration_open(l, *id, ret);
-	r = ledger_last_migration_open(l, ret);
+		return ledger_find_migration_record(l, *id, ret);
+	r = ledger_last_migration_record(l, ret);
 	if (r < 0)
 		return r;
-	r = ledger_foreach_event(l, *ret, first_number, id);
+	r = ledger_foreach_record(l, *ret, first_number, id);
 	return r == -ECANCELED ? 0 : r < 0 ? r : -ENODATA;
 }
 
@@ -70,7 +70,7 @@ static int read_report(struct ledger *l, struct migration_status *r)
 		r->open_position - MIGRATION_STATUS_LOOKBACK : 0;
 	int ret;
 
-	ret = ledger_foreach_event(l, from, fold, r);
+	ret = ledger_foreach_record(l, from, fold, r);
 	if (ret == -ECANCELED)
 		ret = 0;
 	if (ret >= 0 && !r->opened)

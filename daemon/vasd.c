@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
@@ -23,10 +24,12 @@
 #include "bus/bus.h"
 #include "core/state.h"
 #include "ledger/ledger.h"
+#include "util/human.h"
 #include "util/macro.h"
 #include "coordinator.h"
 #include "ingest.h"
 #include "log.h"
+#include "retention.h"
 
 enum {
 	EXIT_RUNTIME = 1,	/* a runtime failure; systemd restarts us */
@@ -58,11 +61,19 @@ enum {
  */
 #define LOCKS_PER_USER_DEFAULT 64
 
+/*
+ * --ledger-max-use's default, as journald's SystemMaxUse=: a tenth of the
+ * ledger's file system, at most 4 GiB.
+ */
+#define LEDGER_MAX_USE_CAP (INT64_C(4) << 30)
+
 struct options {
 	char *database;
 	struct ingest_config ingest;
 	uint64_t inhibit_delay_max_usec;
 	struct vasd_bus_config bus;
+	struct retention_limits retention;
+	bool max_use_set;
 	bool no_bus;
 };
 
@@ -70,6 +81,7 @@ struct daemon {
 	struct event_base *base;
 	struct ingest *ingest;
 	struct coordinator *coordinator;
+	struct retention *retention;
 	struct vasd_bus *bus;		/* NULL with --no-bus */
 	struct event *sigterm, *sigint, *sighup, *watchdog, *status;
 	bool synced;			/* the first resync is committed, or there is no kernel */
@@ -100,6 +112,13 @@ static void help(void)
 	       "     --max-locks-per-user=N\n"
 	       "                         Inhibitor locks one uid may hold, root not counted\n"
 	       "                         (default %u, at most %u)\n"
+	       "     --ledger-max-use=SIZE\n"
+	       "                         Compact the ledger's oldest events when it uses more\n"
+	       "                         (K/M/G/T; default a tenth of its file system, at most\n"
+	       "                         4G; 0: never); a migration's records are kept\n"
+	       "     --ledger-max-age=SPAN\n"
+	       "                         Compact events older than SPAN (like 30d, 12h, 1y;\n"
+	       "                         default 0: never); a migration's records are kept\n"
 	       "  -l --log-level=LEVEL   emerg..debug or 0..7 (default info)\n"
 	       "     --no-bus            Do not connect to the system bus (no org.vasd1)\n"
 	       "  -h --help              Show this help\n"
@@ -194,6 +213,8 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		ARG_INHIBIT_DELAY_MAX,
 		ARG_BLOCK_GROUP,
 		ARG_MAX_LOCKS_PER_USER,
+		ARG_LEDGER_MAX_USE,
+		ARG_LEDGER_MAX_AGE,
 		ARG_NO_BUS,
 	};
 	static const struct option options[] = {
@@ -205,6 +226,8 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		{ "inhibit-delay-max", required_argument, NULL, ARG_INHIBIT_DELAY_MAX },
 		{ "block-group", required_argument, NULL, ARG_BLOCK_GROUP },
 		{ "max-locks-per-user", required_argument, NULL, ARG_MAX_LOCKS_PER_USER },
+		{ "ledger-max-use", required_argument, NULL, ARG_LEDGER_MAX_USE },
+		{ "ledger-max-age", required_argument, NULL, ARG_LEDGER_MAX_AGE },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "no-bus", no_argument, NULL, ARG_NO_BUS },
 		{ "help", no_argument, NULL, 'h' },
@@ -275,6 +298,26 @@ static int parse_argv(int argc, char **argv, struct options *o)
 			}
 			o->bus.locks_per_user = (unsigned int)v;
 			break;
+		case ARG_LEDGER_MAX_USE:
+			if (human_parse_bytes(optarg, &o->retention.max_use) < 0) {
+				log_error("--ledger-max-use: expected a size like 512M or 4G, or 0, got '%s'",
+					  optarg);
+				return -EINVAL;
+			}
+			o->max_use_set = true;
+			break;
+		case ARG_LEDGER_MAX_AGE: {
+			uint64_t usec;
+
+			if (human_parse_timespan(optarg, &usec) < 0 ||
+			    usec > UINT64_MAX / 1000) {
+				log_error("--ledger-max-age: expected a span like 30d, 12h or 1y, or 0, got '%s'",
+					  optarg);
+				return -EINVAL;
+			}
+			o->retention.max_age = usec * 1000;
+			break;
+		}
 		case 'l':
 			r = log_level_from_string(optarg);
 			if (r < 0) {
@@ -352,8 +395,37 @@ static void on_commit(struct ingest *in, bool first, void *userdata)
 		notify_status(d);
 		return;
 	}
+	retention_committed(d->retention);
 	if (!evtimer_pending(d->status, NULL))
 		evtimer_add(d->status, &tv);
+}
+
+static void on_history_moved(int64_t first, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	vasd_bus_history_moved(d->bus, first);
+}
+
+/* A tenth of the file system the ledger is on, at most 4 GiB. */
+static int64_t default_max_use(const char *database)
+{
+	struct statvfs sv;
+	char *dir = strdup(database), *slash;
+	int64_t v = LEDGER_MAX_USE_CAP;
+
+	if (!dir)
+		return v;
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = 0;
+	else if (slash)
+		*slash = 0;
+	if (statvfs(slash ? dir : ".", &sv) == 0 &&
+	    (uint64_t)sv.f_blocks * sv.f_frsize / 10 < (uint64_t)v)
+		v = (int64_t)((uint64_t)sv.f_blocks * sv.f_frsize / 10);
+	free(dir);
+	return v;
 }
 
 /*
@@ -504,7 +576,16 @@ static int run(struct options *o)
 		free(why);
 		return exit_code_of_open(r);
 	}
-	log_info("Ledger %s (schema %d)", o->database, ledger_file_version(ledger));
+	if (!o->max_use_set)
+		o->retention.max_use = default_max_use(o->database);
+	{
+		char max[HUMAN_BYTES_MAX], age[HUMAN_TIMESPAN_MAX];
+
+		log_info("Ledger %s (schema %d); retention: at most %s, %s",
+			 o->database, ledger_file_version(ledger),
+			 o->retention.max_use ? human_bytes(max, o->retention.max_use) : "no size bound",
+			 o->retention.max_age ? human_timespan(age, o->retention.max_age / 1000) : "no age bound");
+	}
 
 	d.base = event_base_new();
 	if (!d.base) {
@@ -517,6 +598,12 @@ static int run(struct options *o)
 		goto out;
 	}
 	ingest_set_commit_callback(d.ingest, on_commit, &d);
+	r = retention_new(d.base, ledger, &o->retention, on_history_moved, &d,
+			  &d.retention);
+	if (r < 0) {
+		log_error_errno(r, "Failed to set up: %s", strerror(-r));
+		goto out;
+	}
 	r = coordinator_new(d.base, d.ingest, ledger, &mc, &d.coordinator);
 	if (r < 0) {
 		log_error_errno(r, "Failed to set up the migration coordinator: %s", strerror(-r));
@@ -562,7 +649,8 @@ static int run(struct options *o)
 		goto out;
 	}
 	r = ingest_exit_error(d.ingest);
-	if (r < 0 || coordinator_exit_error(d.coordinator) < 0)
+	if (r < 0 || coordinator_exit_error(d.coordinator) < 0 ||
+	    retention_exit_error(d.retention) < 0)
 		goto out;
 	r = ingest_stop(d.ingest);
 	if (r < 0)
@@ -593,6 +681,7 @@ out:
 	if (d.status)
 		event_free(d.status);
 	vasd_bus_free(d.bus);
+	retention_free(d.retention);
 	coordinator_free(d.coordinator);
 	ingest_free(d.ingest);
 	event_base_free(d.base);

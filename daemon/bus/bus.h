@@ -63,5 +63,7 @@ struct vasd_bus *vasd_bus_free(struct vasd_bus *b);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vasd_bus, vasd_bus_free)
 
 void vasd_bus_set_phase(struct vasd_bus *b, enum vasd_bus_phase phase);
+/* Retention compacted the ledger: FirstPosition is first now. */
+void vasd_bus_history_moved(struct vasd_bus *b, int64_t first);
 /* 0 while the bus is fine; the -errno that ended the loop otherwise. */
 int vasd_bus_exit_error(const struct vasd_bus *b);

@@ -104,6 +104,14 @@ static void on_step(evutil_socket_t fd, short what, void *userdata)
 	bus_sent(b);
 }
 
+void vasd_bus_history_moved(struct vasd_bus *b, int64_t first)
+{
+	if (!b || first <= b->first_position)
+		return;
+	b->first_position = first;
+	bus_manager_announce(b);
+}
+
 static int read_keep_from(sd_bus_message *m, int64_t *ret, sd_bus_error *error)
 {
 	int r;

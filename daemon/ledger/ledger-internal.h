@@ -49,6 +49,7 @@ struct ledger {
 	/* row_event_sql()'s */
 	char *insert_event_sql;
 	char *select_events_sql;
+	char *select_archive_sql;
 };
 
 static inline void sqlite3_finalizep(sqlite3_stmt **st)
@@ -72,6 +73,12 @@ int ledger_snapshot_begin(struct ledger *l, bool *ret_started);
 void ledger_snapshot_end(struct ledger *l, bool started);
 int ledger_foreach_event_range(struct ledger *l, int64_t from, int64_t to,
 			       ledger_event_fn fn, void *userdata);
+/* The same over sql, one of the two row_event_sql() selects. */
+int ledger_foreach_row_range(struct ledger *l, const char *sql, int64_t from,
+			     int64_t to, ledger_event_fn fn, void *userdata);
+
+/* archive.c: compaction's copy of a migration's records, in its transaction. */
+int ledger_archive_range(struct ledger *l, int64_t from, int64_t to);
 
 /* Where a projection is stored: the live one, or the checkpoint's. */
 struct projection_sql {
@@ -90,9 +97,10 @@ int ledger_load_stored(struct ledger *l, struct vasd_state *s);
 /*
  * row.c: the events' statements, their columns those of
  * core/event-fields.h: INSERT (kind, the fields) and SELECT position,
- * kind, the fields, of the positions from ?1 to before ?2. malloc'ed.
+ * kind, the fields, of the positions from ?1 to before ?2, from the events
+ * and from the archive (ledger/archive.c). malloc'ed.
  */
-int row_event_sql(char **ret_insert, char **ret_select);
+int row_event_sql(char **ret_insert, char **ret_select, char **ret_select_archive);
 
 void row_bind_u64(sqlite3_stmt *st, int i, uint64_t v);
 uint64_t row_column_u64(sqlite3_stmt *st, int i);

@@ -597,7 +597,8 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **ret,
 	l->path = strdup(path);
 	if (!l->path)
 		return -ENOMEM;
-	r = row_event_sql(&l->insert_event_sql, &l->select_events_sql);
+	r = row_event_sql(&l->insert_event_sql, &l->select_events_sql,
+			  &l->select_archive_sql);
 	if (r < 0)
 		return r;
 
@@ -683,6 +684,7 @@ struct ledger *ledger_free(struct ledger *l)
 		close(l->lock_fd);
 	free(l->insert_event_sql);
 	free(l->select_events_sql);
+	free(l->select_archive_sql);
 	free(l->path);
 	free(l);
 	return NULL;

@@ -110,6 +110,15 @@ int64_t ledger_last_position(struct ledger *l);
 int ledger_last_migration_open(struct ledger *l, int64_t *ret);
 
 /*
+ * The last MIGRATION_OPEN's position when no MIGRATION_CLOSE follows it:
+ * a migration still open; -ENODATA when there is none.
+ */
+int ledger_open_migration(struct ledger *l, int64_t *ret);
+
+/* First stored position (0 for an empty ledger). */
+int64_t ledger_first_position(struct ledger *l);
+
+/*
  * The position of the MIGRATION_OPEN event of the migration vasd
  * numbered migration (the same index); -ENODATA when the ledger has none:
  * never opened, or compacted away.
@@ -129,6 +138,20 @@ int ledger_foreach_event(struct ledger *l, int64_t from, ledger_event_fn fn,
 			 void *userdata);
 
 /*
+ * The archive (schema 5): what compaction removed of the migrations'
+ * records (ledger/archive.c) is still read, as one history with the
+ * events. ledger_foreach_record() is ledger_foreach_event() over the
+ * archive then the events; the two finders are ledger_last_migration_open()
+ * and ledger_find_migration_open() that look in the archive too. The
+ * coordinator restores from the events alone.
+ */
+int ledger_foreach_record(struct ledger *l, int64_t from, ledger_event_fn fn,
+			  void *userdata);
+int ledger_last_migration_record(struct ledger *l, int64_t *ret);
+int ledger_find_migration_record(struct ledger *l, uint64_t migration,
+				 int64_t *ret);
+
+/*
  * What each kind's events carry, field by field, is core/event-fields.h:
  * the columns of the events are its fields (ledger/row.c). The columns of
  * what a kind does not carry are NULL, read back as 0.
@@ -143,9 +166,21 @@ struct ledger_stats {
 	uint64_t generation, seq;	/* projection's cursor */
 	bool synced;
 	int64_t file_bytes, wal_bytes;
+	int64_t used_bytes;		/* the pages in use: file_bytes less the free ones */
+	int64_t n_archived;		/* rows in the archive */
 	int schema_version;
 };
 int ledger_stats(struct ledger *l, struct ledger_stats *ret);
+
+/* The bytes of the file's pages in use (the free pages left out). */
+int ledger_used_bytes(struct ledger *l, int64_t *ret);
+
+/*
+ * The first event recorded at or after recorded (CLOCK_REALTIME ns);
+ * -ENODATA when none is.
+ */
+int ledger_first_position_since(struct ledger *l, uint64_t recorded,
+				int64_t *ret);
 
 /*
  * Compaction (DESIGN.md §4: it bounds replay time). The events before a

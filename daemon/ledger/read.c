@@ -67,6 +67,36 @@ int ledger_last_migration_open(struct ledger *l, int64_t *ret)
 	return 0;
 }
 
+int ledger_open_migration(struct ledger *l, int64_t *ret)
+{
+	int64_t open, closed;
+	int r;
+
+	r = ledger_last_migration_open(l, &open);
+	if (r < 0)
+		return r;
+	/* the close is after the open: the scan reads from the open on */
+	r = ledger_query_int(l, "SELECT coalesce(max(position), 0) FROM events "
+			     "WHERE kind = 'migration-close' AND position > "
+			     "(SELECT max(position) FROM events WHERE kind = 'migration-open')",
+			     &closed);
+	if (r < 0)
+		return r;
+	if (closed)
+		return -ENODATA;
+	*ret = open;
+	return 0;
+}
+
+int64_t ledger_first_position(struct ledger *l)
+{
+	int64_t position;
+
+	if (ledger_query_int(l, "SELECT coalesce(min(position), 0) FROM events", &position) < 0)
+		return 0;
+	return position;
+}
+
 int ledger_find_migration_open(struct ledger *l, uint64_t migration,
 			       int64_t *ret)
 {
@@ -98,17 +128,15 @@ int64_t ledger_last_position(struct ledger *l)
 }
 
 
-/* Each event with from <= position < to, in order. */
-int ledger_foreach_event_range(struct ledger *l, int64_t from, int64_t to,
-			 ledger_event_fn fn, void *userdata)
+int ledger_foreach_row_range(struct ledger *l, const char *sql, int64_t from,
+			     int64_t to, ledger_event_fn fn, void *userdata)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	struct vasd_event ev;
 	int rc, r;
 
 	/* not cached: fn may read the ledger too */
-	rc = sqlite3_prepare_v2(l->db,
-				l->select_events_sql, -1, &st, NULL);
+	rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return ledger_errno_from_sqlite(l->db, rc);
 	sqlite3_bind_int64(st, 1, from);
@@ -125,6 +153,14 @@ int ledger_foreach_event_range(struct ledger *l, int64_t from, int64_t to,
 	if (rc != SQLITE_DONE)
 		return ledger_errno_from_sqlite(l->db, rc);
 	return 0;
+}
+
+/* Each event with from <= position < to, in order. */
+int ledger_foreach_event_range(struct ledger *l, int64_t from, int64_t to,
+			 ledger_event_fn fn, void *userdata)
+{
+	return ledger_foreach_row_range(l, l->select_events_sql, from, to, fn,
+					userdata);
 }
 
 int ledger_foreach_event(struct ledger *l, int64_t from, ledger_event_fn fn,
@@ -309,6 +345,49 @@ static int64_t file_size(const char *path, const char *suffix)
 	return st.st_size;
 }
 
+int ledger_used_bytes(struct ledger *l, int64_t *ret)
+{
+	int64_t pages, free_pages, page_size;
+	int r;
+
+	/* three reads of the header, whatever the ledger's size */
+	r = ledger_query_int(l, "PRAGMA page_count", &pages);
+	if (r >= 0)
+		r = ledger_query_int(l, "PRAGMA freelist_count", &free_pages);
+	if (r >= 0)
+		r = ledger_query_int(l, "PRAGMA page_size", &page_size);
+	if (r < 0)
+		return r;
+	*ret = (pages - free_pages) * page_size;
+	return 0;
+}
+
+int ledger_first_position_since(struct ledger *l, uint64_t recorded,
+				int64_t *ret)
+{
+	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	int rc;
+
+	/*
+	 * In position order, which is the order vasd recorded them: the
+	 * scan stops at the first young enough, having read only the ones
+	 * retention removes.
+	 */
+	rc = sqlite3_prepare_v2(l->db, "SELECT position FROM events "
+				"WHERE recorded >= ?1 ORDER BY position LIMIT 1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return ledger_errno_from_sqlite(l->db, rc);
+	row_bind_u64(st, 1, recorded);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ENODATA;
+	if (rc != SQLITE_ROW)
+		return ledger_errno_from_sqlite(l->db, rc);
+	*ret = sqlite3_column_int64(st, 0);
+	return 0;
+}
+
 int ledger_stats(struct ledger *l, struct ledger_stats *ret)
 {
 	struct ledger_stats st = { .schema_version = l->file_version };
@@ -329,6 +408,10 @@ int ledger_stats(struct ledger *l, struct ledger_stats *ret)
 		r = ledger_query_int(l, "SELECT count(*) FROM windows", &st.n_windows);
 	if (r >= 0)
 		r = stats_cursor(l, &st);
+	if (r >= 0)
+		r = ledger_query_int(l, "SELECT count(*) FROM archive", &st.n_archived);
+	if (r >= 0)
+		r = ledger_used_bytes(l, &st.used_bytes);
 	ledger_snapshot_end(l, started);
 	if (r < 0)
 		return r;

@@ -342,6 +342,10 @@ static int compact(struct ledger *l, int64_t keep_from, int64_t max_positions,
 	if (r < 0)
 		return r;
 
+	/* a migration's records are kept (ledger/archive.c) */
+	r = ledger_archive_range(l, first, keep_from);
+	if (r < 0)
+		return r;
 	rc = sqlite3_prepare_v2(l->db, "DELETE FROM events WHERE position < ?1",
 				-1, &del, NULL);
 	if (rc != SQLITE_OK)

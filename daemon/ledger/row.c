@@ -169,7 +169,7 @@ void row_bind_migration(sqlite3_stmt *st, int first, const struct vas_migration 
 	bind_object(st, first, &vasd_event_objects[VASD_OBJECT_MIGRATION], m);
 }
 
-int row_event_sql(char **ret_insert, char **ret_select)
+int row_event_sql(char **ret_insert, char **ret_select, char **ret_select_archive)
 {
 	char *columns = NULL, *values = NULL;
 	size_t n_columns = 0, n_values = 0;
@@ -202,6 +202,13 @@ int row_event_sql(char **ret_insert, char **ret_select)
 			       "WHERE position >= ?1 AND position < ?2 "
 			       "ORDER BY position", columns) < 0) {
 		free(*ret_insert);
+		r = -ENOMEM;
+	}
+	if (r >= 0 && asprintf(ret_select_archive, "SELECT position, %s FROM archive "
+			       "WHERE position >= ?1 AND position < ?2 "
+			       "ORDER BY position", columns) < 0) {
+		free(*ret_insert);
+		free(*ret_select);
 		r = -ENOMEM;
 	}
 	free(columns);

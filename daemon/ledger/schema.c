@@ -152,11 +152,61 @@ static const char step_4[] =
 	"ALTER TABLE checkpoint ADD COLUMN last_migration INTEGER NOT NULL"
 	"  DEFAULT 0;";
 
+static const char step_5[] =
+	/*
+	 * Version 5: the archive. Retention (daemon/retention.c) and
+	 * CompactLedger remove old events, but never a migration's records:
+	 * what compaction removes of them is copied here first, row for row,
+	 * so that vasctl migration status reads every migration the ledger
+	 * ever saw. The columns are the events' in the same order (a unit
+	 * test compares them), so that a row moves with SELECT *; position is
+	 * the event's, never given again (sqlite_sequence keeps the events').
+	 * A later version that adds a column to events adds it here too.
+	 */
+	"CREATE TABLE archive ("
+	"  position INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  generation INTEGER,"
+	"  seq INTEGER,"
+	"  lost_from INTEGER,"
+	"  timestamp INTEGER NOT NULL,"
+	"  recorded INTEGER NOT NULL,"
+	"  reason TEXT,"
+	"  window_id INTEGER,"
+	"  window_tgid INTEGER,"
+	"  window_pid INTEGER,"
+	"  window_comm TEXT,"
+	"  window_cop INTEGER,"
+	"  window_type INTEGER,"
+	"  window_state INTEGER,"
+	"  window_reason INTEGER,"
+	"  window_opened_at INTEGER,"
+	"  caps_type INTEGER,"
+	"  caps_total INTEGER,"
+	"  caps_used INTEGER,"
+	"  migration_stream_id INTEGER,"
+	"  migration_phase INTEGER,"
+	"  migration_token INTEGER,"
+	"  coord_migration INTEGER,"
+	"  coord_lock INTEGER,"
+	"  coord_since INTEGER,"
+	"  coord_token INTEGER,"
+	"  coord_what TEXT,"
+	"  coord_count INTEGER,"
+	"  coord_total INTEGER,"
+	"  coord_pid INTEGER,"
+	"  coord_uid INTEGER,"
+	"  coord_comm TEXT"
+	") STRICT;"
+	"CREATE INDEX archive_migration_open ON archive (position)"
+	"  WHERE kind = 'migration-open';";
+
 const char *const ledger_schema_steps[] = {
 	step_1,
 	step_2,
 	step_3,
 	step_4,
+	step_5,
 };
 
 const size_t ledger_schema_n_steps = ELEMENTSOF(ledger_schema_steps);

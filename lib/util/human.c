@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* human: values as people read them. See human.h. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "util/human.h"
@@ -100,4 +103,68 @@ const char *human_timestamp(char buf[static HUMAN_TIMESTAMP_MAX], uint64_t ns,
 		snprintf(buf + n, HUMAN_TIMESTAMP_MAX - n, ".%06" PRIu64,
 			 ns % NSEC_PER_SEC / NSEC_PER_USEC);
 	return buf;
+}
+
+int human_parse_bytes(const char *s, int64_t *ret)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *u;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+		return -EINVAL;
+	if (errno)
+		return -ERANGE;
+	if (*end && (u = strchr(units, *end & ~0x20)) && *u) {
+		shift = 10 * (int)(u - units + 1);
+		end++;
+		/* "64MiB" reads as people mean it */
+		if (end[0] == 'i' && end[1] == 'B')
+			end += 2;
+	}
+	if (*end)
+		return -EINVAL;
+	if (v > (unsigned long long)INT64_MAX >> shift)
+		return -ERANGE;
+	*ret = (int64_t)(v << shift);
+	return 0;
+}
+
+int human_parse_timespan(const char *s, uint64_t *ret_usec)
+{
+	static const struct {
+		const char *name;
+		uint64_t usec;
+	} units[] = {
+		{ "", USEC_PER_SEC },
+		{ "s", USEC_PER_SEC },
+		{ "min", 60 * USEC_PER_SEC },
+		{ "h", 3600 * USEC_PER_SEC },
+		{ "d", 86400 * USEC_PER_SEC },
+		{ "w", 7 * 86400 * USEC_PER_SEC },
+		{ "month", 2629800 * USEC_PER_SEC },
+		{ "y", 31557600 * USEC_PER_SEC },
+	};
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+		return -EINVAL;
+	if (errno)
+		return -ERANGE;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].name) != 0)
+			continue;
+		if (v > UINT64_MAX / units[i].usec)
+			return -ERANGE;
+		*ret_usec = (uint64_t)v * units[i].usec;
+		return 0;
+	}
+	return -EINVAL;
 }

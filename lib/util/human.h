@@ -42,3 +42,17 @@ const char *human_age(char buf[static HUMAN_TIMESPAN_MAX], uint64_t now_ns,
  */
 const char *human_timestamp(char buf[static HUMAN_TIMESTAMP_MAX], uint64_t ns,
 			    bool usec, bool utc);
+
+/*
+ * A size as people write it: "4096", "512K", "64M", "4G", "1T" (binary
+ * units, K = 1024); -EINVAL for anything else or a negative one,
+ * -ERANGE past INT64_MAX.
+ */
+int human_parse_bytes(const char *s, int64_t *ret);
+
+/*
+ * A time span as one number and a unit: "90s", "30min", "12h", "7d",
+ * "2w", "6month" (30.44 days), "1y" (365.25 days), or plain seconds;
+ * -EINVAL for anything else, -ERANGE past UINT64_MAX microseconds.
+ */
+int human_parse_timespan(const char *s, uint64_t *ret_usec);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* human: sizes, spans, ages and times, at their edges. */
+#include <errno.h>
 #include <stdint.h>
 
 #include "util/human.h"
@@ -64,8 +65,48 @@ static void test_timestamp(void)
 		      "2554-07-21 23:34:33");
 }
 
+static void test_parse(void)
+{
+	int64_t b = -1;
+	uint64_t u = 1;
+
+	ASSERT_INT_EQ(human_parse_bytes("4096", &b), 0);
+	ASSERT_INT_EQ(b, 4096);
+	ASSERT_INT_EQ(human_parse_bytes("512K", &b), 0);
+	ASSERT_INT_EQ(b, 512 * 1024);
+	ASSERT_INT_EQ(human_parse_bytes("64M", &b), 0);
+	ASSERT_INT_EQ(b, 64 << 20);
+	ASSERT_INT_EQ(human_parse_bytes("64MiB", &b), 0);
+	ASSERT_INT_EQ(b, 64 << 20);
+	ASSERT_INT_EQ(human_parse_bytes("4g", &b), 0);
+	ASSERT_INT_EQ(b, INT64_C(4) << 30);
+	ASSERT_INT_EQ(human_parse_bytes("0", &b), 0);
+	ASSERT_INT_EQ(b, 0);
+	ASSERT_INT_EQ(human_parse_bytes("", &b), -EINVAL);
+	ASSERT_INT_EQ(human_parse_bytes("-1", &b), -EINVAL);
+	ASSERT_INT_EQ(human_parse_bytes("1X", &b), -EINVAL);
+	ASSERT_INT_EQ(human_parse_bytes("1M ", &b), -EINVAL);
+	ASSERT_INT_EQ(human_parse_bytes("9000000T", &b), -ERANGE);
+	ASSERT_INT_EQ(human_parse_bytes("99999999999999999999", &b), -ERANGE);
+
+	ASSERT_INT_EQ(human_parse_timespan("90", &u), 0);
+	ASSERT_UINT_EQ(u, 90 * USEC_PER_SEC);
+	ASSERT_INT_EQ(human_parse_timespan("30min", &u), 0);
+	ASSERT_UINT_EQ(u, 1800 * USEC_PER_SEC);
+	ASSERT_INT_EQ(human_parse_timespan("7d", &u), 0);
+	ASSERT_UINT_EQ(u, 7 * 86400 * USEC_PER_SEC);
+	ASSERT_INT_EQ(human_parse_timespan("1y", &u), 0);
+	ASSERT_UINT_EQ(u, 31557600 * USEC_PER_SEC);
+	ASSERT_INT_EQ(human_parse_timespan("3 d", &u), -EINVAL);
+	ASSERT_INT_EQ(human_parse_timespan("d", &u), -EINVAL);
+	ASSERT_INT_EQ(human_parse_timespan("1m", &u), -EINVAL);
+	ASSERT_INT_EQ(human_parse_timespan("-1h", &u), -EINVAL);
+	ASSERT_INT_EQ(human_parse_timespan("99999999999999y", &u), -ERANGE);
+}
+
 int main(void)
 {
+	test_parse();
 	test_bytes();
 	test_timespan();
 	test_age();

@@ -512,6 +512,122 @@ static void test_verify_checkpoint(void)
 	free(path);
 }
 
+struct positions {
+	int64_t v[256];
+	size_t n;
+};
+
+static int collect(const struct vasd_event *ev, void *userdata)
+{
+	struct positions *p = userdata;
+
+	if (p->n == ELEMENTSOF(p->v))
+		return -E2BIG;
+	p->v[p->n++] = ev->position;
+	return 0;
+}
+
+static void coord(struct history *h, int kind, uint64_t migration)
+{
+	history_add(h, (struct vasd_event){ .kind = kind,
+					    .coord.migration = migration });
+}
+
+/*
+ * A migration's records outlive compaction: its migration events, and
+ * everything from two positions before its open to its close, are in the
+ * archive, whatever the steps' boundaries; the rest is gone; the archive
+ * and the events read as one history; the archive's columns are the
+ * events'.
+ */
+static void test_archive(void)
+{
+	char *path = test_path(dir, "archive.db");
+	struct history h = { .seq = 0 };
+	struct positions all = { .n = 0 };
+	int64_t hook, open7, close7, hook9, open8, last, first, removed, pos;
+	int64_t expect_n, expect_sum;
+	char *events_cols, *archive_cols;
+	sqlite3 *db;
+	int r;
+
+	h.ledger = open_rw(path);
+	ASSERT_INT_EQ(vasd_state_new(&h.state), 0);
+	history_started(&h);
+	history_windows(&h, 1, 10);
+	history_begin(&h);
+	coord(&h, VASD_EVENT_MIGRATION_HOOK, 7);
+	history_window_add(&h, 50, VAS_WIN_TYPE_DEFAULT);
+	history_commit(&h);
+	hook = ledger_last_position(h.ledger) - 1;
+	history_begin(&h);
+	coord(&h, VASD_EVENT_MIGRATION_OPEN, 7);
+	history_commit(&h);
+	open7 = ledger_last_position(h.ledger);
+	history_windows(&h, 60, 9);
+	history_begin(&h);
+	coord(&h, VASD_EVENT_MIGRATION_CLOSE, 7);
+	history_commit(&h);
+	close7 = ledger_last_position(h.ledger);
+	history_windows(&h, 100, 20);
+	history_begin(&h);
+	/* a check vetoed: no open */
+	coord(&h, VASD_EVENT_MIGRATION_VETO, 9);
+	history_commit(&h);
+	hook9 = ledger_last_position(h.ledger);
+	history_windows(&h, 200, 5);
+	history_begin(&h);
+	coord(&h, VASD_EVENT_MIGRATION_OPEN, 8);
+	history_commit(&h);
+	open8 = ledger_last_position(h.ledger);
+	history_windows(&h, 300, 10);
+	last = ledger_last_position(h.ledger);
+
+	/* in steps of 4: spans cross the steps' boundaries */
+	while ((r = ledger_compact(h.ledger, last - 3, 4, TS, &first, &removed)) > 0)
+		;
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_INT_EQ(first, last - 3);
+
+	/*
+	 * archived: migration 7 from two before its open (its hook) to its
+	 * close; the veto; migration 8, still open, from two before its open
+	 * to the compaction's end (last - 4)
+	 */
+	expect_n = expect_sum = 0;
+	for (pos = open7 - 2; pos <= close7; pos++)
+		expect_n++, expect_sum += pos;
+	expect_n++, expect_sum += hook9;
+	for (pos = open8 - 2; pos <= last - 4; pos++)
+		expect_n++, expect_sum += pos;
+	ASSERT_INT_EQ(hook, open7 - 2);
+	db = raw_open(path, SQLITE_OPEN_READONLY);
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM archive"), expect_n);
+	ASSERT_INT_EQ(raw_int(db, "SELECT sum(position) FROM archive"), expect_sum);
+	events_cols = raw_text(db, "SELECT group_concat(name || ' ' || type || ' ' || \"notnull\", ',') FROM pragma_table_info('events')");
+	archive_cols = raw_text(db, "SELECT group_concat(name || ' ' || type || ' ' || \"notnull\", ',') FROM pragma_table_info('archive')");
+	ASSERT_STR_EQ(archive_cols, events_cols);
+	free(events_cols);
+	free(archive_cols);
+	raw_close(db);
+
+	/* one history, in order, with no position twice */
+	ASSERT_INT_EQ(ledger_foreach_record(h.ledger, 0, collect, &all), 0);
+	for (size_t i = 1; i < all.n; i++)
+		ASSERT(all.v[i] > all.v[i - 1]);
+	ASSERT_INT_EQ(all.v[all.n - 1], last);
+	ASSERT_INT_EQ(ledger_find_migration_open(h.ledger, 7, &pos), -ENODATA);
+	ASSERT_INT_EQ(ledger_find_migration_record(h.ledger, 7, &pos), 0);
+	ASSERT_INT_EQ(pos, open7);
+	ASSERT_INT_EQ(ledger_last_migration_record(h.ledger, &pos), 0);
+	ASSERT_INT_EQ(pos, open8);
+	ASSERT_INT_EQ(ledger_find_migration_record(h.ledger, 6, &pos), -ENODATA);
+
+	ledger_free(h.ledger);
+	vasd_state_free(h.state);
+	free(path);
+}
+
 int main(void)
 {
 	dir = test_tmpdir_new();
@@ -523,6 +639,7 @@ int main(void)
 	test_io_error();
 	test_reader_snapshot();
 	test_verify_checkpoint();
+	test_archive();
 	test_tmpdir_free(dir);
 	return 0;
 }

@@ -109,20 +109,21 @@ static void test_new(void)
 	char *path = test_path(dir, "new.db");
 	const char *tables[] = { "events", "windows", "caps", "migration",
 				 "cursor", "checkpoint", "checkpoint_windows",
-				 "checkpoint_caps", "checkpoint_migration" };
+				 "checkpoint_caps", "checkpoint_migration",
+				 "archive" };
 	struct ledger *l = NULL;
 	char *mode;
 	sqlite3 *db;
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_schema_version(), 4);
+	ASSERT_INT_EQ(ledger_schema_version(), 5);
 	ASSERT_INT_EQ(ledger_file_version(l), ledger_schema_version());
 	ASSERT_INT_EQ(ledger_last_position(l), 0);
 	ledger_free(l);
 
 	db = raw_open(path, RAW_CREATE);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
-	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 4);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 5);
 	mode = raw_text(db, "PRAGMA journal_mode");
 	ASSERT_STR_EQ(mode, "wal");
 	free(mode);
@@ -144,7 +145,7 @@ static void test_new(void)
 
 	/* opening again changes nothing */
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 4);
+	ASSERT_INT_EQ(ledger_file_version(l), 5);
 	ledger_free(l);
 	remove_ledger(path);
 	free(path);
@@ -232,7 +233,7 @@ static void test_migration(void)
 	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 4);
+	ASSERT_INT_EQ(ledger_file_version(l), 5);
 	ASSERT_INT_EQ(ledger_last_position(l), 5);
 
 	/* the old events replay to the old projection */
@@ -267,7 +268,7 @@ static void test_migration(void)
 	vasd_state_free(s);
 
 	db = raw_open(path, RAW_CREATE);
-	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 4);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 5);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
 	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events"), 6);
 	ASSERT_INT_EQ(raw_int(db, "SELECT strict FROM pragma_table_list WHERE name = 'checkpoint'"), 1);
@@ -279,9 +280,16 @@ static void test_migration(void)
 	free(path);
 }
 
+/* Version 4 is version 5 without the archive. */
+static void strip_v5(sqlite3 *db)
+{
+	raw_exec(db, "DROP TABLE archive; PRAGMA user_version = 4");
+}
+
 /* Version 3 is version 4 without the coordinator's columns and index. */
 static void strip_v4(sqlite3 *db)
 {
+	strip_v5(db);
 	raw_exec(db, "DROP INDEX events_migration_open;"
 		     "ALTER TABLE checkpoint DROP COLUMN last_migration;"
 		     "ALTER TABLE events DROP COLUMN coord_migration;"
@@ -322,7 +330,7 @@ static void test_migration_v2(void)
 	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 4);
+	ASSERT_INT_EQ(ledger_file_version(l), 5);
 	ASSERT_INT_EQ(ledger_get_checkpoint(l, &cp), -ENODATA);
 	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
 	ASSERT_INT_EQ(n, 5 + 300 + 100);
@@ -393,7 +401,7 @@ static void test_migration_v3(void)
 	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 4);
+	ASSERT_INT_EQ(ledger_file_version(l), 5);
 	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
 	ASSERT_INT_EQ(n, 5 + 10 + 3 + 2);
 	ASSERT_INT_EQ(ledger_last_migration_open(l, &position), 0);
@@ -430,7 +438,7 @@ static void test_newer(void)
 
 	make_ledger(path, 10);
 	db = raw_open(path, RAW_CREATE);
-	raw_exec(db, "PRAGMA user_version = 5");
+	raw_exec(db, "PRAGMA user_version = 6");
 	raw_close(db);
 	assert_refused_both(path, -EPROTONOSUPPORT);
 	remove_ledger(path);
