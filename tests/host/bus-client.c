@@ -92,7 +92,8 @@ static int inhibit(sd_bus *bus, unsigned int n, const char *mode,
 	return 0;
 }
 
-static int churn(sd_bus *bus, double seconds)
+/* Take and drop locks for seconds, or until max are taken (0: no max). */
+static int churn(sd_bus *bus, double seconds, unsigned long max)
 {
 	struct timespec ts;
 	double start, now;
@@ -100,7 +101,7 @@ static int churn(sd_bus *bus, double seconds)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	start = now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	while (now - start < seconds) {
+	while (now - start < seconds && (!max || taken < max)) {
 		_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 		int fd, r;
@@ -336,7 +337,9 @@ int main(int argc, char **argv)
 		r = inhibit(bus, (unsigned int)strtoul(argv[2], NULL, 10), argv[3],
 			    argv[4], argv[5]);
 	else if (argc == 3 && strcmp(argv[1], "churn") == 0)
-		r = churn(bus, strtod(argv[2], NULL));
+		r = churn(bus, strtod(argv[2], NULL), 0);
+	else if (argc == 4 && strcmp(argv[1], "churn") == 0)
+		r = churn(bus, strtod(argv[2], NULL), strtoul(argv[3], NULL, 10));
 	else if (argc == 2 && strcmp(argv[1], "vanish") == 0)
 		r = vanish(bus);
 	else if (argc == 3 && strcmp(argv[1], "calls") == 0)
@@ -344,7 +347,7 @@ int main(int argc, char **argv)
 	else if (argc == 4 && strcmp(argv[1], "follow") == 0)
 		r = follow(bus, argv[2], strtol(argv[3], NULL, 10));
 	else {
-		fprintf(stderr, "Usage: bus-client inhibit N MODE | churn SECONDS | vanish | calls N | follow MODE MS\n");
+		fprintf(stderr, "Usage: bus-client inhibit N MODE | churn SECONDS [MAX] | vanish | calls N | follow MODE MS\n");
 		return 2;
 	}
 	if (r < 0) {
