@@ -25,7 +25,15 @@
  * running is reported, not activated. Returns an exit code, and has said
  * on stderr, in one line, what went wrong.
  */
+/*
+ * A connection to vasd: for root, vasd's private socket
+ * ($VASD_PRIVATE_SOCKET, else /run/vasd/private) when it answers, where a
+ * flood of other users' calls on the bus does not delay root's (docs/bus.md);
+ * else the system bus. No signals come over the private socket:
+ * vasctl_bus_open_system() is for what follows them.
+ */
 int vasctl_bus_open(const char *verb, sd_bus **ret);
+int vasctl_bus_open_system(const char *verb, sd_bus **ret);
 
 /*
  * A method call to vasd, not sent yet, that never starts vasd: for a call

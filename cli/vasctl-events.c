@@ -408,7 +408,7 @@ int vasctl_events(int argc, char **argv)
 		return VASCTL_EXIT_USAGE;
 	}
 
-	r = vasctl_bus_open("events", &bus);
+	r = vasctl_bus_open_system("events", &bus);
 	if (r != VASCTL_EXIT_OK)
 		return r;
 	ev.bus = bus;

@@ -337,7 +337,7 @@ int vasctl_monitor_bus(bool json)
 	struct monitor mon = { .json = json };
 	int sfd, r;
 
-	r = vasctl_bus_open("monitor", &bus);
+	r = vasctl_bus_open_system("monitor", &bus);
 	if (r != VASCTL_EXIT_OK)
 		return r;
 	for (size_t i = 0; i < ELEMENTSOF(matches); i++) {

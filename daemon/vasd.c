@@ -119,6 +119,10 @@ static void help(void)
 	       "     --ledger-max-age=SPAN\n"
 	       "                         Compact events older than SPAN (like 30d, 12h, 1y;\n"
 	       "                         default 0: never); a migration's records are kept\n"
+	       "     --private-socket=PATH\n"
+	       "                         root's socket beside the bus, for vasctl (default\n"
+	       "                         $RUNTIME_DIRECTORY/private, else /run/vasd/private;\n"
+	       "                         empty: none)\n"
 	       "  -l --log-level=LEVEL   emerg..debug or 0..7 (default info)\n"
 	       "     --no-bus            Do not connect to the system bus (no org.vasd1)\n"
 	       "  -h --help              Show this help\n"
@@ -202,6 +206,25 @@ static int parse_group(const char *s, gid_t *ret)
 	return 0;
 }
 
+/*
+ * root's socket in the unit's RuntimeDirectory= (the first of
+ * $RUNTIME_DIRECTORY), else where that would be.
+ */
+static const char *default_private_socket(void)
+{
+	static char path[108];
+	const char *dir = getenv("RUNTIME_DIRECTORY");
+	size_t n;
+
+	if (!dir || !*dir)
+		return "/run/vasd/private";
+	n = strcspn(dir, ":");
+	if (n + sizeof("/private") > sizeof(path))
+		return "/run/vasd/private";
+	snprintf(path, sizeof(path), "%.*s/private", (int)n, dir);
+	return path;
+}
+
 /* 0: run; 1: exit 0 (--help); <0: usage error, already reported. */
 static int parse_argv(int argc, char **argv, struct options *o)
 {
@@ -215,6 +238,7 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		ARG_MAX_LOCKS_PER_USER,
 		ARG_LEDGER_MAX_USE,
 		ARG_LEDGER_MAX_AGE,
+		ARG_PRIVATE_SOCKET,
 		ARG_NO_BUS,
 	};
 	static const struct option options[] = {
@@ -228,6 +252,7 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		{ "max-locks-per-user", required_argument, NULL, ARG_MAX_LOCKS_PER_USER },
 		{ "ledger-max-use", required_argument, NULL, ARG_LEDGER_MAX_USE },
 		{ "ledger-max-age", required_argument, NULL, ARG_LEDGER_MAX_AGE },
+		{ "private-socket", required_argument, NULL, ARG_PRIVATE_SOCKET },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "no-bus", no_argument, NULL, ARG_NO_BUS },
 		{ "help", no_argument, NULL, 'h' },
@@ -306,6 +331,9 @@ static int parse_argv(int argc, char **argv, struct options *o)
 			}
 			o->max_use_set = true;
 			break;
+		case ARG_PRIVATE_SOCKET:
+			o->bus.private_socket = optarg;
+			break;
 		case ARG_LEDGER_MAX_AGE: {
 			uint64_t usec;
 
@@ -343,6 +371,8 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		log_error("Unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
+	if (!o->bus.private_socket)
+		o->bus.private_socket = default_private_socket();
 	if (!o->database)
 		return ledger_default_path(&o->database);
 	return 0;

@@ -32,6 +32,7 @@ void bus_fail(struct vasd_bus *b, int error)
 void bus_sent(struct vasd_bus *b)
 {
 	bus_loop_rearm(b->loop);
+	bus_private_sent(b);
 }
 
 const char *bus_escape_comm(const char *comm, char buf[static BUS_COMM_MAX])
@@ -114,6 +115,16 @@ static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 	}
 	log_info("Acquired %s on the system bus", VASD_BUS_NAME);
 	b->name_acquired = true;
+	/*
+	 * only now: a vasd that cannot have the name never touches the
+	 * socket of the one that has it. Without it root uses the bus.
+	 */
+	if (b->config.private_socket && *b->config.private_socket &&
+	    bus_private_new(b, b->config.private_socket) < 0) {
+		log_warning("Serving root on the system bus only (no private socket %s)",
+			    b->config.private_socket);
+		bus_private_free(b);
+	}
 	if (b->name_fn)
 		b->name_fn(b, b->name_userdata);
 	return 0;
@@ -153,11 +164,11 @@ int vasd_bus_new(struct event_base *base, struct ingest *in,
 	if (r < 0)
 		return log_error_errno(r, "Failed to connect to the system bus: %s (--no-bus runs without it)", strerror(-r));
 
-	r = bus_manager_install(b);
+	r = bus_manager_install(b, b->bus);
 	if (r >= 0)
-		r = bus_window_install(b);
+		r = bus_window_install(b, b->bus);
 	if (r >= 0)
-		r = bus_logcontrol_install(b);
+		r = bus_logcontrol_install(b, b->bus);
 	if (r < 0)
 		return log_error_errno(r, "Failed to publish the bus objects: %s", strerror(-r));
 
@@ -237,6 +248,7 @@ struct vasd_bus *vasd_bus_free(struct vasd_bus *b)
 	bus_migration_free(b);
 	bus_inhibitors_free(b);
 	bus_compactions_free(b);
+	bus_private_free(b);
 	bus_loop_free(b->loop);
 	b->admission = bus_admission_free(b->admission);
 	if (b->bus)

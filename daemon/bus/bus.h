@@ -43,6 +43,8 @@ struct vasd_bus_config {
 	gid_t block_gid;
 	/* --max-locks-per-user: a uid's locks, root's not counted */
 	unsigned int locks_per_user;
+	/* --private-socket: root's socket beside the bus (bus/private.c); NULL: none */
+	const char *private_socket;
 };
 
 /*

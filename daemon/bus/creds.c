@@ -122,9 +122,18 @@ static int on_creds(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 
 int bus_query_sender(struct vasd_bus *b, sd_bus_message *m, bus_creds_fn fn)
 {
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	struct bus_caller peer = { .uid = 0 };
 	struct creds_query *q;
 	int r;
 
+	/* a private connection has no bus to ask: the kernel said at connect */
+	if (bus_private_peer(b, sd_bus_message_get_bus(m), &peer)) {
+		r = fn(b, m, &peer, &error);
+		if (r < 0)
+			sd_bus_reply_method_errno(m, r, &error);
+		return 1;
+	}
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;

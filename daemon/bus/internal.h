@@ -59,6 +59,7 @@ struct bus_compaction;
 struct bus_admission;
 struct share_table;
 struct bus_hook_call;
+struct bus_private;
 
 struct vasd_bus {
 	struct event_base *base;
@@ -81,6 +82,7 @@ struct vasd_bus {
 
 	struct bus_compaction *compactions;	/* CompactLedger calls going on */
 	struct bus_admission *admission;	/* of the expensive calls */
+	struct bus_private *private;		/* root's socket; NULL: none */
 
 	struct coordinator *coordinator;
 	struct bus_hook_call *hook_calls;	/* Migration* calls not answered yet */
@@ -100,6 +102,15 @@ void bus_sent(struct vasd_bus *b);
 /* comm as a D-Bus string: bytes outside printable ASCII, and '\', as \xHH. */
 const char *bus_escape_comm(const char *comm, char buf[static BUS_COMM_MAX]);
 const char *bus_enum_name(const char *name);
+
+/* bus/private.c: root's socket beside the bus. */
+struct bus_caller;
+int bus_private_new(struct vasd_bus *b, const char *path);
+void bus_private_free(struct vasd_bus *b);
+/* After a send outside sd_bus_process(), for the private connections. */
+void bus_private_sent(struct vasd_bus *b);
+/* bus is a private connection: its peer, as SO_PEERCRED said. */
+bool bus_private_peer(struct vasd_bus *b, sd_bus *bus, struct bus_caller *ret);
 
 /* bus/creds.c: who called, asked from the bus asynchronously. */
 #define BUS_CALLER_GIDS_MAX 64
@@ -132,7 +143,7 @@ int bus_ask_driver(sd_bus *bus, const char *member, const char *name,
 void bus_comm_of(pid_t pid, char comm[static VAS_COMM_MAX]);
 
 /* bus/manager.c */
-int bus_manager_install(struct vasd_bus *b);
+int bus_manager_install(struct vasd_bus *b, sd_bus *bus);
 void bus_manager_props_get(struct vasd_bus *b, struct bus_manager_props *ret);
 /* Emit PropertiesChanged for what differs from what was announced. */
 void bus_manager_announce(struct vasd_bus *b);
@@ -150,7 +161,7 @@ int bus_method_compact_ledger(sd_bus_message *m, void *userdata,
 void bus_compactions_free(struct vasd_bus *b);
 
 /* bus/window.c */
-int bus_window_install(struct vasd_bus *b);
+int bus_window_install(struct vasd_bus *b, sd_bus *bus);
 const char *bus_window_path(uint32_t id, char buf[static BUS_WINDOW_PATH_MAX]);
 /* InterfacesAdded/Removed or PropertiesChanged for one committed change. */
 int bus_window_announce(struct vasd_bus *b, const struct ingest_window_event *w);
@@ -170,4 +181,4 @@ int bus_method_release_lock(sd_bus_message *m, void *userdata,
 void bus_inhibitors_free(struct vasd_bus *b);
 
 /* bus/logcontrol.c: org.freedesktop.LogControl1 */
-int bus_logcontrol_install(struct vasd_bus *b);
+int bus_logcontrol_install(struct vasd_bus *b, sd_bus *bus);

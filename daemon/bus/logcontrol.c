@@ -110,13 +110,13 @@ static const sd_bus_vtable logcontrol_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
-int bus_logcontrol_install(struct vasd_bus *b)
+int bus_logcontrol_install(struct vasd_bus *b, sd_bus *bus)
 {
 	int r;
 
-	r = sd_bus_add_object(b->bus, NULL, LOGCONTROL_PATH, on_message, b);
+	r = sd_bus_add_object(bus, NULL, LOGCONTROL_PATH, on_message, b);
 	if (r < 0)
 		return r;
-	return sd_bus_add_object_vtable(b->bus, NULL, LOGCONTROL_PATH,
+	return sd_bus_add_object_vtable(bus, NULL, LOGCONTROL_PATH,
 					LOGCONTROL_INTERFACE, logcontrol_vtable, b);
 }

@@ -462,13 +462,13 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_END
 };
 
-int bus_manager_install(struct vasd_bus *b)
+int bus_manager_install(struct vasd_bus *b, sd_bus *bus)
 {
 	int r;
 
-	r = sd_bus_add_object_vtable(b->bus, NULL, VASD_BUS_PATH,
+	r = sd_bus_add_object_vtable(bus, NULL, VASD_BUS_PATH,
 				     VASD_BUS_MANAGER_INTERFACE, manager_vtable, b);
 	if (r < 0)
 		return r;
-	return sd_bus_add_object_manager(b->bus, NULL, VASD_BUS_PATH);
+	return sd_bus_add_object_manager(bus, NULL, VASD_BUS_PATH);
 }

@@ -273,15 +273,15 @@ int bus_window_announce(struct vasd_bus *b, const struct ingest_window_event *w)
 	return r;
 }
 
-int bus_window_install(struct vasd_bus *b)
+int bus_window_install(struct vasd_bus *b, sd_bus *bus)
 {
 	int r;
 
-	r = sd_bus_add_fallback_vtable(b->bus, NULL, VASD_BUS_WINDOW_PREFIX,
+	r = sd_bus_add_fallback_vtable(bus, NULL, VASD_BUS_WINDOW_PREFIX,
 				       VASD_BUS_WINDOW_INTERFACE, window_vtable,
 				       find_window, b);
 	if (r < 0)
 		return r;
-	return sd_bus_add_node_enumerator(b->bus, NULL, VASD_BUS_WINDOW_PREFIX,
+	return sd_bus_add_node_enumerator(bus, NULL, VASD_BUS_WINDOW_PREFIX,
 					  enumerate_windows, b);
 }

@@ -149,6 +149,9 @@ class Vasd:
         # One socket per Vasd: two of them may share a directory.
         self.notify_path = os.path.join(directory, "notify-%d" % self.n)
         self.log_path = os.path.join(directory, "vasd-%d.log" % self.n)
+        # root's socket beside the bus (vasctl uses it with
+        # VASD_PRIVATE_SOCKET set): one per vasd, never /run/vasd's
+        self.private = os.path.join(directory, "private-%d" % self.n)
         self.notify = None
 
     def spawn(self):
@@ -172,7 +175,8 @@ class Vasd:
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [*WRAPPER, VASD, "--database", self.db, "--kernel", self.kernel,
-             *([] if self.bus else ["--no-bus"]), *self.extra],
+             *(["--private-socket=" + self.private] if self.bus else ["--no-bus"]),
+             *self.extra],
             env=env, stdout=self.logf, stderr=self.logf)
         return self
 
