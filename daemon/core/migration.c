@@ -136,6 +136,33 @@ static void record_lock(struct vasd_event *ev, const struct lock *l)
 	memcpy(ev->coord.comm, l->comm, sizeof(ev->coord.comm));
 }
 
+/*
+ * A holder's words inside the veto line's quotes: a '"' of theirs would
+ * end the quote and start a field of their making (who "x", why "forged"),
+ * so it is written \x22, as format()'s escapes are. malloc()ed.
+ */
+static char *quotes_escaped(const char *s)
+{
+	size_t n = 0, o = 0;
+	char *out;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '"' ? 4 : 1;
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		if (*p == '"') {
+			memcpy(out + o, "\\x22", 4);
+			o += 4;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* A one-line string owned by this input's effects; NULL on -ENOMEM. */
 __attribute__((format(printf, 2, 3)))
 static const char *format(struct migration_machine *m, const char *fmt, ...)
@@ -463,6 +490,8 @@ static bool veto(struct migration_machine *m, const char **ret_message)
 			first = &m->locks[i];
 
 	if (first) {
+		char *who = quotes_escaped(first->who), *why = quotes_escaped(first->why);
+
 		ev = record(m, VASD_EVENT_MIGRATION_VETO);
 		ev->coord.what = VASD_VETO_BLOCK_LOCK;
 		ev->coord.count = n;
@@ -481,9 +510,11 @@ static bool veto(struct migration_machine *m, const char **ret_message)
 				      first->pid,
 				      first->comm[0] ? " (" : "", first->comm,
 				      first->comm[0] ? ")" : "",
-				      first->who, first->why,
+				      who ? who : "?", why ? why : "?",
 				      more,
 				      n > 1 ? "them" : "it", first->id);
+		free(who);
+		free(why);
 		return true;
 	}
 	if (!m->ledger_ok) {

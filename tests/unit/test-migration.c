@@ -505,7 +505,7 @@ static void test_block_lock(void)
 
 	run_init(&r);
 	lock_full(&r, 7, VASD_LOCK_BLOCK, "backup", "nightly\nbackup");
-	lock_user(&r, 8, VASD_LOCK_BLOCK, "indexer", "reindexing", "alice");
+	lock_user(&r, 8, VASD_LOCK_BLOCK, "indexer", "re\"index\", why \"forged", "alice");
 	lock(&r, 9, VASD_LOCK_DELAY);
 
 	hook(&r, VASD_HOOK_CHECK);
@@ -532,7 +532,7 @@ static void test_block_lock(void)
 	expect(&r, "migration-hook(check) migration-open(check) migration-veto(block-lock) "
 		   "migration-close(vetoed) reply(veto)");
 	ASSERT_STR_EQ(reply_to(&r, 100 + VASD_HOOK_CHECK),
-		      "vasd: migration vetoed: block lock 8 of uid 1000 (alice), pid 808 (client8): who \"indexer\", why \"reindexing\"; release it first, or as root: vasctl release-lock 8");
+		      "vasd: migration vetoed: block lock 8 of uid 1000 (alice), pid 808 (client8): who \"indexer\", why \"re\\x22index\\x22, why \\x22forged\"; release it first, or as root: vasctl release-lock 8");
 	ASSERT_UINT_EQ(rec(&r, VASD_EVENT_MIGRATION_OPEN, 0)->coord.migration, 2);
 
 	/* pre goes ahead: only the delay lock is asked */
