@@ -26,6 +26,9 @@ from bustest import BUS_CLIENT, PrivateBus
 from migtest import Follower, phase, phase_error, wait_prop
 
 PROMTOOL = shutil.which("promtool")
+# vasctl under memcheck when the valgrind setup runs (tools/valgrind-wrap)
+WRAP = os.environ.get("VASD_WRAPPER", "").split()
+FLEET_MD = os.environ["FLEET_MD"]
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r"[a-zA-Z_][a-zA-Z0-9_]*"
 TYPES = ("counter", "gauge", "histogram", "summary", "untyped")
@@ -112,7 +115,7 @@ def parse_exposition(text):
 
 
 def metrics(*args, rc=0):
-    p = subprocess.run([VASCTL, "metrics", *args], capture_output=True, text=True)
+    p = subprocess.run([*WRAP, VASCTL, "metrics", *args], capture_output=True, text=True)
     check(p.returncode == rc, "vasctl metrics %s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr))
     return p.stdout
 
@@ -204,6 +207,7 @@ with TempDir() as d:
 
         samples, types = parsed(metrics("-d", v.db))
         check_against(db, v.db, samples, types, {"delay": 1, "block": 1})
+        families = set(types)
         check(value(samples, "vasd_windows", type="qos", state="suspended") == 1, "qos suspended")
         log("while vasd runs: %d series, strict parser%s: every value as the history and the ledger say"
             % (len(samples), " and promtool" if PROMTOOL else ""))
@@ -258,6 +262,22 @@ with TempDir() as d:
         check(os.stat(out).st_uid == 0, "the output is not root's")
         log("root without CAP_DAC_* read nobody's ledger in its 0700 directory as nobody (%s), wrote as root"
             % ", ".join(sorted(made)))
+
+        # docs/fleet.md's alert rules: valid, and on families vasctl writes
+        with open(FLEET_MD) as f:
+            fleet = f.read()
+        rules = fleet[fleet.index("    groups:\n"):fleet.index("\nFleet views")]
+        rules = "\n".join(line[4:] for line in rules.split("\n"))
+        named = set(re.findall(r"\bvasd_[a-z_]+", rules))
+        check(named and named <= families, "docs/fleet.md names %s" % sorted(named - families))
+        if PROMTOOL:
+            path = os.path.join(d, "rules.yml")
+            with open(path, "w") as f:
+                f.write(rules)
+            p = subprocess.run([PROMTOOL, "check", "rules", path], capture_output=True, text=True)
+            check(p.returncode == 0, "promtool check rules docs/fleet.md: %s%s" % (p.stdout, p.stderr))
+        log("docs/fleet.md's rules: %d vasd families, all written by vasctl metrics%s"
+            % (len(named), "; promtool check rules passes" if PROMTOOL else ""))
     finally:
         if never is not None:
             never.quit()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
 """systemd/vasd.catalog and daemon/message-ids.h list the same ids, each
-once; every entry has systemd's headers (Subject:, Defined-By: vasd,
+once (and the docs given name no other); every entry has systemd's headers (Subject:, Defined-By: vasd,
 Support:) and an explanation; and journalctl's own parser takes the file:
 journalctl --update-catalog on a root holding only it, then --list-catalog
 lists every id with its subject."""
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-HEADER, CATALOG = sys.argv[1], sys.argv[2]
+HEADER, CATALOG, DOCS = sys.argv[1], sys.argv[2], sys.argv[3:]
 
 
 def fail(msg):
@@ -59,6 +59,12 @@ for i, lines in entries.items():
         fail("%s: no explanation" % i)
     subjects[i] = heads["Subject"]
 print("%d ids in the header and the catalog, each with its headers" % len(ids))
+for doc in DOCS:
+    with open(doc) as f:
+        named = set(re.findall(r"\b[0-9a-f]{32}\b", f.read()))
+    if not named or not named <= set(ids):
+        fail("%s names ids not in the header: %s" % (doc, sorted(named - set(ids))))
+    print("%s: its %d ids are vasd's" % (os.path.basename(doc), len(named)))
 
 root = tempfile.mkdtemp(prefix="vasd-catalog.")
 try:
