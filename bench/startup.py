@@ -77,5 +77,6 @@ finally:
 
 print("best:     vasd %.3f s, quick_check %.3f s, integrity_check %.3f s (vasd's open runs it)"
       % (best_vasd, best_quick, best_integrity))
+print("          vasd over integrity_check alone: %.2f" % (best_vasd / best_integrity))
 print("startup: ratio %.2f (vasd exec to READY=1 over quick_check, 1M events)"
       % (best_vasd / best_quick))
