@@ -17,7 +17,8 @@
  * verify timed again, from the checkpoint: what compaction bounds.
  *
  * The file goes in $TMPDIR, else /var/tmp (on disk, not tmpfs), and is
- * removed at the end. The last line is the result:
+ * removed at the end. `replay --build PATH` only builds the ledger at PATH
+ * (bench/startup.py starts vasd on it). The last line is the result:
  *   replay: ratio X.XX (ledger verify over raw scan of 1M events)
  */
 #include <errno.h>
@@ -498,7 +499,7 @@ static void remove_files(const char *dir, const char *path)
 		die(dir, -errno);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const char *tmp = getenv("TMPDIR");
 	char dir[4096], path[4200];
@@ -508,6 +509,15 @@ int main(void)
 	char *error = NULL;
 	int r;
 
+	/* only the ledger, for another benchmark (startup.py) */
+	if (argc == 3 && strcmp(argv[1], "--build") == 0) {
+		build(argv[2]);
+		return 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: replay [--build PATH]\n");
+		return EXIT_FAILURE;
+	}
 	snprintf(dir, sizeof(dir), "%s/vasd-replay-XXXXXX",
 		 tmp && *tmp ? tmp : "/var/tmp");
 	if (!mkdtemp(dir))

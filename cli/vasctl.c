@@ -41,6 +41,8 @@ static const struct verb verbs[] = {
 	  vasctl_monitor },
 	{ "ledger", "Verify, export or summarize vasd's ledger file",
 	  vasctl_ledger },
+	{ "metrics", "Print the ledger as Prometheus metrics (node_exporter's textfile)",
+	  vasctl_metrics },
 	{ "migration", "Run a migration phase (drmgr's hook), or report one",
 	  vasctl_migration },
 };

@@ -38,6 +38,7 @@ int vasctl_log_level(int argc, char **argv);
 int vasctl_monitor(int argc, char **argv);
 int vasctl_ledger(int argc, char **argv);
 int vasctl_migration(int argc, char **argv);
+int vasctl_metrics(int argc, char **argv);
 
 /*
  * migration status (vasctl-migration-status.c): the report of migration

@@ -30,6 +30,7 @@
 #include "ingest.h"
 #include "kernel-source.h"
 #include "log.h"
+#include "message-ids.h"
 
 /* A SIGNAL, ACK or REPLY effect, kept until its records are committed. */
 struct action {
@@ -124,38 +125,73 @@ static void arm(struct coordinator *c, uint64_t deadline)
 	evtimer_add(c->timer, &tv);
 }
 
+/*
+ * The record's line; in the journal with its MESSAGE_ID and fields
+ * (docs/daemon.md), after ingest stored it: the position is known then.
+ */
 static void log_record(const struct vasd_event *ev)
 {
 	const struct vasd_coord *k = &ev->coord;
 	const char *what = vasd_coord_what_to_string(ev->kind, k->what);
 	unsigned long long id = (unsigned long long)k->migration;
+	const struct log_field f[] = {
+		LOG_U64("VASD_MIGRATION", k->migration),
+		LOG_U64_SET("VASD_LEDGER_POSITION", ev->position),
+		LOG_STRING("VASD_REASON", what),
+		LOG_U64_SET("VASD_KERNEL_STREAM", ev->migration.stream_id),
+	};
+	const struct log_field client[] = {
+		f[0], f[1], f[2], f[3],
+		LOG_U64_SET("VASD_LOCK", k->lock),
+		LOG_U64("VASD_CLIENT_PID", k->pid),
+		LOG_U64("VASD_CLIENT_UID", k->uid),
+		LOG_STRING("VASD_CLIENT_COMM", k->comm),
+	};
+	const struct log_field window[] = {
+		f[0], f[1], f[2], f[3],
+		LOG_U64("VASD_WINDOW", ev->window.id),
+		LOG_U64("VASD_CLIENT_PID", ev->window.tgid),
+		LOG_STRING("VASD_CLIENT_COMM", ev->window.comm),
+	};
+	const struct log_field count[] = {
+		f[0], f[1], f[2], f[3],
+		LOG_U64("VASD_LOCKS_RELEASED", k->count),
+		LOG_U64("VASD_LOCKS", k->total),
+	};
 
 	switch (ev->kind) {
 	case VASD_EVENT_MIGRATION_OPEN:
-		log_info("Migration %llu opened (%s)", id, what);
+		log_struct(LOG_INFO, VASD_MESSAGE_MIGRATION_OPENED, f,
+			   "Migration %llu opened (%s)", id, what);
 		break;
 	case VASD_EVENT_MIGRATION_VETO:
-		log_notice("Migration %llu vetoed (%s)", id, what);
+		log_struct(LOG_NOTICE, VASD_MESSAGE_MIGRATION_VETOED, f,
+			   "Migration %llu vetoed (%s)", id, what);
 		break;
 	case VASD_EVENT_MIGRATION_TIMEOUT:
-		log_notice("Migration %llu: the delay lock of %s (pid %u) was not released in time",
+		log_struct(LOG_NOTICE, VASD_MESSAGE_MIGRATION_LOCK_TIMEOUT, client,
+			   "Migration %llu: the delay lock of %s (pid %u) was not released in time",
 			   id, k->comm, k->pid);
 		break;
 	case VASD_EVENT_MIGRATION_QUIESCED:
-		log_info("Migration %llu: clients quiesced (%s: %u of %u locks released)",
-			 id, what, k->count, k->total);
+		log_struct(LOG_INFO, VASD_MESSAGE_MIGRATION_QUIESCED, count,
+			   "Migration %llu: clients quiesced (%s: %u of %u locks released)",
+			   id, what, k->count, k->total);
 		break;
 	case VASD_EVENT_MIGRATION_ANOMALY:
-		log_warning("Migration %llu: window %u of %s (pid %u) is active although the kernel suspended every window (%s)",
-			    id, ev->window.id, ev->window.comm, ev->window.tgid, what);
+		log_struct(LOG_WARNING, VASD_MESSAGE_MIGRATION_ANOMALY, window,
+			   "Migration %llu: window %u of %s (pid %u) is active although the kernel suspended every window (%s)",
+			   id, ev->window.id, ev->window.comm, ev->window.tgid, what);
 		break;
 	case VASD_EVENT_MIGRATION_ERROR:
-		log_warning("Migration %llu: %s (the kernel's stream %llu, phase %s)",
-			    id, what, (unsigned long long)ev->migration.stream_id,
-			    vas_migration_phase_to_string(ev->migration.phase));
+		log_struct(LOG_WARNING, VASD_MESSAGE_MIGRATION_ERROR, f,
+			   "Migration %llu: %s (the kernel's stream %llu, phase %s)",
+			   id, what, (unsigned long long)ev->migration.stream_id,
+			   vas_migration_phase_to_string(ev->migration.phase));
 		break;
 	case VASD_EVENT_MIGRATION_CLOSE:
-		log_info("Migration %llu closed: %s", id, what);
+		log_struct(LOG_INFO, VASD_MESSAGE_MIGRATION_CLOSED, f,
+			   "Migration %llu closed: %s", id, what);
 		break;
 	default:
 		break;
@@ -214,8 +250,8 @@ static int take(struct coordinator *c, const struct migration_effect *effects,
 				hook_migration = ev.coord.migration;
 			if (ev.coord.migration)
 				last_migration = ev.coord.migration;
-			log_record(&ev);
 			r = ingest_record(c->ingest, &ev);
+			log_record(&ev);
 			if (r < 0)
 				return r;
 			c->recorded = true;
@@ -658,10 +694,17 @@ int coordinator_start(struct coordinator *c)
 	}
 	flush(c);
 	c->started = true;
-	if (migration_machine_id(c->machine))
-		log_notice("Migration %s goes on after the restart (%s)",
-			   migration_machine_name(c->machine),
-			   migration_state_to_string(migration_machine_state(c->machine)));
+	if (migration_machine_id(c->machine)) {
+		const char *state = migration_state_to_string(migration_machine_state(c->machine));
+		const struct log_field f[] = {
+			LOG_U64("VASD_MIGRATION", migration_machine_id(c->machine)),
+			LOG_STRING("VASD_MIGRATION_STATE", state),
+		};
+
+		log_struct(LOG_NOTICE, VASD_MESSAGE_MIGRATION_RESUMED, f,
+			   "Migration %s goes on after the restart (%s)",
+			   migration_machine_name(c->machine), state);
+	}
 	if (ks)
 		register_coordinator(ks);
 	return 0;

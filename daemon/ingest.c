@@ -17,6 +17,7 @@
 #include "ingest.h"
 #include "kernel-source.h"
 #include "log.h"
+#include "message-ids.h"
 #include "snapshot.h"
 
 /* Latencies kept for the percentiles: the most recent ones. */
@@ -85,8 +86,13 @@ static int commit(struct ingest *in)
 		return 0;
 	r = ledger_commit(in->ledger);
 	if (r < 0) {
-		log_error_errno(r, "Failed to commit %u events to the ledger: %s; exiting (what was committed before is kept)",
-				in->n_batch, strerror(-r));
+		const struct log_field f[] = {
+			LOG_U64("VASD_EVENTS", in->n_batch),
+		};
+
+		log_struct_errno(LOG_ERR, r, VASD_MESSAGE_LEDGER_WRITE_FAILED, f,
+				 "Failed to commit %u events to the ledger: %s; exiting (what was committed before is kept)",
+				 in->n_batch, strerror(-r));
 		rolled_back(in, r);
 		return r;
 	}
@@ -236,6 +242,29 @@ static int take_snapshot(struct ingest *in, struct snapshot *s)
 	return r;
 }
 
+/* The resync's line; in the journal with the ledger's position it ends at. */
+static void log_resynced(struct ingest *in, int reason,
+			 const struct vasd_snapshot *snap, size_t changes)
+{
+	const struct log_field f[] = {
+		LOG_STRING("VASD_RESYNC_REASON", vasd_resync_reason_to_string(reason)),
+		LOG_U64("VASD_RESYNC_CHANGES", changes),
+		LOG_HEX64("VASD_KERNEL_GENERATION", snap->generation),
+		LOG_U64("VASD_KERNEL_SEQ", snap->seq),
+		LOG_U64("VASD_LEDGER_POSITION", ledger_last_position(in->ledger)),
+		LOG_U64("VASD_WINDOWS", vasd_state_n_windows(in->state)),
+	};
+
+	log_struct(changes || reason != VASD_RESYNC_START ? LOG_NOTICE : LOG_INFO,
+		   VASD_MESSAGE_RESYNC, f,
+		   "Resync (%s): %zu difference%s recorded; following generation %016llx from seq %llu (%zu windows)",
+		   vasd_resync_reason_to_string(reason), changes,
+		   changes == 1 ? "" : "s",
+		   (unsigned long long)snap->generation,
+		   (unsigned long long)snap->seq,
+		   vasd_state_n_windows(in->state));
+}
+
 static int resync(struct ingest *in, int reason, uint64_t generation,
 		  uint64_t seq, uint64_t lost_from)
 {
@@ -292,13 +321,7 @@ static int resync(struct ingest *in, int reason, uint64_t generation,
 	changes = n >= 2 ? n - 2 : 0;
 	in->stats.resyncs++;
 	in->resync_pending = false;
-	log_full_errno(changes || reason != VASD_RESYNC_START ? LOG_NOTICE : LOG_INFO, 0,
-		       "Resync (%s): %zu difference%s recorded; following generation %016llx from seq %llu (%zu windows)",
-		       vasd_resync_reason_to_string(reason), changes,
-		       changes == 1 ? "" : "s",
-		       (unsigned long long)s.snap.generation,
-		       (unsigned long long)s.snap.seq,
-		       vasd_state_n_windows(in->state));
+	log_resynced(in, reason, &s.snap, changes);
 	if (!in->first_sync_done) {
 		in->first_sync_done = true;
 		if (in->commit_fn)

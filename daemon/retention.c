@@ -10,6 +10,7 @@
 #include "util/human.h"
 #include "util/time-util.h"
 #include "log.h"
+#include "message-ids.h"
 #include "retention.h"
 
 #define RETENTION_DELAY_USEC 1000000
@@ -77,10 +78,18 @@ static void finish_round(struct retention *r)
 	if (!r->removed)
 		return;
 	(void)ledger_used_bytes(r->ledger, &u);
-	log_notice("Retention: %lld events before position %lld replaced by a checkpoint, a migration's records archived; the ledger uses %s (--ledger-max-use %s)",
-		   (long long)r->removed, (long long)r->keep_from,
-		   human_bytes(used, u),
-		   r->limits.max_use ? human_bytes(max, r->limits.max_use) : "unbounded");
+	{
+		const struct log_field f[] = {
+			LOG_U64("VASD_LEDGER_POSITION", r->keep_from),
+			LOG_U64("VASD_EVENTS", r->removed),
+		};
+
+		log_struct(LOG_NOTICE, VASD_MESSAGE_LEDGER_COMPACTED, f,
+			   "Retention: %lld events before position %lld replaced by a checkpoint, a migration's records archived; the ledger uses %s (--ledger-max-use %s)",
+			   (long long)r->removed, (long long)r->keep_from,
+			   human_bytes(used, u),
+			   r->limits.max_use ? human_bytes(max, r->limits.max_use) : "unbounded");
+	}
 	r->removed = 0;
 	if (r->limits.max_use && u > r->limits.max_use && !r->warned) {
 		r->warned = true;
@@ -118,8 +127,13 @@ static void on_timer(evutil_socket_t fd, short what, void *userdata)
 	if (e < 0) {
 		r->compacting = false;
 		if (e == -EIO) {
-			log_error_errno(e, "Retention: failed to compact the ledger: %s; exiting",
-					strerror(-e));
+			const struct log_field f[] = {
+				LOG_U64("VASD_LEDGER_POSITION", r->keep_from),
+			};
+
+			log_struct_errno(LOG_ERR, e, VASD_MESSAGE_LEDGER_WRITE_FAILED, f,
+					 "Retention: failed to compact the ledger: %s; exiting",
+					 strerror(-e));
 			r->exit_error = e;
 			event_base_loopbreak(r->base);
 			return;

@@ -29,6 +29,7 @@
 #include "coordinator.h"
 #include "ingest.h"
 #include "log.h"
+#include "message-ids.h"
 #include "retention.h"
 
 enum {
@@ -594,13 +595,20 @@ static int run(struct options *o)
 	raise_fd_limit();
 	r = ledger_open(o->database, LEDGER_READ_WRITE, &ledger, &why);
 	if (r < 0) {
+		const struct log_field f[] = {
+			LOG_STRING("VASD_LEDGER", o->database),
+			LOG_STRING("VASD_REASON", ledger_strerror(r)),
+		};
+
 		/* the reason names the file */
 		if (why)
-			log_error_errno(r, "Cannot use the ledger: %s: %s",
-					ledger_strerror(r), why);
+			log_struct_errno(LOG_ERR, r, VASD_MESSAGE_LEDGER_REFUSED, f,
+					 "Cannot use the ledger: %s: %s",
+					 ledger_strerror(r), why);
 		else
-			log_error_errno(r, "Cannot use the ledger %s: %s",
-					o->database, ledger_strerror(r));
+			log_struct_errno(LOG_ERR, r, VASD_MESSAGE_LEDGER_REFUSED, f,
+					 "Cannot use the ledger %s: %s",
+					 o->database, ledger_strerror(r));
 		if (exit_code_of_open(r) != EXIT_RUNTIME)
 			log_error("The file was left untouched; move it away or point --database elsewhere");
 		free(why);

@@ -23,6 +23,7 @@
 #include "util/list.h"
 #include "util/time-util.h"
 #include "log.h"
+#include "message-ids.h"
 
 struct bus_compaction {
 	LIST_FIELDS(struct bus_compaction, compactions);
@@ -93,10 +94,19 @@ static void on_step(evutil_socket_t fd, short what, void *userdata)
 		bus_sent(b);
 		return;
 	}
-	if (c->removed)
-		log_notice("Compacted the ledger: %lld events before position %lld replaced by a checkpoint (by uid %u, pid %d)",
+	if (c->removed) {
+		const struct log_field f[] = {
+			LOG_U64("VASD_LEDGER_POSITION", first),
+			LOG_U64("VASD_EVENTS", c->removed),
+			LOG_U64("VASD_CLIENT_UID", c->uid),
+			LOG_U64("VASD_CLIENT_PID", c->pid),
+		};
+
+		log_struct(LOG_NOTICE, VASD_MESSAGE_LEDGER_COMPACTED, f,
+			   "Compacted the ledger: %lld events before position %lld replaced by a checkpoint (by uid %u, pid %d)",
 			   (long long)c->removed, (long long)first,
 			   (unsigned int)c->uid, (int)c->pid);
+	}
 	r = sd_bus_reply_method_return(c->call, "xt", first, (uint64_t)c->removed);
 	if (r < 0)
 		log_warning_errno(r, "Failed to answer CompactLedger: %s", strerror(-r));

@@ -37,6 +37,7 @@
 #include "util/time-util.h"
 #include "util/list.h"
 #include "log.h"
+#include "message-ids.h"
 
 #define INHIBITORS_PER_CLIENT	16
 #define LOCK_RATE		10	/* locks a second, a uid other than root */
@@ -302,10 +303,24 @@ static int release_as(struct vasd_bus *b, sd_bus_message *m,
 		return sd_bus_error_setf(error, VASD_ERROR_NO_SUCH_LOCK,
 					 "No inhibitor lock %" PRIu64 " is held", id);
 	bus_comm_of(caller->pid, comm);
-	log_notice("Root (pid %d, %s) released the %s lock %" PRIu64 " of uid %u, pid %d (%s): %s",
-		   (int)caller->pid, comm, vasd_lock_mode_to_string(found->mode),
-		   id, (unsigned int)found->uid, (int)found->pid, found->who,
-		   found->why);
+	{
+		const struct log_field f[] = {
+			LOG_U64("VASD_LOCK", id),
+			LOG_STRING("VASD_LOCK_MODE", vasd_lock_mode_to_string(found->mode)),
+			LOG_U64("VASD_CLIENT_PID", found->pid),
+			LOG_U64("VASD_CLIENT_UID", found->uid),
+			LOG_STRING("VASD_CLIENT_WHO", found->who),
+			LOG_STRING("VASD_CLIENT_WHY", found->why),
+			LOG_U64("VASD_CALLER_PID", caller->pid),
+			LOG_STRING("VASD_CALLER_COMM", comm),
+		};
+
+		log_struct(LOG_NOTICE, VASD_MESSAGE_LOCK_RELEASED_BY_ROOT, f,
+			   "Root (pid %d, %s) released the %s lock %" PRIu64 " of uid %u, pid %d (%s): %s",
+			   (int)caller->pid, comm, vasd_lock_mode_to_string(found->mode),
+			   id, (unsigned int)found->uid, (int)found->pid, found->who,
+			   found->why);
+	}
 	/*
 	 * vasd drops its end: the holder keeps a pipe nobody reads, and the
 	 * coordinator records the release as when a holder lets go.

@@ -2,7 +2,8 @@
 /*
  * org.freedesktop.LogControl1 on /org/freedesktop/LogControl1, as systemd's
  * daemons have it (systemctl service-log-level vasd debug). vasd logs to
- * standard error only, which journald reads: LogTarget is "console".
+ * standard error, or to the journal when standard error is its stream
+ * (log.h): LogTarget is "console" or "journal", and only that.
  *
  * Setting a property is root's: the policy says so, and vasd checks the
  * caller's uid itself. That takes a question to the bus, so Set is taken
@@ -30,7 +31,7 @@ static int get_constant(sd_bus *bus, const char *path, const char *interface,
 			void *userdata, sd_bus_error *error)
 {
 	return sd_bus_message_append(reply, "s", strcmp(property, "LogTarget") == 0 ?
-				     "console" : "vasd");
+				     log_target() : "vasd");
 }
 
 /* Only reached if on_message() let a Set through, which it does not. */
@@ -64,10 +65,10 @@ static int set_as(struct vasd_bus *b, sd_bus_message *m,
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
 					 "%s is a string", property);
 	if (strcmp(property, "LogTarget") == 0) {
-		if (strcmp(value, "console") != 0)
+		if (strcmp(value, log_target()) != 0)
 			return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-						 "vasd logs to standard error only: LogTarget is 'console', not '%s'",
-						 value);
+						 "vasd logs where its standard error goes: LogTarget is '%s', not '%s'",
+						 log_target(), value);
 		return sd_bus_reply_method_return(m, NULL);
 	}
 	level = log_level_from_string(value);

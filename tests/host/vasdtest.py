@@ -136,7 +136,8 @@ class Vasd:
 
     count = 0
 
-    def __init__(self, directory, kernel_spec, extra=(), db=None, bus=False):
+    def __init__(self, directory, kernel_spec, extra=(), db=None, bus=False,
+                 wrap=()):
         Vasd.count += 1
         self.n = Vasd.count
         self.dir = directory
@@ -144,6 +145,8 @@ class Vasd:
         self.db = db or os.path.join(directory, "ledger.db")
         self.kernel = kernel_spec
         self.extra = list(extra)
+        # a command prefix, e.g. a mount namespace (test-journal.py)
+        self.wrap = list(wrap)
         self.proc = None
         self.status = ""
         # One socket per Vasd: two of them may share a directory.
@@ -174,7 +177,7 @@ class Vasd:
         env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [*WRAPPER, VASD, "--database", self.db, "--kernel", self.kernel,
+            [*self.wrap, *WRAPPER, VASD, "--database", self.db, "--kernel", self.kernel,
              *(["--private-socket=" + self.private] if self.bus else ["--no-bus"]),
              *self.extra],
             env=env, stdout=self.logf, stderr=self.logf)
