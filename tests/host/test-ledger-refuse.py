@@ -87,7 +87,7 @@ with Scenarios() as scenario, TempDir() as d:
             data[off] ^= 0x5a
         with open(p, "wb") as f:
             f.write(data)
-        refused(d, p, "damaged", "integrity")
+        refused(d, p, "damaged", "quick_check")
 
     # written by a newer vasd
     with scenario("newer schema"):
