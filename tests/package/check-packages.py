@@ -5,7 +5,8 @@ source tree (the worktree is never written), builds
 
   - the reference: `meson setup --prefix=/usr -Dvm=disabled`, `meson install
     --destdir`;
-  - the .deb: `dpkg-buildpackage -us -uc -b` (debian/), then lintian over it;
+  - the .deb: `dpkg-buildpackage -us -uc -b` (debian/), and the source
+    package (`dpkg-source -b`), then lintian over both;
   - the RPM: `rpmbuild -bb --nodeps` of packaging/rpm/vasd.spec (Debian's
     rpm: Debian's package names are not the spec's BuildRequires);
 
@@ -199,20 +200,24 @@ def main():
     # gets a directory of its own
     deb_src = os.path.join(tmp, "deb", "vasd-" + version)
     copy_tree(src, files, deb_src)
+    # the source package too, before the build fills the tree: lintian
+    # checks debian/ (copyright's DEP-5, control, rules) in it
+    run(["dpkg-source", "-b", os.path.basename(deb_src)], cwd=os.path.dirname(deb_src))
     run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=deb_src,
         env={"DEB_BUILD_OPTIONS": "parallel=" + JOBS},
         logfile=os.path.join(tmp, "deb-build.log"))
     debs = glob.glob(os.path.join(tmp, "deb", "vasd_%s_*.deb" % version))
     changes = glob.glob(os.path.join(tmp, "deb", "vasd_%s_*.changes" % version))
-    if len(debs) != 1 or len(changes) != 1:
-        raise SystemExit("package: no vasd_%s_*.deb and .changes (debian/changelog's "
+    dsc = glob.glob(os.path.join(tmp, "deb", "vasd_%s.dsc" % version))
+    if len(debs) != 1 or len(changes) != 1 or len(dsc) != 1:
+        raise SystemExit("package: no vasd_%s_*.deb, .changes and .dsc (debian/changelog's "
                          "version is not meson's?): %s" %
                          (version, os.listdir(os.path.join(tmp, "deb"))))
     deb_root = os.path.join(tmp, "deb", "root")
     run(["dpkg-deb", "-x", debs[0], deb_root])
     errors += compare(os.path.basename(debs[0]), ref, ref_root, deb_files(debs[0]), deb_root)
 
-    lintian = subprocess.run(["lintian", "-I", changes[0]], stdin=subprocess.DEVNULL,
+    lintian = subprocess.run(["lintian", "-I", changes[0], dsc[0]], stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = lintian.stdout.decode(errors="replace")
     print("lintian (exit %d):\n%s" % (lintian.returncode, out), flush=True)
