@@ -241,8 +241,10 @@ def main():
     # the RPM from a tarball of the same copy
     top = os.path.join(tmp, "rpm")
     os.makedirs(os.path.join(top, "SOURCES"))
-    with tarfile.open(os.path.join(top, "SOURCES", "vasd-%s.tar.gz" % version), "w:gz",
-                      compresslevel=1) as tar:
+    # the name `meson dist` gives it; the copy, not dist's HEAD, so that
+    # what is tested is the tree as it is
+    with tarfile.open(os.path.join(top, "SOURCES", "vasd-%s.tar.xz" % version), "w:xz",
+                      preset=0) as tar:
         tar.add(ref_src, arcname="vasd-" + version)
     run(["rpmbuild", "-bb", "--nodeps", "--define", "_topdir " + top,
          "--define", "_smp_mflags -j" + JOBS, "--define", "_smp_build_ncpus " + JOBS,
