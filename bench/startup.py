@@ -5,10 +5,10 @@ credits, migrations, restarts), from exec to READY=1, against the floor of
 SQLite's own PRAGMA quick_check of the same file (Python's sqlite3, the
 same libsqlite3, timed in-process: no exec counted for it). vasd runs as
 systemd starts it (NOTIFY_SOCKET), without a kernel part and without the
-bus, so what is timed is its open (integrity_check), the projection's load
+bus, so what is timed is its open (quick_check), the projection's load
 and the coordinator's restore. Rounds alternate the two, warm cache both;
-the best of each counts. integrity_check is printed too, as the part of
-vasd's start SQLite does. The file goes in $TMPDIR, else /var/tmp.
+the best of each counts. integrity_check is printed too: vasd ran it at
+every start until it left the index cross-check to vasctl ledger verify. The file goes in $TMPDIR, else /var/tmp.
 Last line:
   startup: ratio X (vasd exec to READY=1 over quick_check, 1M events)"""
 
