@@ -3,6 +3,7 @@
 configuration includes the real policy file (systemd/org.vasd1.conf), vasd
 on it, and busctl as the independent client."""
 
+import atexit
 import json
 import os
 import select
@@ -104,6 +105,9 @@ class PrivateBus:
         check(self.address.startswith("unix:"),
               "dbus-daemon did not start: %r" % self.address)
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.address
+        # a test that ends without stop() (a failure, or none written)
+        # leaves no bus running
+        atexit.register(self.stop)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -169,6 +173,7 @@ class PrivateBroker:
                 os.close(fd3)
         listener.close()
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = self.address
+        atexit.register(self.stop)
         deadline = time.monotonic() + 30
         while subprocess.run(["busctl", "--system", "--timeout=2", "status",
                               "org.freedesktop.DBus"],
@@ -182,7 +187,8 @@ class PrivateBroker:
             self.proc.terminate()
             self.proc.wait(10)
         self.log.close()
-        self.journal.close()
+        if self.journal.fileno() >= 0:
+            self.journal.close()
 
 
 def _fd_open(fd):

@@ -3,6 +3,7 @@
 would (NOTIFY_SOCKET, READY=1, SIGTERM), and read the ledger with Python's
 own sqlite3 module, independently of vasd's code."""
 
+import atexit
 import contextlib
 import json
 import os
@@ -101,6 +102,8 @@ class FakeKernel:
             check(self.proc.poll() is None, "fake kernel exited at start")
             check(time.monotonic() < deadline, "fake kernel did not listen")
             time.sleep(0.01)
+        # nothing of a test outlives it, failed or not
+        atexit.register(self.stop)
 
     def run(self, *lines):
         for line in lines:
@@ -156,6 +159,7 @@ class Vasd:
         # VASD_PRIVATE_SOCKET set): one per vasd, never /run/vasd's
         self.private = os.path.join(directory, "private-%d" % self.n)
         self.notify = None
+        atexit.register(self.close)
 
     def spawn(self):
         if self.notify is None:
