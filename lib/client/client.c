@@ -503,6 +503,10 @@ EXPORT vasclient *vasclient_unref(vasclient *c)
 	/* the thread first: it uses the rest */
 	if (!child)
 		vasclient_thread_stop(c);
+	/* the lock before leaving the registry: a fork meanwhile must not copy it */
+	pthread_mutex_lock(&c->lock);
+	vasclient_close_lock(c);
+	pthread_mutex_unlock(&c->lock);
 	vasclient_unregister(c);
 	c->inhibit_call = sd_bus_slot_unref(c->inhibit_call);
 	c->phase_call = sd_bus_slot_unref(c->phase_call);

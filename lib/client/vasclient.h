@@ -40,6 +40,8 @@
  * client and in the order of the events, from the thread that runs
  * vasclient_process() (the library's thread with vasclient_start_thread())
  * or vasclient_drained(); they may call any function but vasclient_unref().
+ * So do not call vasclient_drained() (nor vasclient_process()) holding a
+ * lock of your own that a callback takes: the callback would wait for it.
  *
  * After fork(), the child's copy of a client holds no lock and no
  * connection: every call but vasclient_unref() returns -ECHILD there.
