@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libvasclient under test (tests/host/test-vasclient*.py): K clients, each
- * on the library's thread (or, --loop, all on one poll loop of ours), each
- * with T worker threads that "submit jobs" the way libnxz would: under the
- * application's own mutex, only while the client is not draining. The drain
- * callback stops submission and releases at once when nothing is in flight;
- * the last job to finish says drained. What must hold is checked here and
+ * libvasclient under test (tests/host/test-vasclient*.py, bench/client-drain):
+ * -c K clients, each on the library's thread (or, -l, all on one poll loop
+ * of ours), each with -t T worker threads that "submit jobs" the way libnxz
+ * would (in flight -w usec, default 1000, then a pause of -g usec, default
+ * 0): under the application's own mutex, only while the client is not
+ * draining. The drain callback stops submission and releases at once when
+ * nothing is in flight; the last job to finish says drained. What must hold
+ * is checked here and
  * reported as a "violation" line: a lock released with a job in flight, a
  * job submitted while draining, a callback out of its state.
  *
@@ -49,6 +51,7 @@ struct app_client {
 };
 
 static unsigned int n_clients = 1, n_threads = 4;
+static long job_usec = 1000, gap_usec;	/* a job in flight; the pause between two */
 static bool loop_mode;
 static struct app_client *clients;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -128,7 +131,8 @@ static void on_resume(vasclient *vc, const char *migration, void *userdata)
 static void *worker(void *userdata)
 {
 	struct app_client *a = userdata;
-	struct timespec job = { 0, 1000 * 1000 };
+	struct timespec job = { job_usec / 1000000, job_usec % 1000000 * 1000 };
+	struct timespec gap = { gap_usec / 1000000, gap_usec % 1000000 * 1000 };
 	bool last;
 
 	for (;;) {
@@ -146,7 +150,8 @@ static void *worker(void *userdata)
 		if (vasclient_get_state(a->vc) == VASCLIENT_QUIESCED)
 			violation(a, "a job in flight while quiesced");
 		vasclient_has_lock(a->vc);
-		nanosleep(&job, NULL);
+		if (job_usec)
+			nanosleep(&job, NULL);
 
 		pthread_mutex_lock(&a->lock);
 		a->in_flight--;
@@ -158,6 +163,8 @@ static void *worker(void *userdata)
 		/* not under our mutex: the library may call back (lock-released) */
 		if (last && vasclient_drained(a->vc) < 0)
 			violation(a, "drained refused");
+		if (gap_usec)
+			nanosleep(&gap, NULL);
 	}
 }
 
@@ -311,13 +318,19 @@ int main(int argc, char **argv)
 	enum vasclient_mode mode = VASCLIENT_DELAY;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "c:t:lb")) != -1) {
+	while ((opt = getopt(argc, argv, "c:t:w:g:lb")) != -1) {
 		switch (opt) {
 		case 'c':
 			n_clients = (unsigned int)atoi(optarg);
 			break;
 		case 't':
 			n_threads = (unsigned int)atoi(optarg);
+			break;
+		case 'w':
+			job_usec = atol(optarg);
+			break;
+		case 'g':
+			gap_usec = atol(optarg);
 			break;
 		case 'l':
 			loop_mode = true;
@@ -326,7 +339,8 @@ int main(int argc, char **argv)
 			mode = VASCLIENT_BLOCK;
 			break;
 		default:
-			fprintf(stderr, "usage: vasclient-test [-c clients] [-t threads] [-l] [-b]\n");
+			fprintf(stderr, "usage: vasclient-test [-c clients] [-t threads] [-w job-usec] "
+				"[-g gap-usec] [-l] [-b]\n");
 			return 2;
 		}
 	}
