@@ -12,7 +12,8 @@
  * job submitted while draining, a callback out of its state.
  *
  * stdout: a JSON line per library event {"client", "event", "detail",
- * "value"}, and per command's answer. stdin, a command a line:
+ * "value"} (-q: only lock-taken and lock-taken-again), and per command's
+ * answer. stdin, a command a line:
  *   free I          unref client I (its lock goes)
  *   fork-wait       fork a child that stays (no exec) until killed; its
  *                   line: {"event": "child", "pid", "has_lock"}
@@ -53,6 +54,7 @@ struct app_client {
 static unsigned int n_clients = 1, n_threads = 4;
 static long job_usec = 1000, gap_usec;	/* a job in flight; the pause between two */
 static bool loop_mode;
+static bool quiet;	/* -q: only the locks taken are printed (a benchmark) */
 static struct app_client *clients;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint violations;
@@ -89,6 +91,8 @@ static void on_event(vasclient *vc, enum vasclient_event event, const char *deta
 			violation(a, "lock released with jobs in flight");
 		pthread_mutex_unlock(&a->lock);
 	}
+	if (quiet && event != VASCLIENT_LOCK_TAKEN && event != VASCLIENT_LOCK_TAKEN_AGAIN)
+		return;
 	out("{\"client\": %d, \"event\": \"%s\", \"detail\": \"%s\", \"value\": %llu}",
 	    a->index, vasclient_event_name(event), detail ? detail : "",
 	    (unsigned long long)value);
@@ -108,7 +112,8 @@ static enum vasclient_drain on_drain(vasclient *vc, const char *migration, void 
 		d = VASCLIENT_DRAIN_LATER;
 	}
 	pthread_mutex_unlock(&a->lock);
-	out("{\"client\": %d, \"event\": \"drain\", \"detail\": \"%s\", \"value\": %d}",
+	if (!quiet)
+		out("{\"client\": %d, \"event\": \"drain\", \"detail\": \"%s\", \"value\": %d}",
 	    a->index, migration ? migration : "", d == VASCLIENT_DRAIN_LATER);
 	return d;
 }
@@ -123,7 +128,8 @@ static void on_resume(vasclient *vc, const char *migration, void *userdata)
 	a->stopped = false;
 	pthread_cond_broadcast(&a->resumed);
 	pthread_mutex_unlock(&a->lock);
-	out("{\"client\": %d, \"event\": \"resume\", \"detail\": \"%s\"}", a->index,
+	if (!quiet)
+		out("{\"client\": %d, \"event\": \"resume\", \"detail\": \"%s\"}", a->index,
 	    migration ? migration : "");
 }
 
@@ -280,9 +286,16 @@ static void run_loop(void)
 		}
 		if (poll(p, n_clients + 1, timeout) < 0 && errno != EINTR)
 			abort();
-		for (unsigned int i = 0; i < n_clients; i++)
-			if (clients[i].vc)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		/* the clients whose fd is ready, or whose time came */
+		for (unsigned int i = 0; i < n_clients; i++) {
+			uint64_t due;
+
+			if (clients[i].vc && (p[i + 1].revents ||
+			    (vasclient_get_timeout(clients[i].vc, &due) == 0 && due <= t)))
 				vasclient_process(clients[i].vc);
+		}
 		if (p[0].revents) {
 			if (!fgets(line, sizeof(line), stdin))
 				break;
@@ -318,7 +331,7 @@ int main(int argc, char **argv)
 	enum vasclient_mode mode = VASCLIENT_DELAY;
 	int opt, r;
 
-	while ((opt = getopt(argc, argv, "c:t:w:g:lb")) != -1) {
+	while ((opt = getopt(argc, argv, "c:t:w:g:lbq")) != -1) {
 		switch (opt) {
 		case 'c':
 			n_clients = (unsigned int)atoi(optarg);
@@ -338,9 +351,12 @@ int main(int argc, char **argv)
 		case 'b':
 			mode = VASCLIENT_BLOCK;
 			break;
+		case 'q':
+			quiet = true;
+			break;
 		default:
 			fprintf(stderr, "usage: vasclient-test [-c clients] [-t threads] [-w job-usec] "
-				"[-g gap-usec] [-l] [-b]\n");
+				"[-g gap-usec] [-l] [-b] [-q]\n");
 			return 2;
 		}
 	}
