@@ -2,9 +2,10 @@
 /*
  * vas-client: a reference client of vasd, using the migration protocol the
  * way a library such as libnxz should (README.md, "Writing a client of
- * vasd"). Written to be read and copied from.
+ * vasd"), through libvasclient (lib/client/vasclient.h), on an sd_event
+ * loop of its own. Written to be read and copied from.
  *
- * What one client does:
+ * What one client does (steps 2 and 4 to 6 are the library's):
  *
  *   1. Open a VAS window as libnxz does: open /dev/crypto/nx-gzip,
  *      ioctl(VAS_TX_WIN_OPEN), mmap the paste page.
@@ -13,21 +14,23 @@
  *      take an inhibitor lock: Manager.Inhibit("migration", who, why, mode)
  *      returns a file descriptor. Subscribing first means that no migration
  *      vasd announces while the lock is held goes unheard.
- *   3. PrepareForMigration(true): submit no new work, let the work in flight
- *      finish, then close the lock's fd. Closing it is the answer vasd waits
- *      for (dying closes it too). The paste page is left alone from now on:
- *      the kernel suspends the window and a paste would fail.
+ *   3. PrepareForMigration(true): the library calls client_drain(): submit
+ *      no new work, let the work in flight finish (--work-ms), then say
+ *      vasclient_drained(), and the library closes the lock's fd. Closing it
+ *      is the answer vasd waits for (dying closes it too). The paste page is
+ *      left alone from now on: the kernel suspends the window and a paste
+ *      would fail.
  *   4. PrepareForMigration(false) (resumed, or failed: either way over):
- *      take a new lock and carry on with the same window, which the kernel
- *      reopened behind the same mapping.
+ *      take a new lock; client_resume() carries on with the same window,
+ *      which the kernel reopened behind the same mapping.
  *   5. vasd restarted: the lock was a pipe to the old vasd and went with it;
  *      take a new one from the new vasd.
  *   6. vasd refused the lock for now (TooManyInhibitors: the user's, or
- *      vasd's, locks are all taken): try again after 1 s, 2 s, 4 s ... at
- *      most 60 s, each with up to half again at random so that refused
- *      clients do not come back together; a new vasd is tried at once. A
- *      refusal that will not change (AccessDenied: a block lock without the
- *      privilege) is not retried.
+ *      vasd's, locks are all taken) or is not there: try again after 1 s,
+ *      2 s, 4 s ... at most 60 s, each with up to half again at random so
+ *      that refused clients do not come back together; a new vasd is tried
+ *      at once. A refusal that will not change (AccessDenied: a block lock
+ *      without the privilege) is not retried.
  *
  * A "block" lock vetoes migrations that drmgr's check hook asks about; its
  * holder keeps it through a migration it could not stop (one the kernel
@@ -38,8 +41,8 @@
  * is killed when its work has drained, lock still held.
  *
  * Several clients may run in one process (--clients N), each with its own
- * bus connection, lock and window, on one sd_event loop: what a benchmark
- * needs to stand for N processes.
+ * bus connection (a libvasclient client), lock and window, on one sd_event
+ * loop: what a benchmark needs to stand for N processes.
  */
 #include <errno.h>
 #include <fcntl.h>
