@@ -44,7 +44,13 @@
  * lock of your own that a callback takes: the callback would wait for it.
  *
  * After fork(), the child's copy of a client holds no lock and no
- * connection: every call but vasclient_unref() returns -ECHILD there.
+ * connection: every call but vasclient_unref() returns -ECHILD there. A
+ * child that goes on using the accelerator (libnxz reopens its window
+ * after a fork) unrefs that copy and makes a client of its own.
+ *
+ * Loaded with dlopen() (no link-time dependency): look the functions up
+ * with dlvsym(handle, name, "VASCLIENT_0"); dlclose() takes the library's
+ * fork handlers with it.
  *
  * Errors are negative errno values.
  */
