@@ -7,7 +7,8 @@
  * closes the child's copy. An application does not control every fork()
  * (a library's, system(), a shell-out), hence pthread_atfork().
  *
- * Each client's mutex is taken before the fork, so that no fork happens
+ * The library thread's lock (thread.c), the registry's and each client's
+ * mutex are taken before the fork, in the order the library takes them, so that no fork happens
  * while a thread is between receiving the lock's fd from the bus and
  * keeping it: sd_bus_process() reads one message and dispatches it in the
  * same call, under the client's mutex.
@@ -24,6 +25,7 @@ static int atfork_error;
 
 static void before_fork(void)
 {
+	vasclient_thread_before_fork();
 	pthread_mutex_lock(&registry_lock);
 	for (struct vasclient *c = registry; c; c = c->registry_next)
 		pthread_mutex_lock(&c->lock);
@@ -34,6 +36,7 @@ static void after_fork_parent(void)
 	for (struct vasclient *c = registry; c; c = c->registry_next)
 		pthread_mutex_unlock(&c->lock);
 	pthread_mutex_unlock(&registry_lock);
+	vasclient_thread_after_fork_parent();
 }
 
 /* Only close(): the child may be about to exec, or be a signal-safe spot. */
@@ -48,6 +51,7 @@ static void after_fork_child(void)
 		pthread_mutex_unlock(&c->lock);
 	}
 	pthread_mutex_unlock(&registry_lock);
+	vasclient_thread_after_fork_child();
 }
 
 static void install_atfork(void)

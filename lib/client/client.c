@@ -514,8 +514,6 @@ EXPORT vasclient *vasclient_unref(vasclient *c)
 	vasclient_close_lock(c);
 	/* a child's copy of the connection is the parent's: only let go of it */
 	c->bus = child ? sd_bus_unref(c->bus) : sd_bus_flush_close_unref(c->bus);
-	if (c->wake_fd >= 0)
-		close(c->wake_fd);
 	for (size_t i = 0; i < c->n_notices; i++)
 		free(c->notices[i].detail);
 	free(c->notices);
@@ -582,15 +580,18 @@ EXPORT int vasclient_start_thread(vasclient *c)
 	if (r < 0)
 		return r;
 	r = start_locked(c);
-	if (r >= 0) {
-		r = vasclient_thread_start(c);
-		if (r < 0) {
-			c->bus = sd_bus_flush_close_unref(c->bus);
-			c->started = false;
-			c->subscribed = false;
-		}
-	}
 	pthread_mutex_unlock(&c->lock);
+	if (r < 0)
+		return r;
+	/* without our mutex: the thread's lock comes first */
+	r = vasclient_thread_start(c);
+	if (r < 0) {
+		pthread_mutex_lock(&c->lock);
+		c->bus = sd_bus_flush_close_unref(c->bus);
+		c->started = false;
+		c->subscribed = false;
+		pthread_mutex_unlock(&c->lock);
+	}
 	return r;
 }
 

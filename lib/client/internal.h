@@ -57,11 +57,9 @@ struct vasclient {
 	size_t notices_size;
 	bool delivering;	/* a thread makes them: others leave them to it */
 
-	/* vasclient_start_thread() */
+	/* vasclient_start_thread(): thread.c's loop runs it */
 	bool threaded;
-	bool stopping;
-	int wake_fd;		/* eventfd: the thread looks again */
-	pthread_t thread;
+	int wake_fd;		/* the loop's eventfd: it looks again */
 
 	/* atfork.c's list of every client of the process */
 	struct vasclient *registry_prev, *registry_next;
@@ -74,10 +72,13 @@ uint64_t vasclient_backoff_usec(unsigned int n, uint64_t random);
 int vasclient_register(struct vasclient *c);
 void vasclient_unregister(struct vasclient *c);
 
-/* thread.c */
+/* thread.c: one thread for every client of vasclient_start_thread() */
 int vasclient_thread_start(struct vasclient *c);
 void vasclient_thread_stop(struct vasclient *c);
 void vasclient_wake(struct vasclient *c);
+void vasclient_thread_before_fork(void);
+void vasclient_thread_after_fork_parent(void);
+void vasclient_thread_after_fork_child(void);
 
 /* client.c, with c->lock held */
 void vasclient_close_lock(struct vasclient *c);
