@@ -30,8 +30,9 @@
  *     vasclient_get_events() on vasclient_get_fd() or until
  *     vasclient_get_timeout(), and call vasclient_process(); ask the
  *     events and the timeout again before every wait;
- *   - on a thread of the library's own: vasclient_start_thread(). The
- *     thread blocks every signal.
+ *   - on a thread of the library's own: vasclient_start_thread(). One
+ *     thread runs every such client of the process, while there is one; it
+ *     blocks every signal.
  *
  * Thread safety: every function may be called from any thread, at the same
  * time as any other on the same client, except vasclient_unref() (not while
