@@ -32,6 +32,14 @@ static struct vasclient *loop_busy;	/* the client the thread processes */
 static bool loop_running, loop_stop;
 static pthread_t loop_thread;
 static int loop_wake = -1;
+/* the thread's poll set: here, not on its stack, so that a child of fork()
+ * (where the thread is not) still reaches it */
+static struct pollfd *loop_polls;
+static struct watch {
+	struct vasclient *c;
+	uint64_t deadline;
+} *loop_watches;
+static size_t loop_polls_size;
 
 /* With c->lock held. The eventfd outlives every client that may write it. */
 void vasclient_wake(struct vasclient *c)
@@ -71,16 +79,11 @@ static bool loop_has(const struct vasclient *c)
 	return false;
 }
 
-struct watch {
-	struct vasclient *c;
-	uint64_t deadline;
-};
-
 static void *run(void *userdata)
 {
-	struct pollfd *p = NULL;
-	struct watch *w = NULL;
-	size_t size = 0, n;
+	struct pollfd *p;
+	struct watch *w;
+	size_t n;
 	uint64_t count;
 
 	for (;;) {
@@ -91,19 +94,19 @@ static void *run(void *userdata)
 			pthread_mutex_unlock(&loop_lock);
 			break;
 		}
-		if (size < n_loop_clients + 1) {
+		if (loop_polls_size < n_loop_clients + 1) {
 			size_t want = n_loop_clients + 1;
-			struct pollfd *np = realloc(p, want * sizeof(*p));
-			struct watch *nw = np ? realloc(w, want * sizeof(*w)) : NULL;
+			struct pollfd *np = realloc(loop_polls, want * sizeof(*np));
+			struct watch *nw = np ? realloc(loop_watches, want * sizeof(*nw)) : NULL;
 
 			if (np)
-				p = np;
+				loop_polls = np;
 			if (nw) {
-				w = nw;
-				size = want;
+				loop_watches = nw;
+				loop_polls_size = want;
 			}
 		}
-		if (size == 0) {
+		if (loop_polls_size == 0) {
 			/* no memory for even the eventfd's entry: try again soon */
 			struct timespec soon = { 0, 10 * 1000 * 1000 };
 
@@ -111,9 +114,11 @@ static void *run(void *userdata)
 			nanosleep(&soon, NULL);
 			continue;
 		}
+		p = loop_polls;
+		w = loop_watches;
 		p[0] = (struct pollfd){ .fd = loop_wake, .events = POLLIN };
 		n = 1;
-		for (size_t i = 0; i < n_loop_clients && n < size; i++) {
+		for (size_t i = 0; i < n_loop_clients && n < loop_polls_size; i++) {
 			struct vasclient *c = loop_clients[i];
 			uint64_t t = UINT64_MAX;
 
@@ -160,8 +165,6 @@ static void *run(void *userdata)
 			pthread_mutex_unlock(&loop_lock);
 		}
 	}
-	free(p);
-	free(w);
 	return NULL;
 }
 
@@ -256,6 +259,11 @@ void vasclient_thread_stop(struct vasclient *c)
 	free(loop_clients);
 	loop_clients = NULL;
 	loop_clients_size = 0;
+	free(loop_polls);
+	free(loop_watches);
+	loop_polls = NULL;
+	loop_watches = NULL;
+	loop_polls_size = 0;
 	/* a client started meanwhile waited for this: it makes a new thread */
 	pthread_cond_broadcast(&loop_idle);
 	pthread_mutex_unlock(&loop_lock);
