@@ -15,6 +15,8 @@ or on the program's own poll loop ("loop", argv[1]).
   sees -ECHILD and no lock.
 - vasd restarted mid-migration (after pre): the clients take no lock from
   the new vasd while the migration is on, and take one when post ends it.
+- Every client freed (thread): the library's thread ends; a client started
+  again makes a new one and takes its lock.
 - EOF: every client freed, no lock left, exit 0."""
 
 import os
@@ -140,6 +142,19 @@ with TempDir() as d, Scenarios() as s:
             c.wait("every client's lock after post", lambda: c.each(K, "lock-taken-again", m))
             wait_until("every lock back from the new vasd", lambda: locks_of(pid) == ALL)
             log("vasd restarted after pre: no lock until post, then all %d" % K)
+
+        if MODE == "thread":
+            with s("every client freed, then one started: a new library thread"):
+                m = c.mark()
+                for i in range(K):
+                    c.send("free %d" % i)
+                c.wait("every client freed", lambda: c.each(K, "freed", m))
+                wait_until("no lock", lambda: locks_of(pid) == [])
+                c.send("start 0")
+                c.wait("client 0's new lock", lambda: c.events(0, "lock-taken", m))
+                wait_until("client 0's lock listed", lambda: locks_of(pid) == ["lib-0"])
+                log("every client freed (the library's thread ends), client 0 started "
+                    "again: its lock")
 
         check(not c.violations(), "violations: %r" % c.violations())
         check(c.stop() == 0, "vasclient-test did not exit 0")

@@ -15,6 +15,7 @@
  * "value"} (-q: only lock-taken and lock-taken-again), and per command's
  * answer. stdin, a command a line:
  *   free I          unref client I (its lock goes)
+ *   start I         start client I again (after free I)
  *   fork-wait       fork a child that stays (no exec) until killed; its
  *                   line: {"event": "child", "pid", "has_lock"}
  *   fork-exec       fork a child that execs "sleep 1000"; line: child, pid
@@ -52,6 +53,7 @@ struct app_client {
 };
 
 static unsigned int n_clients = 1, n_threads = 4;
+static enum vasclient_mode mode = VASCLIENT_DELAY;
 static long job_usec = 1000, gap_usec;	/* a job in flight; the pause between two */
 static bool loop_mode;
 static bool quiet;	/* -q: only the locks taken are printed (a benchmark) */
@@ -252,6 +254,30 @@ static void free_client(struct app_client *a)
 	out("{\"client\": %d, \"event\": \"freed\"}", a->index);
 }
 
+static int start_client(struct app_client *a)
+{
+	char who[32];
+	int r;
+
+	snprintf(who, sizeof(who), "lib-%d", a->index);
+	a->quit = false;
+	a->stopped = false;
+	a->drain_pending = false;
+	r = vasclient_new(&a->vc, who, "a test of libvasclient", mode);
+	if (r >= 0)
+		r = vasclient_set_callbacks(a->vc, on_drain, on_resume, on_event, a);
+	if (r >= 0)
+		r = loop_mode ? vasclient_start(a->vc) : vasclient_start_thread(a->vc);
+	if (r < 0) {
+		fprintf(stderr, "vasclient-test: client %d: %s\n", a->index, strerror(-r));
+		a->vc = vasclient_unref(a->vc);
+		return r;
+	}
+	for (unsigned int j = 0; j < n_threads; j++)
+		pthread_create(&a->workers[j], NULL, worker, a);
+	return 0;
+}
+
 /* --loop: every client on this thread's poll(), stdin too. */
 static void run_loop(void)
 {
@@ -315,6 +341,8 @@ static void run_commands(void)
 	while (fgets(line, sizeof(line), stdin)) {
 		if (strncmp(line, "free ", 5) == 0)
 			free_client(&clients[atoi(line + 5)]);
+		else if (strncmp(line, "start ", 6) == 0 && !clients[atoi(line + 6)].vc)
+			start_client(&clients[atoi(line + 6)]);
 		else if (strcmp(line, "fork-wait\n") == 0)
 			fork_child(false);
 		else if (strcmp(line, "fork-exec\n") == 0)
@@ -328,8 +356,7 @@ static void run_commands(void)
 
 int main(int argc, char **argv)
 {
-	enum vasclient_mode mode = VASCLIENT_DELAY;
-	int opt, r;
+	int opt;
 
 	while ((opt = getopt(argc, argv, "c:t:w:g:lbq")) != -1) {
 		switch (opt) {
@@ -364,25 +391,12 @@ int main(int argc, char **argv)
 	if (!clients)
 		return 1;
 	for (unsigned int i = 0; i < n_clients; i++) {
-		struct app_client *a = &clients[i];
-		char who[32];
-
-		a->index = (int)i;
-		pthread_mutex_init(&a->lock, NULL);
-		pthread_cond_init(&a->resumed, NULL);
-		a->workers = calloc(n_threads, sizeof(*a->workers));
-		snprintf(who, sizeof(who), "lib-%u", i);
-		r = a->workers ? vasclient_new(&a->vc, who, "a test of libvasclient", mode) : -ENOMEM;
-		if (r >= 0)
-			r = vasclient_set_callbacks(a->vc, on_drain, on_resume, on_event, a);
-		if (r >= 0)
-			r = loop_mode ? vasclient_start(a->vc) : vasclient_start_thread(a->vc);
-		if (r < 0) {
-			fprintf(stderr, "vasclient-test: client %u: %s\n", i, strerror(-r));
+		clients[i].index = (int)i;
+		pthread_mutex_init(&clients[i].lock, NULL);
+		pthread_cond_init(&clients[i].resumed, NULL);
+		clients[i].workers = calloc(n_threads, sizeof(*clients[i].workers));
+		if (!clients[i].workers || start_client(&clients[i]) < 0)
 			return 1;
-		}
-		for (unsigned int j = 0; j < n_threads; j++)
-			pthread_create(&a->workers[j], NULL, worker, a);
 	}
 	out("{\"event\": \"started\"}");
 
