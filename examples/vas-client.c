@@ -2,9 +2,10 @@
 /*
  * vas-client: a reference client of vasd, using the migration protocol the
  * way a library such as libnxz should (README.md, "Writing a client of
- * vasd"). Written to be read and copied from.
+ * vasd"), through libvasclient (lib/client/vasclient.h), on an sd_event
+ * loop of its own. Written to be read and copied from.
  *
- * What one client does:
+ * What one client does (steps 2 and 4 to 6 are the library's):
  *
  *   1. Open a VAS window as libnxz does: open /dev/crypto/nx-gzip,
  *      ioctl(VAS_TX_WIN_OPEN), mmap the paste page.
@@ -13,21 +14,23 @@
  *      take an inhibitor lock: Manager.Inhibit("migration", who, why, mode)
  *      returns a file descriptor. Subscribing first means that no migration
  *      vasd announces while the lock is held goes unheard.
- *   3. PrepareForMigration(true): submit no new work, let the work in flight
- *      finish, then close the lock's fd. Closing it is the answer vasd waits
- *      for (dying closes it too). The paste page is left alone from now on:
- *      the kernel suspends the window and a paste would fail.
+ *   3. PrepareForMigration(true): the library calls client_drain(): submit
+ *      no new work, let the work in flight finish (--work-ms), then say
+ *      vasclient_drained(), and the library closes the lock's fd. Closing it
+ *      is the answer vasd waits for (dying closes it too). The paste page is
+ *      left alone from now on: the kernel suspends the window and a paste
+ *      would fail.
  *   4. PrepareForMigration(false) (resumed, or failed: either way over):
- *      take a new lock and carry on with the same window, which the kernel
- *      reopened behind the same mapping.
+ *      take a new lock; client_resume() carries on with the same window,
+ *      which the kernel reopened behind the same mapping.
  *   5. vasd restarted: the lock was a pipe to the old vasd and went with it;
  *      take a new one from the new vasd.
  *   6. vasd refused the lock for now (TooManyInhibitors: the user's, or
- *      vasd's, locks are all taken): try again after 1 s, 2 s, 4 s ... at
- *      most 60 s, each with up to half again at random so that refused
- *      clients do not come back together; a new vasd is tried at once. A
- *      refusal that will not change (AccessDenied: a block lock without the
- *      privilege) is not retried.
+ *      vasd's, locks are all taken) or is not there: try again after 1 s,
+ *      2 s, 4 s ... at most 60 s, each with up to half again at random so
+ *      that refused clients do not come back together; a new vasd is tried
+ *      at once. A refusal that will not change (AccessDenied: a block lock
+ *      without the privilege) is not retried.
  *
  * A "block" lock vetoes migrations that drmgr's check hook asks about; its
  * holder keeps it through a migration it could not stop (one the kernel
@@ -38,8 +41,8 @@
  * is killed when its work has drained, lock still held.
  *
  * Several clients may run in one process (--clients N), each with its own
- * bus connection, lock and window, on one sd_event loop: what a benchmark
- * needs to stand for N processes.
+ * bus connection (a libvasclient client), lock and window, on one sd_event
+ * loop: what a benchmark needs to stand for N processes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -58,16 +62,12 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
+#include <vasclient.h>
 
 #include "vas-api.h"
 
 #define NX_GZIP_DEV	"/dev/crypto/nx-gzip"
-
-#define VASD_NAME	"org.vasd1"
-#define VASD_PATH	"/org/vasd1"
-#define VASD_MANAGER	"org.vasd1.Manager"
 
 #define ELEMENTSOF(x)	(sizeof(x) / sizeof((x)[0]))
 
@@ -101,12 +101,6 @@ static const char *const variant_names[] = {
 	[VARIANT_DIE_WHILE_PREPARING] = "die-while-preparing",
 };
 
-enum client_state {
-	CLIENT_RUNNING,		/* submitting work */
-	CLIENT_DRAINING,	/* told of a migration: the work in flight finishes */
-	CLIENT_QUIESCED,	/* nothing in flight; waiting for the migration's end */
-};
-
 struct options {
 	const char *who;
 	enum lock_mode mode;
@@ -129,20 +123,13 @@ struct app {
 struct client {
 	struct app *app;
 	char *who;
-	enum client_state state;
-	bool resume_pending;	/* the migration ended while we drained */
 	bool ready;		/* held its first lock */
-	bool lock_again;	/* the Inhibit call pending follows a migration */
 	int window_fd;
 	void *paste;
-	sd_bus *bus;
-	sd_bus_slot *inhibit_call;
-	sd_bus_slot *phase_call;	/* Get MigrationPhase (the kernel's) */
-	sd_bus_slot *state_call;	/* Get MigrationState (vasd's) */
+	vasclient *vc;		/* the lock and what it takes: libvasclient */
+	sd_event_source *io;	/* the library's connection */
+	sd_event_source *timer;	/* and its timeouts */
 	sd_event_source *drain;
-	sd_event_source *retry;	/* the next Inhibit after a refusal */
-	unsigned int refusals;	/* in a row: the backoff's exponent */
-	int lock_fd;
 };
 
 static size_t page_size;
@@ -258,198 +245,57 @@ static void app_ready(struct app *a)
 	close(a->opts->ready_fd);
 }
 
-static void client_release_lock(struct client *c)
+static void client_log_event(vasclient *vc, enum vasclient_event event, const char *detail,
+			     uint64_t value, void *userdata)
 {
-	if (c->lock_fd < 0)
+	struct client *c = userdata;
+	const char *step = vasclient_event_name(event);
+	const char *key = NULL;
+
+	switch (event) {
+	case VASCLIENT_LOCK_TAKEN:
+	case VASCLIENT_LOCK_TAKEN_AGAIN:
+		key = "mode";
+		break;
+	case VASCLIENT_PREPARE_RECEIVED:
+	case VASCLIENT_RESUME_RECEIVED:
+		key = "migration";
+		break;
+	case VASCLIENT_MIGRATION_IN_PROGRESS:
+		key = "phase";
+		break;
+	case VASCLIENT_VASD_GONE:
+	case VASCLIENT_VASD_STARTED:
+		key = "owner";
+		break;
+	case VASCLIENT_INHIBIT_FAILED:
+		/* a D-Bus error's name, or a local errno */
+		client_log(c, step, "error",
+			   json_object_new_string(detail ? detail : strerror((int)value)));
 		return;
-	close(c->lock_fd);
-	c->lock_fd = -1;
-	client_log(c, "lock-released", NULL, NULL);
-}
-
-/* Whether this client gives its lock back when told of a migration. */
-static bool client_releases(const struct client *c)
-{
-	return c->app->opts->mode == LOCK_DELAY &&
-	       c->app->opts->variant == VARIANT_NORMAL;
-}
-
-static void client_resume(struct client *c);
-static void client_quiesce(struct client *c);
-
-/*
- * A migration that began before our match was in place was announced to
- * others only: join it as if we had been told. The kernel's phase says so
- * for a migration the kernel began; vasd's state for one drmgr's pre hook
- * began, before the kernel knows of it.
- */
-static void client_join(struct client *c, sd_bus_message *m)
-{
-	static const char *const under_way[] = {
-		"prepare", "suspending", "suspended",	/* MigrationPhase */
-		"quiescing", "quiesced",		/* MigrationState */
-	};
-	const char *value;
-
-	if (sd_bus_message_is_method_error(m, NULL) ||
-	    sd_bus_message_read(m, "v", "s", &value) < 0 ||
-	    c->state != CLIENT_RUNNING)
+	case VASCLIENT_INHIBIT_RETRY:
+		client_log(c, step, "after_ms", json_object_new_int64((int64_t)(value / 1000)));
 		return;
-	for (size_t i = 0; i < ELEMENTSOF(under_way); i++)
-		if (strcmp(value, under_way[i]) == 0) {
-			client_log(c, "migration-in-progress", "phase",
-				   json_object_new_string(value));
-			client_quiesce(c);
-			return;
+	case VASCLIENT_CLIENT_ERROR:
+		if (detail && strcmp(detail, "subscribe") == 0) {
+			/* without the match nothing is coordinated: stop */
+			fprintf(stderr, "vas-client: %s: cannot subscribe to PrepareForMigration\n",
+				c->who);
+			sd_event_exit(c->app->event, EXIT_FAILURE);
 		}
-}
-
-static int on_phase_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-	struct client *c = userdata;
-
-	c->phase_call = sd_bus_slot_unref(c->phase_call);
-	client_join(c, m);
-	return 0;
-}
-
-static int on_state_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-	struct client *c = userdata;
-
-	c->state_call = sd_bus_slot_unref(c->state_call);
-	client_join(c, m);
-	return 0;
-}
-
-static void client_check_phase(struct client *c)
-{
-	int r = 0;
-
-	if (!c->phase_call)
-		r = sd_bus_call_method_async(c->bus, &c->phase_call, VASD_NAME, VASD_PATH,
-					     "org.freedesktop.DBus.Properties", "Get",
-					     on_phase_reply, c, "ss", VASD_MANAGER,
-					     "MigrationPhase");
-	if (r >= 0 && !c->state_call)
-		r = sd_bus_call_method_async(c->bus, &c->state_call, VASD_NAME, VASD_PATH,
-					     "org.freedesktop.DBus.Properties", "Get",
-					     on_state_reply, c, "ss", VASD_MANAGER,
-					     "MigrationState");
-	if (r < 0)
-		client_log_error(c, "phase-check-failed", r);
-}
-
-static void client_take_lock(struct client *c, bool again);
-
-static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	struct client *c = userdata;
-
-	c->retry = sd_event_source_unref(c->retry);
-	/* a migration announced meanwhile: its end takes the lock */
-	if (c->state == CLIENT_RUNNING)
-		client_take_lock(c, false);
-	return 0;
-}
-
-#define RETRY_FIRST_USEC (1000 * 1000ULL)
-#define RETRY_MAX_USEC (60 * 1000 * 1000ULL)
-
-/* The backoff after the nth refusal in a row, before its jitter. */
-static uint64_t retry_delay(unsigned int n)
-{
-	uint64_t d = RETRY_FIRST_USEC;
-
-	while (n-- > 1 && d < RETRY_MAX_USEC)
-		d *= 2;
-	return d < RETRY_MAX_USEC ? d : RETRY_MAX_USEC;
-}
-
-static void client_retry_later(struct client *c)
-{
-	uint64_t d = retry_delay(++c->refusals);
-	int r;
-
-	d += (uint64_t)random() % (d / 2 + 1);
-	c->retry = sd_event_source_unref(c->retry);
-	r = sd_event_add_time_relative(c->app->event, &c->retry, CLOCK_MONOTONIC,
-				       d, 0, on_retry, c);
-	if (r < 0) {
-		client_log_error(c, "retry-timer-failed", r);
+		client_log(c, detail ? detail : "client-error", "error",
+			   json_object_new_string(strerror((int)value)));
 		return;
+	default:
+		break;
 	}
-	client_log(c, "inhibit-retry", "after_ms",
-		   json_object_new_int64((int64_t)(d / 1000)));
-}
-
-static int on_inhibit_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-	struct client *c = userdata;
-	const sd_bus_error *e = sd_bus_message_get_error(m);
-	bool again = c->lock_again;
-	int fd, r;
-
-	c->inhibit_call = sd_bus_slot_unref(c->inhibit_call);
-	c->lock_again = false;
-	if (e) {
-		/*
-		 * vasd is not running (ServiceUnknown), or refused the lock.
-		 * Carry on uncoordinated meanwhile: the accelerator works
-		 * without vasd. NameOwnerChanged says when a new vasd is
-		 * there; a full vasd is asked again later.
-		 */
-		client_log(c, "inhibit-failed", "error", json_object_new_string(e->name));
-		if (sd_bus_error_has_name(e, "org.vasd1.Error.TooManyInhibitors"))
-			client_retry_later(c);
-		return 0;
-	}
-	c->refusals = 0;
-	r = sd_bus_message_read(m, "h", &fd);
-	if (r >= 0) {
-		/* the message owns fd and closes it when freed: keep a copy */
-		c->lock_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		if (c->lock_fd < 0)
-			r = -errno;
-	}
-	if (r < 0) {
-		client_log_error(c, "inhibit-failed", r);
-		return 0;
-	}
-	client_log(c, again ? "lock-taken-again" : "lock-taken", "mode",
-		   json_object_new_string(lock_mode_names[c->app->opts->mode]));
-	if (!c->ready) {
+	client_log(c, step ? step : "unknown-event", key,
+		   key && detail ? json_object_new_string(detail) : NULL);
+	if (event == VASCLIENT_LOCK_TAKEN && !c->ready) {
 		c->ready = true;
 		if (++c->app->n_ready == c->app->opts->clients)
 			app_ready(c->app);
 	}
-	/* the answer came after a migration was announced and drained */
-	if (c->state == CLIENT_QUIESCED && client_releases(c))
-		client_release_lock(c);
-	/* after a resume we know where things stand; after a (re)start, ask */
-	if (!again)
-		client_check_phase(c);
-	return 0;
-}
-
-/* again: the lock follows a migration (the log tells them apart) */
-static void client_take_lock(struct client *c, bool again)
-{
-	enum lock_mode mode = c->app->opts->mode;
-	int r;
-
-	/* one call at a time; NameOwnerChanged cancels one sent to an old vasd */
-	if (c->inhibit_call || c->lock_fd >= 0)
-		return;
-	c->retry = sd_event_source_unref(c->retry);
-	r = sd_bus_call_method_async(c->bus, &c->inhibit_call, VASD_NAME, VASD_PATH,
-				     VASD_MANAGER, "Inhibit", on_inhibit_reply, c,
-				     "ssss", "migration", c->who, lock_reasons[mode],
-				     lock_mode_names[mode]);
-	if (r < 0)
-		client_log_error(c, "inhibit-failed", r);
-	else
-		c->lock_again = again;
 }
 
 static int on_drained(sd_event_source *s, uint64_t usec, void *userdata)
@@ -462,11 +308,8 @@ static int on_drained(sd_event_source *s, uint64_t usec, void *userdata)
 		client_log(c, "dying", NULL, NULL);
 		raise(SIGKILL);
 	}
-	if (client_releases(c))
-		client_release_lock(c);
-	c->state = CLIENT_QUIESCED;
-	if (c->resume_pending)
-		client_resume(c);
+	/* the library releases the lock (unless the mode keeps it) */
+	vasclient_drained(c->vc);
 	return 0;
 }
 
@@ -476,110 +319,69 @@ static int on_drained(sd_event_source *s, uint64_t usec, void *userdata)
  * requests already pasted complete (their CSBs are written); here the work
  * in flight takes --work-ms. The paste page is not touched from now on.
  */
-static void client_quiesce(struct client *c)
+static enum vasclient_drain client_drain(vasclient *vc, const char *migration, void *userdata)
 {
+	struct client *c = userdata;
 	int r;
 
-	c->state = CLIENT_DRAINING;
-	c->resume_pending = false;
+	c->drain = sd_event_source_unref(c->drain);
 	r = sd_event_add_time_relative(c->app->event, &c->drain, CLOCK_MONOTONIC,
 				       c->app->opts->work_usec, 1000, on_drained, c);
 	if (r < 0) {
 		/* cannot wait: treat the work as drained now, vasd must hear */
 		client_log_error(c, "drain-timer-failed", r);
-		on_drained(NULL, 0, c);
+		client_log(c, "drained", NULL, NULL);
+		return VASCLIENT_DRAINED;
 	}
+	return VASCLIENT_DRAIN_LATER;
 }
 
 /* The migration is over: the window is back behind the same mapping. */
-static void client_resume(struct client *c)
+static void client_resume(vasclient *vc, const char *migration, void *userdata)
 {
-	c->resume_pending = false;
-	c->state = CLIENT_RUNNING;
-	client_take_lock(c, true);
-	client_paste(c);
-}
-
-static int on_prepare_for_migration(sd_bus_message *m, void *userdata,
-				    sd_bus_error *ret_error)
-{
-	struct client *c = userdata;
-	const char *name;
-	int active, r;
-
-	r = sd_bus_message_read(m, "bs", &active, &name);
-	if (r < 0) {
-		client_log_error(c, "bad-signal", r);
-		return 0;
-	}
-	client_log(c, active ? "prepare-received" : "resume-received", "migration",
-		   json_object_new_string(name));
-	if (active) {
-		if (c->state == CLIENT_RUNNING)
-			client_quiesce(c);
-		else
-			c->resume_pending = false;
-	} else if (c->state == CLIENT_QUIESCED) {
-		client_resume(c);
-	} else if (c->state == CLIENT_DRAINING) {
-		/* finish the drain and give the lock back first */
-		c->resume_pending = true;
-	}
-	return 0;
+	client_paste(userdata);
 }
 
 /*
- * vasd came or went. Its locks are pipes it holds the read end of: when it
- * exits they are gone, whatever we hold. A new vasd knows of no lock.
+ * The library's connection in our sd_event loop: before each wait, what to
+ * wait for on its fd and until when (the bus's timeouts, its retries).
  */
-static int on_name_owner_changed(sd_bus_message *m, void *userdata,
-				 sd_bus_error *ret_error)
+static int client_process(struct client *c)
 {
-	struct client *c = userdata;
-	const char *name, *old_owner, *new_owner;
-	int r;
-
-	r = sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner);
-	if (r < 0) {
-		client_log_error(c, "bad-signal", r);
-		return 0;
-	}
-	if (*old_owner) {
-		client_log(c, "vasd-gone", "owner", json_object_new_string(old_owner));
-		c->inhibit_call = sd_bus_slot_unref(c->inhibit_call);
-		c->phase_call = sd_bus_slot_unref(c->phase_call);
-		c->state_call = sd_bus_slot_unref(c->state_call);
-		if (c->lock_fd >= 0) {
-			close(c->lock_fd);
-			c->lock_fd = -1;
-			client_log(c, "lock-lost", NULL, NULL);
-		}
-	}
-	if (*new_owner) {
-		client_log(c, "vasd-started", "owner", json_object_new_string(new_owner));
-		/*
-		 * While a migration is on, wait for its end instead: a lock
-		 * taken now would not be waited for, and the new vasd tells
-		 * the clients again (docs/migration.md, "Restart").
-		 */
-		if (c->state == CLIENT_RUNNING)
-			client_take_lock(c, false);
+	if (vasclient_process(c->vc) < 0) {
+		/* without the bus nothing is coordinated: stop (libnxz would go on) */
+		fprintf(stderr, "vas-client: %s: the bus connection is gone\n", c->who);
+		return sd_event_exit(c->app->event, EXIT_FAILURE);
 	}
 	return 0;
 }
 
-static int on_match_installed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	return client_process(userdata);
+}
+
+static int on_client_time(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	return client_process(userdata);
+}
+
+static int on_client_prepare(sd_event_source *s, void *userdata)
 {
 	struct client *c = userdata;
-	const sd_bus_error *e = sd_bus_message_get_error(m);
+	uint64_t until;
+	int events, r;
 
-	if (e) {
-		fprintf(stderr, "vas-client: %s: cannot subscribe to PrepareForMigration: %s\n",
-			c->who, e->message ? e->message : e->name);
-		return sd_event_exit(c->app->event, EXIT_FAILURE);
-	}
-	client_take_lock(c, false);
-	return 0;
+	events = vasclient_get_events(c->vc);
+	r = events < 0 ? events : sd_event_source_set_io_events(c->io, (uint32_t)events);
+	if (r >= 0)
+		r = vasclient_get_timeout(c->vc, &until);
+	if (r >= 0 && until != UINT64_MAX)
+		r = sd_event_source_set_time(c->timer, until);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(c->timer, until == UINT64_MAX ?
+						SD_EVENT_OFF : SD_EVENT_ONESHOT);
+	return r;
 }
 
 static int client_open_window(struct client *c)
@@ -601,33 +403,20 @@ static int client_open_window(struct client *c)
 	return 0;
 }
 
-/*
- * Both matches are asked for at once; the bus answers AddMatch in order, so
- * the second answer means both hold. A failure of the first ends the
- * connection (sd-bus does so without an install callback), and the client.
- */
-static int client_subscribe(struct client *c)
+static enum vasclient_mode client_lock_mode(const struct options *opts)
 {
-	int r;
-
-	r = sd_bus_add_match_async(c->bus, NULL,
-				   "type='signal',sender='org.freedesktop.DBus',"
-				   "path='/org/freedesktop/DBus',"
-				   "interface='org.freedesktop.DBus',"
-				   "member='NameOwnerChanged',arg0='" VASD_NAME "'",
-				   on_name_owner_changed, NULL, c);
-	if (r < 0)
-		return r;
-	return sd_bus_match_signal_async(c->bus, NULL, VASD_NAME, VASD_PATH,
-					 VASD_MANAGER, "PrepareForMigration",
-					 on_prepare_for_migration, on_match_installed, c);
+	if (opts->mode == LOCK_BLOCK)
+		return VASCLIENT_BLOCK;
+	return opts->variant == VARIANT_NEVER_RELEASE ? VASCLIENT_DELAY_NEVER_RELEASE :
+							 VASCLIENT_DELAY;
 }
 
 static int client_start(struct client *c)
 {
-	int r;
+	const struct options *opts = c->app->opts;
+	int fd, r;
 
-	if (c->app->opts->window) {
+	if (opts->window) {
 		r = client_open_window(c);
 		if (r < 0) {
 			fprintf(stderr, "vas-client: %s: cannot open a window on %s: %s\n",
@@ -635,14 +424,20 @@ static int client_start(struct client *c)
 			return r;
 		}
 	}
-	r = sd_bus_open_system_with_description(&c->bus, c->who);
+	r = vasclient_new(&c->vc, c->who, lock_reasons[opts->mode], client_lock_mode(opts));
 	if (r >= 0)
-		/* without the bus nothing is coordinated: stop (libnxz would go on) */
-		r = sd_bus_set_exit_on_disconnect(c->bus, true);
+		r = vasclient_set_callbacks(c->vc, client_drain, client_resume, client_log_event, c);
 	if (r >= 0)
-		r = sd_bus_attach_event(c->bus, c->app->event, SD_EVENT_PRIORITY_NORMAL);
+		r = vasclient_start(c->vc);
+	fd = r >= 0 ? vasclient_get_fd(c->vc) : r;
+	r = fd;
 	if (r >= 0)
-		r = client_subscribe(c);
+		r = sd_event_add_io(c->app->event, &c->io, fd, EPOLLIN, on_client_io, c);
+	if (r >= 0)
+		r = sd_event_add_time(c->app->event, &c->timer, CLOCK_MONOTONIC, UINT64_MAX, 0,
+				      on_client_time, c);
+	if (r >= 0)
+		r = sd_event_source_set_prepare(c->io, on_client_prepare);
 	if (r < 0)
 		fprintf(stderr, "vas-client: %s: cannot connect to the system bus: %s\n",
 			c->who, strerror(-r));
@@ -652,17 +447,14 @@ static int client_start(struct client *c)
 static void client_stop(struct client *c, int status)
 {
 	c->drain = sd_event_source_unref(c->drain);
-	c->retry = sd_event_source_unref(c->retry);
-	c->inhibit_call = sd_bus_slot_unref(c->inhibit_call);
-	c->phase_call = sd_bus_slot_unref(c->phase_call);
-	c->state_call = sd_bus_slot_unref(c->state_call);
-	if (c->lock_fd >= 0)
-		close(c->lock_fd);
+	c->io = sd_event_source_unref(c->io);
+	c->timer = sd_event_source_unref(c->timer);
+	/* closes the lock and the connection */
+	c->vc = vasclient_unref(c->vc);
 	if (c->paste)
 		munmap(c->paste, page_size);
 	if (c->window_fd >= 0)
 		close(c->window_fd);
-	c->bus = sd_bus_flush_close_unref(c->bus);
 	if (c->who)
 		client_log(c, "exit", "status", json_object_new_int(status));
 	free(c->who);
@@ -696,8 +488,6 @@ static int app_run(const struct options *opts)
 	int r;
 
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
-	/* the retries' jitter: differs between processes */
-	srandom((unsigned int)getpid() ^ (unsigned int)now_ns());
 	sigemptyset(&sa.sa_mask);
 	/* sd_event takes signals from a signalfd: they must be blocked */
 	sigemptyset(&mask);
@@ -728,7 +518,6 @@ static int app_run(const struct options *opts)
 
 		c->app = &a;
 		c->window_fd = -1;
-		c->lock_fd = -1;
 		if (opts->clients == 1)
 			c->who = strdup(opts->who);
 		else if (asprintf(&c->who, "%s-%u", opts->who, started + 1) < 0)

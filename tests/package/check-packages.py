@@ -37,6 +37,10 @@ import time
 JOBS = "2"  # the machine's two cores are shared: never more
 
 
+DEB_PACKAGES = ("vasd", "libvasclient0", "libvasclient-dev")
+RPM_PACKAGES = ("vasd", "libvasclient", "libvasclient-devel")
+
+
 def log(msg):
     print("package: %s" % msg, file=sys.stderr, flush=True)
 
@@ -211,16 +215,23 @@ def main():
     run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=deb_src,
         env={"DEB_BUILD_OPTIONS": "parallel=" + JOBS},
         logfile=os.path.join(tmp, "deb-build.log"))
-    debs = glob.glob(os.path.join(tmp, "deb", "vasd_%s_*.deb" % version))
+    # vasd, and libvasclient's runtime and development packages: together
+    # they hold what meson installs (the debug symbols' packages aside)
+    debs = sorted(d for name in DEB_PACKAGES
+                  for d in glob.glob(os.path.join(tmp, "deb", "%s_%s_*.deb" % (name, version))))
     changes = glob.glob(os.path.join(tmp, "deb", "vasd_%s_*.changes" % version))
     dsc = glob.glob(os.path.join(tmp, "deb", "vasd_%s.dsc" % version))
-    if len(debs) != 1 or len(changes) != 1 or len(dsc) != 1:
-        raise SystemExit("package: no vasd_%s_*.deb, .changes and .dsc (debian/changelog's "
-                         "version is not meson's?): %s" %
-                         (version, os.listdir(os.path.join(tmp, "deb"))))
+    if len(debs) != len(DEB_PACKAGES) or len(changes) != 1 or len(dsc) != 1:
+        raise SystemExit("package: not one .deb of each of %s, a .changes and a .dsc "
+                         "(debian/changelog's version is not meson's?): %s" %
+                         (", ".join(DEB_PACKAGES), os.listdir(os.path.join(tmp, "deb"))))
     deb_root = os.path.join(tmp, "deb", "root")
-    run(["dpkg-deb", "-x", debs[0], deb_root])
-    errors += compare(os.path.basename(debs[0]), ref, ref_root, deb_files(debs[0]), deb_root)
+    deb_all = {}
+    for deb in debs:
+        run(["dpkg-deb", "-x", deb, deb_root])
+        deb_all.update(deb_files(deb))
+    errors += compare(" + ".join(os.path.basename(d) for d in debs), ref, ref_root,
+                      deb_all, deb_root)
 
     lintian = subprocess.run(["lintian", "-I", changes[0], dsc[0]], stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -234,7 +245,7 @@ def main():
 
     # the ledger removed on purge: the postrm names the unit's StateDirectory
     ctl = os.path.join(tmp, "deb", "control")
-    run(["dpkg-deb", "-e", debs[0], ctl])
+    run(["dpkg-deb", "-e", [d for d in debs if os.path.basename(d).startswith("vasd_")][0], ctl])
     unit = [p for p in ref if p.endswith("/vasd.service")]
     with open(ref_root + unit[0]) as f:
         state = re.findall(r"^StateDirectory=(\S+)$", f.read(), re.M)
@@ -251,20 +262,29 @@ def main():
     with tarfile.open(os.path.join(top, "SOURCES", "vasd-%s.tar.xz" % version), "w:xz",
                       preset=0) as tar:
         tar.add(ref_src, arcname="vasd-" + version)
+    # Debian's rpm says /usr/lib64, RHEL's libdir; built here, the
+    # library goes where meson put it on this system
+    multiarch = run(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"]).strip()
     run(["rpmbuild", "-bb", "--nodeps", "--define", "_topdir " + top,
+         "--define", "_libdir /usr/lib/" + multiarch,
          "--define", "_smp_mflags -j" + JOBS, "--define", "_smp_build_ncpus " + JOBS,
          os.path.join(ref_src, "packaging", "rpm", "vasd.spec")],
         logfile=os.path.join(tmp, "rpm-build.log"))
-    rpms = glob.glob(os.path.join(top, "RPMS", "*", "vasd-%s-*.rpm" % version))
-    if len(rpms) != 1:
-        raise SystemExit("package: no vasd-%s-*.rpm (the spec's Version is not "
-                         "meson's?): %s" % (version, glob.glob(top + "/RPMS/*/*")))
+    rpms = sorted(r for name in RPM_PACKAGES
+                  for r in glob.glob(os.path.join(top, "RPMS", "*", "%s-%s-*.rpm" % (name, version))))
+    if len(rpms) != len(RPM_PACKAGES):
+        raise SystemExit("package: not one RPM of each of %s (the spec's Version is not "
+                         "meson's?): %s" % (", ".join(RPM_PACKAGES), glob.glob(top + "/RPMS/*/*")))
     rpm_root = os.path.join(top, "root")
     os.makedirs(rpm_root)
-    with open(rpms[0], "rb") as f:
-        cpio = subprocess.run(["rpm2cpio"], stdin=f, capture_output=True, check=True).stdout
-    subprocess.run(["cpio", "-idm", "--quiet"], input=cpio, cwd=rpm_root, check=True)
-    errors += compare(os.path.basename(rpms[0]), ref, ref_root, rpm_files(rpms[0]), rpm_root)
+    rpm_all = {}
+    for rpm in rpms:
+        with open(rpm, "rb") as f:
+            cpio = subprocess.run(["rpm2cpio"], stdin=f, capture_output=True, check=True).stdout
+        subprocess.run(["cpio", "-idm", "--quiet"], input=cpio, cwd=rpm_root, check=True)
+        rpm_all.update(rpm_files(rpm))
+    errors += compare(" + ".join(os.path.basename(r) for r in rpms), ref, ref_root,
+                      rpm_all, rpm_root)
 
     log("%.0f s in all" % (time.monotonic() - start))
     if errors:
