@@ -52,6 +52,13 @@ static const struct vas_ev_backend *vas_be;
 static u64 vas_generation;
 
 /*
+ * The family is registered: written under the backend lock, so that no
+ * vas_notify_*() (called with it held) queues a notification for a family
+ * that is going or not there yet.
+ */
+static bool vas_nl_on;
+
+/*
  * The number of the last notification. Callers of vas_notify_*() hold the
  * backend lock, which orders the numbers; the atomic keeps them unique even
  * if a caller forgot it.
@@ -359,9 +366,13 @@ static DECLARE_DELAYED_WORK(vas_ntf_work_item, vas_ntf_work);
  */
 static struct vas_ntf *vas_ntf_new(u8 cmd, u64 when)
 {
-	u64 seq = vas_seq_next();
 	struct vas_ntf *n;
+	u64 seq;
 
+	/* no family, no numbers: a new registration has a new generation */
+	if (!vas_nl_on)
+		return NULL;
+	seq = vas_seq_next();
 	if (!vas_ntf_wanted())
 		return NULL;
 	n = kmalloc(sizeof(*n), GFP_KERNEL);
@@ -986,7 +997,8 @@ static const struct genl_multicast_group vas_nl_mcgrps[] = {
  * so genl_mutex is not taken around them and never nests with the backend
  * lock.
  */
-static struct genl_family vas_nl_family __ro_after_init = {
+/* Not __ro_after_init: the family can be registered again after load. */
+static struct genl_family vas_nl_family = {
 	.name = VAS_FAMILY_NAME,
 	.version = VAS_FAMILY_VERSION,
 	.maxattr = VAS_A_MAX,
@@ -1003,8 +1015,10 @@ static struct genl_family vas_nl_family __ro_after_init = {
  * vas_events_init - register the "vas" family
  * @backend: the platform code; must outlive vas_events_exit()
  *
- * Chooses the instance's generation. Call once, from module init, before
- * any vas_notify_*().
+ * Chooses the instance's generation. Call from module init or later (the
+ * family can come and go while the backend runs, see vas-sim.c's family
+ * parameter), alternating with vas_events_exit(); the backend lock must
+ * not be held.
  *
  * Return: 0 or a negative errno.
  */
@@ -1026,6 +1040,9 @@ int vas_events_init(const struct vas_ev_backend *backend)
 	err = genl_register_family(&vas_nl_family);
 	if (err)
 		goto unregister_notifier;
+	vas_be->lock();
+	vas_nl_on = true;
+	vas_be->unlock();
 	return 0;
 
 unregister_notifier:
@@ -1039,11 +1056,15 @@ destroy_wq:
  * vas_events_exit - unregister the "vas" family
  *
  * Sends the notifications still queued, then drops the coordinator; a
- * migration still waiting for it returns -ECONNRESET at once. Call once the
- * backend makes no more vas_notify_*() calls.
+ * migration still waiting for it returns -ECONNRESET at once. The backend's
+ * later vas_notify_*() calls do nothing. The backend lock must not be held:
+ * a request in progress holds the family and waits for it.
  */
 void vas_events_exit(void)
 {
+	vas_be->lock();
+	vas_nl_on = false;
+	vas_be->unlock();
 	/* send what waits for its tick; the queue is empty afterwards */
 	flush_delayed_work(&vas_ntf_work_item);
 	destroy_workqueue(vas_ntf_wq);
