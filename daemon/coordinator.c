@@ -511,8 +511,8 @@ static void on_kernel(struct ingest *ig, struct kernel_source *ks,
 {
 	struct coordinator *c = userdata;
 
-	/* without: the registration went with the socket */
-	if (ks && c->started)
+	/* without: the registration went with the socket; observe has none */
+	if (ks && c->started && !kernel_source_is_observe(ks))
 		register_coordinator(ks);
 }
 

@@ -1015,10 +1015,10 @@ static struct genl_family vas_nl_family = {
  * vas_events_init - register the "vas" family
  * @backend: the platform code; must outlive vas_events_exit()
  *
- * Chooses the instance's generation. Call from module init or later (the
- * family can come and go while the backend runs, see vas-sim.c's family
- * parameter), alternating with vas_events_exit(); the backend lock must
- * not be held.
+ * Chooses the instance's generation. Call from the platform's init, or
+ * later: the family may be registered and unregistered while the backend
+ * runs, alternating with vas_events_exit(). The backend lock must not be
+ * held.
  *
  * Return: 0 or a negative errno.
  */
@@ -1037,12 +1037,19 @@ int vas_events_init(const struct vas_ev_backend *backend)
 	err = netlink_register_notifier(&vas_nl_notifier);
 	if (err)
 		goto destroy_wq;
+	/*
+	 * Under the backend lock, so that no change falls between the family's
+	 * first dump and its first notification: a dump waits for the lock.
+	 * No request of the family can hold genl's locks while it waits for
+	 * the backend lock here: none is registered yet.
+	 */
+	vas_be->lock();
 	err = genl_register_family(&vas_nl_family);
+	if (!err)
+		vas_nl_on = true;
+	vas_be->unlock();
 	if (err)
 		goto unregister_notifier;
-	vas_be->lock();
-	vas_nl_on = true;
-	vas_be->unlock();
 	return 0;
 
 unregister_notifier:
