@@ -333,6 +333,12 @@ static void notify_status(struct daemon *d)
 			   vasd_state_n_windows(s));
 		return;
 	}
+	if (strcmp(ingest_source_name(d->ingest), "observe") == 0) {
+		sd_notifyf(0, "STATUS=Observing a kernel without the vas family: %zu windows, %llu events, %llu missed between pictures",
+			   vasd_state_n_windows(s), (unsigned long long)st.events,
+			   (unsigned long long)ingest_observed_missed(d->ingest));
+		return;
+	}
 	sd_notifyf(0, "STATUS=Following generation %016llx at seq %llu: %zu windows (%zu suspended), %llu events, %llu resyncs",
 		   (unsigned long long)vasd_state_generation(s),
 		   (unsigned long long)vasd_state_seq(s),
