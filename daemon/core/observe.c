@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -331,5 +332,46 @@ int observe_holders(const struct observe_handle *h, size_t n,
 	qsort(v, m, sizeof(*v), holder_cmp);
 	*ret = v;
 	*ret_n = m;
+	return 0;
+}
+
+int observe_uncoordinated(const struct observe_holder *h, size_t n,
+			  const uint32_t *lock_pids, size_t n_locks,
+			  char **ret)
+{
+	char *buf = NULL;
+	size_t size = 0, k = 0;
+	FILE *f;
+
+	*ret = NULL;
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		bool locked = false;
+
+		for (size_t j = 0; j < n_locks && !locked; j++)
+			locked = lock_pids[j] == h[i].tgid;
+		if (locked)
+			continue;
+		fprintf(f, "%s%" PRIu32 " ", k++ ? ", " : "uncoordinated: ", h[i].tgid);
+		for (const unsigned char *c = (const unsigned char *)h[i].comm; *c; c++) {
+			if (*c < 0x20 || *c > 0x7e || *c == '\\')
+				fprintf(f, "\\x%02x", *c);
+			else
+				fputc(*c, f);
+		}
+		fprintf(f, " (%" PRIu32 " window%s)", h[i].windows,
+			h[i].windows == 1 ? "" : "s");
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	if (!k) {
+		free(buf);
+		return 0;
+	}
+	*ret = buf;
 	return 0;
 }

@@ -125,3 +125,14 @@ int observe_holders(const struct observe_handle *h, size_t n,
 		    const uint32_t *tgids, const uint32_t *mapped,
 		    size_t n_maps, struct observe_holder **ret,
 		    size_t *ret_n);
+
+/*
+ * The hook's line of the holders that hold no lock (lock_pids: the pids of
+ * the lock holders): "uncoordinated: 4242 nxtest (2 windows), 4250 gzip
+ * (1 window)", in ascending pid, the comm escaped as in the ledger's text
+ * (\xHH for bytes outside printable ASCII and for backslash); NULL in
+ * *ret when every holder holds a lock. *ret is malloc'ed.
+ */
+int observe_uncoordinated(const struct observe_holder *h, size_t n,
+			  const uint32_t *lock_pids, size_t n_locks,
+			  char **ret);

@@ -269,6 +269,25 @@ static void test_holders(void)
 	free(v);
 }
 
+static void test_uncoordinated(void)
+{
+	struct observe_holder h[3] = {
+		{ .tgid = 100, .windows = 2, .comm = "nxtest" },
+		{ .tgid = 200, .windows = 1, .comm = "locked" },
+		{ .tgid = 300, .windows = 1, .comm = "b\\ad\xff" },
+	};
+	const uint32_t locks[] = { 200, 999 };
+	char *line = NULL;
+
+	ASSERT_INT_EQ(observe_uncoordinated(h, 3, locks, 2, &line), 0);
+	ASSERT_STR_EQ(line, "uncoordinated: 100 nxtest (2 windows), 300 b\\x5cad\\xff (1 window)");
+	free(line);
+	ASSERT_INT_EQ(observe_uncoordinated(h + 1, 1, locks, 2, &line), 0);
+	ASSERT_NULL(line);
+	ASSERT_INT_EQ(observe_uncoordinated(NULL, 0, NULL, 0, &line), 0);
+	ASSERT_NULL(line);
+}
+
 int main(void)
 {
 	test_credits();
@@ -279,5 +298,6 @@ int main(void)
 	test_snapshot_and_seed();
 	test_account();
 	test_holders();
+	test_uncoordinated();
 	return 0;
 }

@@ -9,7 +9,8 @@ notifications of the device node drive the pictures. A client that opens
 and closes windows faster than pictures are taken has each of them either
 seen (added and deleted) or counted as missed. A restart adopts the
 ledger's windows (nothing recorded); DLPAR credit changes appear within an
-interval. When the family is registered, vasd switches to it with a resync
+interval. drmgr's check and pre name the processes holding windows but no
+lock. When the family is registered, vasd switches to it with a resync
 and follows the kernel's numbered events; when it goes, back to observing.
 """
 
@@ -22,7 +23,7 @@ import time
 
 from vasdtest import TempDir, Vasd, VASCTL, check, ledger, log, wait_until
 from bustest import PrivateBus, prop
-from migtest import wait_prop
+from migtest import phase, wait_prop
 from vmmig import NX_GZIP_DEV, window_open, sim_load, sim_set, sim_unload
 
 # open or close to its row in the ledger: the settle (20 ms) and one
@@ -148,6 +149,17 @@ with TempDir() as d:
         check(prop("ObservedMissed") == missed(v), "ObservedMissed %r, log %d"
               % (prop("ObservedMissed"), missed(v)))
         log("%d windows opened and closed at once: %d seen, %d missed" % (RAPID, seen, missed(v)))
+
+        # drmgr's hooks name who holds windows but no lock: reported, not vetoed
+        line = "uncoordinated: " + ", ".join(
+            "%d %s (%d window%s)" % (c.pid, c.name, n, "" if n == 1 else "s")
+            for c, n in sorted(clients, key=lambda cn: cn[0].pid))
+        for name in ("check", "pre"):
+            _, msg = phase(name)
+            check(line in msg, "%s said %r, not %r" % (name, msg, line))
+        _, msg = phase("post")
+        check("uncoordinated" not in msg, "post said %r" % msg)
+        log("check and pre: %s" % line)
 
         # a restart adopts the ledger's windows: nothing recorded
         check(v.stop() == 0, "vasd did not stop cleanly")
