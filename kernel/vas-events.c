@@ -486,6 +486,20 @@ void vas_notify_migration(const struct vas_ev_migration *m)
 /* Requests: do. */
 
 /*
+ * The backend lock, for a request: -EAGAIN (not held) while the family is
+ * registered but not yet on (vas_events_init()), so that no reply shows a
+ * state whose next change would not be notified. Ask again.
+ */
+static int vas_nl_lock(void)
+{
+	vas_be->lock();
+	if (vas_nl_on)
+		return 0;
+	vas_be->unlock();
+	return -EAGAIN;
+}
+
+/*
  * The backend fills a copy under its lock; the reply is built from the copy
  * together with the seq read under the same lock, so the two agree.
  */
@@ -567,7 +581,11 @@ static int vas_nl_window_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!rsp)
 		return -ENOMEM;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err) {
+		nlmsg_free(rsp);
+		return err;
+	}
 	err = vas_be->window_get(nla_get_u32(tb[VAS_A_WINDOW_ID]), &w);
 	seq = vas_seq_current();
 	vas_be->unlock();
@@ -608,7 +626,11 @@ static int vas_nl_caps_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!rsp)
 		return -ENOMEM;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err) {
+		nlmsg_free(rsp);
+		return err;
+	}
 	err = vas_be->caps_get(nla_get_u32(tb[VAS_A_CAPS_TYPE]), &c);
 	seq = vas_seq_current();
 	vas_be->unlock();
@@ -627,12 +649,17 @@ static int vas_nl_migration_get_doit(struct sk_buff *skb,
 	struct vas_ev_migration m;
 	struct sk_buff *rsp;
 	u64 seq;
+	int err;
 
 	rsp = genlmsg_new(vas_ids_size() + vas_migration_size(), GFP_KERNEL);
 	if (!rsp)
 		return -ENOMEM;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err) {
+		nlmsg_free(rsp);
+		return err;
+	}
 	vas_be->migration_get(&m);
 	seq = vas_seq_current();
 	vas_be->unlock();
@@ -698,7 +725,9 @@ static int vas_nl_window_get_dumpit(struct sk_buff *skb,
 	void *hdr;
 	u64 seq;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err)
+		return err;
 	seq = vas_dump_part_seq(cb, ctx);
 	for (;;) {
 		err = vas_be->window_next(ctx->next, &w);
@@ -743,7 +772,9 @@ static int vas_nl_caps_get_dumpit(struct sk_buff *skb,
 	void *hdr;
 	u64 seq;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err)
+		return err;
 	seq = vas_dump_part_seq(cb, ctx);
 	for (; ctx->next < ARRAY_SIZE(vas_caps_types); ctx->next++) {
 		err = vas_be->caps_get(vas_caps_types[ctx->next], &c);
@@ -1037,19 +1068,17 @@ int vas_events_init(const struct vas_ev_backend *backend)
 	err = netlink_register_notifier(&vas_nl_notifier);
 	if (err)
 		goto destroy_wq;
-	/*
-	 * Under the backend lock, so that no change falls between the family's
-	 * first dump and its first notification: a dump waits for the lock.
-	 * No request of the family can hold genl's locks while it waits for
-	 * the backend lock here: none is registered yet.
-	 */
-	vas_be->lock();
 	err = genl_register_family(&vas_nl_family);
-	if (!err)
-		vas_nl_on = true;
-	vas_be->unlock();
 	if (err)
 		goto unregister_notifier;
+	/*
+	 * Requests refuse to answer until now (vas_nl_lock()): no reply shows
+	 * a state whose next change goes unnotified. Not around the
+	 * registration: a request holds genl's lock while it takes this one.
+	 */
+	vas_be->lock();
+	vas_nl_on = true;
+	vas_be->unlock();
 	return 0;
 
 unregister_notifier:
