@@ -30,6 +30,8 @@
 const struct vasctl_prop vasctl_manager_props[] = {
 	{ "State", "state", "s", VASCTL_PROP_PLAIN },
 	{ "KernelAttached", "kernel_attached", "b", VASCTL_PROP_PLAIN },
+	{ "KernelSource", "kernel_source", "s", VASCTL_PROP_PLAIN },
+	{ "ObservedMissed", "observed_missed", "t", VASCTL_PROP_PLAIN },
 	{ "Generation", "generation", "t", VASCTL_PROP_HEX },
 	{ "Seq", "seq", "t", VASCTL_PROP_PLAIN },
 	{ "FirstPosition", "first_position", "x", VASCTL_PROP_PLAIN },

@@ -118,7 +118,12 @@ static void print_human(struct json_object *o, bool color)
 		   json_object_get_boolean(v);
 	known = get_u64(o, "seq") != 0 ||
 		strcmp(get_string(o, "generation"), "0000000000000000") != 0;
-	if (!known)
+	if (attached && strcmp(get_string(o, "kernel_source"), "observe") == 0)
+		line(&out, "Kernel:", ANSI_YELLOW,
+		     "observed (no vas family: sysfs and /proc at each open and close and every interval); "
+		     "cannot see suspensions, credit types, or windows opened and closed between pictures "
+		     "(%" PRIu64 " missed)", get_u64(o, "observed_missed"));
+	else if (!known)
 		line(&out, "Kernel:", attached ? NULL : ANSI_YELLOW, "%s",
 		     attached ? "attached" : "not attached");
 	else if (attached)

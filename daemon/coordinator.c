@@ -77,6 +77,13 @@ struct coordinator {
 	uint32_t hook_phase;
 
 	uint32_t anomalies;		/* of the open migration, else the last */
+
+	/* the locks' holders, by lock id: who is coordinated (observe) */
+	struct lock_holder {
+		uint64_t id;
+		uint32_t pid;
+	} *locks;
+	size_t n_locks, n_locks_alloc;
 };
 
 static int fail(struct coordinator *c, int error)
@@ -198,6 +205,40 @@ static void log_record(const struct vasd_event *ev)
 	}
 }
 
+/*
+ * On a kernel without the family, check and pre name the processes that
+ * hold windows but no lock: they will see failed pastes. Reported, not
+ * vetoed. Elsewhere (netlink: the kernel's own windows, with the race's
+ * anomalies) the message stays the machine's.
+ */
+static char *hook_message(struct coordinator *c, const char *message)
+{
+	struct kernel_source *ks = ingest_kernel_source(c->ingest);
+	const struct observe_holder *h;
+	_cleanup_(freep) uint32_t *pids = NULL;
+	_cleanup_(freep) char *line = NULL;
+	size_t n;
+	char *s;
+
+	if ((c->hook_phase != VASD_HOOK_CHECK && c->hook_phase != VASD_HOOK_PRE) ||
+	    !ks || !kernel_source_is_observe(ks))
+		return strdup(message);
+	h = kernel_source_observe_holders(ks, &n);
+	pids = calloc(c->n_locks ? c->n_locks : 1, sizeof(*pids));
+	if (!pids)
+		return NULL;
+	for (size_t i = 0; i < c->n_locks; i++)
+		pids[i] = c->locks[i].pid;
+	if (observe_uncoordinated(h, n, pids, c->n_locks, &line) < 0)
+		return NULL;
+	if (!line)
+		return strdup(message);
+	log_notice("Migration hook %s: %s", c->hook_phase == VASD_HOOK_CHECK ? "check" : "pre", line);
+	if (asprintf(&s, "%s; %s", message, line) < 0)
+		return NULL;
+	return s;
+}
+
 static char *post_message(struct coordinator *c, const char *message)
 {
 	char *s;
@@ -284,7 +325,7 @@ static int take(struct coordinator *c, const struct migration_effect *effects,
 				    a->result == MIGRATION_REPLY_OK)
 					a->message = post_message(c, e->reply.message);
 				else
-					a->message = strdup(e->reply.message);
+					a->message = hook_message(c, e->reply.message);
 			} else {
 				name_of(last_migration, a->name);
 				a->message = strdup(e->reply.message);
@@ -547,8 +588,8 @@ static void on_kernel(struct ingest *ig, struct kernel_source *ks,
 {
 	struct coordinator *c = userdata;
 
-	/* without: the registration went with the socket */
-	if (ks && c->started)
+	/* without: the registration went with the socket; observe has none */
+	if (ks && c->started && !kernel_source_is_observe(ks))
 		register_coordinator(ks);
 }
 
@@ -640,6 +681,7 @@ struct coordinator *coordinator_free(struct coordinator *c)
 	drop_actions(c);
 	free(c->actions);
 	free(c->refusals);
+	free(c->locks);
 	free(c->history);
 	if (c->timer)
 		event_free(c->timer);
@@ -746,8 +788,19 @@ int coordinator_lock_taken(struct coordinator *c, uint64_t id,
 		},
 	};
 
+	struct lock_holder *l;
+	int r;
+
 	copy_comm(in.lock.comm, comm);
-	return run(c, &in);
+	r = run(c, &in);
+	if (r < 0)
+		return r;
+	l = array_grow(c->locks, &c->n_locks_alloc, c->n_locks, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	c->locks = l;
+	c->locks[c->n_locks++] = (struct lock_holder) { .id = id, .pid = pid };
+	return 0;
 }
 
 int coordinator_lock_released(struct coordinator *c, uint64_t id)
@@ -758,6 +811,11 @@ int coordinator_lock_released(struct coordinator *c, uint64_t id)
 	};
 	int r;
 
+	for (size_t i = 0; i < c->n_locks; i++)
+		if (c->locks[i].id == id) {
+			c->locks[i] = c->locks[--c->n_locks];
+			break;
+		}
 	r = feed_now(c, &in);
 	if (r < 0)
 		return r;

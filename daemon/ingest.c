@@ -14,6 +14,7 @@
 #include "netlink/vas-msg.h"
 #include "netlink/vas-nl.h"
 #include "util/time-util.h"
+#include "family-watch.h"
 #include "ingest.h"
 #include "kernel-source.h"
 #include "log.h"
@@ -33,6 +34,8 @@ struct ingest {
 
 	struct kernel_source *ks;
 	struct event *read_ev;
+	struct family_watch *watch;	/* "auto": the family coming and going */
+	struct event *watch_ev;
 	struct event *retry_ev;
 	bool retry_logged;
 	bool resync_pending;
@@ -234,6 +237,10 @@ static int take_snapshot(struct ingest *in, struct snapshot *s)
 {
 	int r = -EAGAIN;
 
+	if (kernel_source_is_observe(in->ks))
+		return kernel_source_observe_picture(in->ks, &s->windows,
+						     &s->n_allocated, &s->snap);
+
 	for (int i = 0; i < SNAPSHOT_TRIES && r == -EAGAIN; i++) {
 		if (i)
 			usleep(i < 10 ? 1000 : 10000);
@@ -255,6 +262,14 @@ static void log_resynced(struct ingest *in, int reason,
 		LOG_U64("VASD_WINDOWS", vasd_state_n_windows(in->state)),
 	};
 
+	if (reason == VASD_RESYNC_OBSERVED) {
+		/* a stock kernel's picture: no generation or seq to follow */
+		log_struct(changes ? LOG_NOTICE : LOG_INFO, VASD_MESSAGE_RESYNC, f,
+			   "Observed: %zu difference%s recorded (%zu windows)",
+			   changes, changes == 1 ? "" : "s",
+			   vasd_state_n_windows(in->state));
+		return;
+	}
 	log_struct(changes || reason != VASD_RESYNC_START ? LOG_NOTICE : LOG_INFO,
 		   VASD_MESSAGE_RESYNC, f,
 		   "Resync (%s): %zu difference%s recorded; following generation %016llx from seq %llu (%zu windows)",
@@ -278,6 +293,7 @@ static int resync(struct ingest *in, int reason, uint64_t generation,
 	};
 	struct vasd_event *events = NULL;
 	size_t n = 0, changes = 0;
+	bool quiet;
 	uint64_t now;
 	int r;
 
@@ -309,7 +325,15 @@ static int resync(struct ingest *in, int reason, uint64_t generation,
 	if (r < 0)
 		return log_error_errno(r, "Resync: cannot reconcile: %s", strerror(-r));
 
-	for (size_t i = 0; i < n && r >= 0; i++)
+	/*
+	 * A picture that shows what the ledger holds, already at the observed
+	 * position (0, 0), is not recorded: pictures come every interval.
+	 */
+	changes = n >= 2 ? n - 2 : 0;
+	quiet = reason == VASD_RESYNC_OBSERVED && !changes &&
+		vasd_state_synced(in->state) &&
+		!vasd_state_generation(in->state) && !vasd_state_seq(in->state);
+	for (size_t i = 0; i < n && r >= 0 && !quiet; i++)
 		r = record(in, &events[i]);
 	free(events);
 	if (r < 0)
@@ -318,10 +342,12 @@ static int resync(struct ingest *in, int reason, uint64_t generation,
 	if (r < 0)
 		return r;
 
-	changes = n >= 2 ? n - 2 : 0;
-	in->stats.resyncs++;
 	in->resync_pending = false;
+	if (quiet)
+		goto first;
+	in->stats.resyncs++;
 	log_resynced(in, reason, &s.snap, changes);
+first:
 	if (!in->first_sync_done) {
 		in->first_sync_done = true;
 		if (in->commit_fn)
@@ -457,6 +483,28 @@ static void drain(struct ingest *in)
 	log_debug("Discarded %u queued messages before the dump", n);
 }
 
+/* observe: a notification or the timer; a picture when one is due. */
+static void on_observe(struct ingest *in)
+{
+	int r = kernel_source_observe_due(in->ks);
+
+	if (r == -ENOBUFS)
+		log_warning("Observe: notifications of the device were lost; taking a picture");
+	if (r == 1 || r == -ENOBUFS)
+		r = resync(in, VASD_RESYNC_OBSERVED, 0, 0, 0);
+	if (r == -ENODEV) {
+		log_notice("Observe: %s went away; reattaching", OBSERVE_DEVICE);
+		commit(in);
+		detach(in);
+		return;
+	}
+	if (r < 0 && !in->exit_error) {
+		log_warning_errno(r, "Observe: %s; reattaching", strerror(-r));
+		commit(in);
+		detach(in);
+	}
+}
+
 static void on_read(evutil_socket_t fd, short what, void *userdata)
 {
 	struct ingest *in = userdata;
@@ -464,6 +512,11 @@ static void on_read(evutil_socket_t fd, short what, void *userdata)
 	uint64_t bound = (uint64_t)in->config.batch_ms * 1000000;
 	ssize_t n;
 	int r = 0;
+
+	if (kernel_source_is_observe(in->ks)) {
+		on_observe(in);
+		return;
+	}
 
 	while (!in->exit_error && in->ks) {
 		if (in->n_batch >= in->config.batch_events ||
@@ -500,11 +553,29 @@ static void on_read(evutil_socket_t fd, short what, void *userdata)
 		commit(in);
 }
 
+/*
+ * "auto": the family when the kernel has it, else pictures of what a stock
+ * kernel shows; "observe": pictures only; else as kernel_source_new().
+ */
+static int source_new(struct ingest *in, struct kernel_source **ret)
+{
+	int r;
+
+	if (strcmp(in->kernel, "observe") == 0)
+		return kernel_source_observe_new(in->config.observe_interval_ms, ret);
+	if (strcmp(in->kernel, "auto") != 0)
+		return kernel_source_new(in->kernel, in->config.rcvbuf, ret);
+	r = kernel_source_new("netlink", in->config.rcvbuf, ret);
+	if (r == -ENOENT)
+		r = kernel_source_observe_new(in->config.observe_interval_ms, ret);
+	return r;
+}
+
 static int attach(struct ingest *in)
 {
 	int r;
 
-	r = kernel_source_new(in->kernel, in->config.rcvbuf, &in->ks);
+	r = source_new(in, &in->ks);
 	if (r < 0) {
 		if (!in->retry_logged)
 			log_notice("The kernel part is not available (%s: %s); trying every second",
@@ -517,9 +588,45 @@ static int attach(struct ingest *in)
 				EV_READ | EV_PERSIST, on_read, in);
 	if (!in->read_ev || event_add(in->read_ev, NULL) < 0)
 		return log_error_errno(-ENOMEM, "Failed to watch the kernel source: %s", strerror(ENOMEM));
-	log_info("Attached to the kernel part (%s)", in->kernel);
 	notify_kernel(in);
+	if (kernel_source_is_observe(in->ks)) {
+		log_notice("No vas family: observing %s and the holders of %s (at each open and close, and every %u ms)",
+			   "sysfs", OBSERVE_DEVICE, in->config.observe_interval_ms);
+		r = kernel_source_observe_seed(in->ks, in->state);
+		if (r < 0)
+			return log_error_errno(r, "Observe: %s", strerror(-r));
+		return resync(in, VASD_RESYNC_OBSERVED, 0, 0, 0);
+	}
+	log_info("Attached to the kernel part (%s)", kernel_source_name(in->ks));
 	return resync(in, VASD_RESYNC_START, 0, 0, 0);
+}
+
+/* The family came or went: leave the source in use for the other. */
+static void on_family(evutil_socket_t fd, short what, void *userdata)
+{
+	struct ingest *in = userdata;
+	int seen = family_watch_recv(in->watch);
+	bool observing = in->ks && kernel_source_is_observe(in->ks);
+	int r;
+
+	if (seen < 0) {
+		log_warning_errno(seen, "Lost the family notifications: %s", strerror(-seen));
+		return;
+	}
+	if (!in->ks || !((seen & FAMILY_WATCH_NEW && observing) ||
+			 (seen & FAMILY_WATCH_DEL && !observing)))
+		return;
+	log_notice("The vas family %s; switching the kernel source",
+		   observing ? "appeared" : "went away");
+	r = commit(in);
+	if (r < 0)
+		return;
+	event_free(in->read_ev);
+	in->read_ev = NULL;
+	in->ks = kernel_source_free(in->ks);
+	r = attach(in);
+	if (r < 0)
+		fail(in, r);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *userdata)
@@ -576,6 +683,9 @@ struct ingest *ingest_free(struct ingest *in)
 		event_free(in->read_ev);
 	if (in->retry_ev)
 		event_free(in->retry_ev);
+	if (in->watch_ev)
+		event_free(in->watch_ev);
+	family_watch_free(in->watch);
 	kernel_source_free(in->ks);
 	vasd_state_free(in->state);
 	free(in->batch_ts);
@@ -628,6 +738,21 @@ struct kernel_source *ingest_kernel_source(const struct ingest *in)
 	return in->ks;
 }
 
+const char *ingest_source_name(const struct ingest *in)
+{
+	return in->ks ? kernel_source_name(in->ks) : "";
+}
+
+uint64_t ingest_observed_missed(const struct ingest *in)
+{
+	struct kernel_source_observe_stats st;
+
+	if (!in->ks || !kernel_source_is_observe(in->ks))
+		return 0;
+	kernel_source_observe_get_stats(in->ks, &st);
+	return st.missed;
+}
+
 int ingest_start(struct ingest *in)
 {
 	struct vasd_event ev = { .kind = VASD_EVENT_DAEMON_START };
@@ -636,6 +761,19 @@ int ingest_start(struct ingest *in)
 	r = ledger_load_state(in->ledger, in->state);
 	if (r < 0)
 		return log_error_errno(r, "Failed to load the ledger's projection: %s", strerror(-r));
+	/* watched before the first attach, so that no change falls between */
+	if (strcmp(in->kernel, "auto") == 0) {
+		r = family_watch_new(VAS_FAMILY_NAME, &in->watch);
+		if (r >= 0) {
+			in->watch_ev = event_new(in->base, family_watch_get_fd(in->watch),
+						 EV_READ | EV_PERSIST, on_family, in);
+			if (!in->watch_ev || event_add(in->watch_ev, NULL) < 0)
+				return log_error_errno(-ENOMEM, "Failed to watch the family: %s", strerror(ENOMEM));
+		} else {
+			log_warning_errno(r, "Cannot watch for the vas family (%s): a family that comes or goes later is not followed",
+					  strerror(-r));
+		}
+	}
 	ev.timestamp = ev.recorded = now_ns(CLOCK_REALTIME);
 	r = record(in, &ev);
 	if (r >= 0)

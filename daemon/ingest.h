@@ -26,7 +26,8 @@ struct vasd_event;
 struct vasd_state;
 
 struct ingest_config {
-	const char *kernel;		/* kernel_source_new() spec */
+	const char *kernel;		/* "auto", "observe" or a kernel_source_new() spec */
+	unsigned int observe_interval_ms;	/* observe: at most this between pictures */
 	int rcvbuf;			/* bytes; 0: the kernel's default */
 	unsigned int batch_events;	/* events per transaction, >= 1 */
 	unsigned int batch_ms;		/* ms an event may wait for its COMMIT */
@@ -122,6 +123,10 @@ int ingest_record(struct ingest *in, struct vasd_event *ev);
 int ingest_commit(struct ingest *in);
 /* The kernel source while one is attached, else NULL (COORD_* requests). */
 struct kernel_source *ingest_kernel_source(const struct ingest *in);
+/* "netlink", "unix", "observe"; "" when none is attached. */
+const char *ingest_source_name(const struct ingest *in);
+/* observe: windows opened and closed between two pictures; else 0. */
+uint64_t ingest_observed_missed(const struct ingest *in);
 
 /*
  * Load the ledger's projection, record DAEMON_START, attach to the kernel

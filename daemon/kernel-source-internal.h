@@ -13,11 +13,12 @@ struct kernel_source_ops {
 	void (*free)(struct kernel_source *ks);
 	int (*get_fd)(const struct kernel_source *ks);
 	ssize_t (*recv)(struct kernel_source *ks, void *buf, size_t size);
+	const char *name;	/* kernel_source_name() */
 };
 
 struct kernel_source {
 	const struct kernel_source_ops *ops;
-	struct vas_nl_req *requests;	/* the transport's request path */
+	struct vas_nl_req *requests;	/* the transport's request path; NULL: observe */
 };
 
 int kernel_source_netlink_new(int rcvbuf, struct kernel_source **ret);

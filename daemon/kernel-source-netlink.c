@@ -36,6 +36,7 @@ static const struct kernel_source_ops netlink_ops = {
 	.free = nl_free,
 	.get_fd = nl_get_fd,
 	.recv = nl_recv,
+	.name = "netlink",
 };
 
 int kernel_source_netlink_new(int rcvbuf, struct kernel_source **ret)

@@ -69,6 +69,7 @@ static const struct kernel_source_ops unix_ops = {
 	.free = ux_free,
 	.get_fd = ux_get_fd,
 	.recv = ux_recv,
+	.name = "unix",
 };
 
 static int connect_to(const char *path, int flags)

@@ -2,7 +2,9 @@
 /*
  * kernel-source: where vasd's kernel messages come from. Either the real
  * generic netlink family "vas", or a test socket speaking the same bytes
- * (a fake kernel on a SOCK_SEQPACKET unix socket, tests/fake-kernel/).
+ * (a fake kernel on a SOCK_SEQPACKET unix socket, tests/fake-kernel/), or,
+ * on a stock kernel without the family, pictures of sysfs and /proc
+ * ("observe", at the end of this file): no messages, no requests.
  *
  * Both hand out whole datagrams of nlmsghdr-framed "vas" messages, so the
  * daemon decodes both with the same code (vas_msg_decode()). Only the
@@ -35,6 +37,7 @@
 #include <sys/types.h>
 #include <linux/netlink.h>
 
+#include "core/observe.h"
 #include "util/macro.h"
 
 /*
@@ -43,6 +46,9 @@
  * this one.
  */
 #define KERNEL_SOURCE_UNIX_FAMILY_ID 0x1a
+
+/* observe's bounded interval between pictures, by default (vasd --observe-interval) */
+#define KERNEL_SOURCE_OBSERVE_INTERVAL_MS 30000
 
 struct kernel_source;
 
@@ -59,6 +65,9 @@ int kernel_source_new(const char *spec, int rcvbuf, struct kernel_source **ret);
 struct kernel_source *kernel_source_free(struct kernel_source *ks);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct kernel_source, kernel_source_free)
 
+/* "netlink", "unix" or "observe". */
+const char *kernel_source_name(const struct kernel_source *ks);
+
 /* Non-blocking fd of the events socket, for the event loop (EV_READ). */
 int kernel_source_get_fd(const struct kernel_source *ks);
 
@@ -71,7 +80,8 @@ ssize_t kernel_source_recv(struct kernel_source *ks, void *buf, size_t size);
 
 /*
  * Run a dump (cmd: VAS_CMD_WINDOW_GET or CAPS_GET; MIGRATION_GET is a do
- * only, -EOPNOTSUPP here: use kernel_source_request()) on the request
+ * only, -EOPNOTSUPP here: use kernel_source_request(); observe has no
+ * requests at all: -EOPNOTSUPP) on the request
  * socket, blocking, calling fn for each message. Returns 0, -EINTR
  * when the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR: run it
  * again), or -errno from the kernel or fn.
@@ -90,3 +100,47 @@ int kernel_source_request(struct kernel_source *ks, uint8_t cmd,
 			  const void *attrs, size_t attrs_len,
 			  kernel_source_msg_fn fn, void *userdata,
 			  const char **ret_extack);
+
+/*
+ * observe: a picture of a stock kernel (daemon/kernel-source-observe.c).
+ * -ENOENT when sysfs has no vas0/gzip or there is no /dev/crypto/nx-gzip.
+ * Its fd is readable when the device node was opened or closed, or a timer
+ * ran out; kernel_source_observe_due() then says 1 when a picture is due
+ * (OBSERVE_SETTLE_MS after a notification, a recheck, or interval_ms after
+ * the last picture), 0 when not yet, -ENODEV when the node went away,
+ * -ENOBUFS when notifications were lost (take a picture anyway).
+ */
+int kernel_source_observe_new(unsigned int interval_ms,
+			      struct kernel_source **ret);
+bool kernel_source_is_observe(const struct kernel_source *ks);
+int kernel_source_observe_due(struct kernel_source *ks);
+/* Before the first picture: the ledger's windows keep their ids. */
+int kernel_source_observe_seed(struct kernel_source *ks,
+			       const struct vasd_state *s);
+/*
+ * Take a picture into *windows (grown as needed) and snap: see
+ * observe_snapshot(). Rearms the timer.
+ */
+int kernel_source_observe_picture(struct kernel_source *ks,
+				  struct vas_window **windows,
+				  size_t *n_allocated,
+				  struct vasd_snapshot *snap);
+
+struct kernel_source_observe_stats {
+	uint64_t pictures;
+	uint64_t opens, closes;		/* notified, in all */
+	uint64_t missed;		/* opened and closed between two pictures */
+	uint64_t unseen;		/* opens whose file no recheck found */
+	uint64_t unreadable;		/* processes whose fds could not be read, last picture */
+	uint64_t last_us;		/* what the last picture took */
+	uint32_t windows;		/* in the last picture */
+	bool has_credits;
+	uint32_t total[VASD_N_TYPES];	/* sysfs, last picture */
+	uint32_t used[VASD_N_TYPES];	/* sysfs: windows closed in the hypervisor too */
+};
+
+void kernel_source_observe_get_stats(const struct kernel_source *ks,
+				     struct kernel_source_observe_stats *ret);
+/* The processes holding the device at the last picture, by tgid. */
+const struct observe_holder *
+kernel_source_observe_holders(const struct kernel_source *ks, size_t *ret_n);

@@ -28,6 +28,7 @@
 #include "util/macro.h"
 #include "coordinator.h"
 #include "ingest.h"
+#include "kernel-source.h"
 #include "log.h"
 #include "message-ids.h"
 #include "retention.h"
@@ -101,7 +102,11 @@ static void help(void)
 	       "\n"
 	       "  -d --database=PATH     Ledger file (default: $STATE_DIRECTORY/ledger.db,\n"
 	       "                         else /var/lib/vasd/ledger.db)\n"
-	       "  -k --kernel=SOURCE     'netlink' (default), or 'unix:PATH' for a test kernel\n"
+	       "  -k --kernel=SOURCE     'auto' (default: 'netlink' while the kernel has the vas\n"
+	       "                         family, else 'observe'), 'netlink', 'observe' (pictures\n"
+	       "                         of sysfs and /proc), or 'unix:PATH' for a test kernel\n"
+	       "     --observe-interval=MS\n"
+	       "                         observe: at most MS ms between pictures (default %u)\n"
 	       "     --batch-events=N    At most N events per transaction (default 256)\n"
 	       "     --batch-ms=MS       An event waits at most MS ms for its commit (default 10)\n"
 	       "     --rcvbuf=BYTES      Events socket receive buffer, K/M suffixes (default 8M)\n"
@@ -129,7 +134,8 @@ static void help(void)
 	       "  -h --help              Show this help\n"
 	       "     --version           Show the version\n"
 	       "\n"
-	       "See vasd(8).\n", LOCKS_PER_USER_DEFAULT, VASD_BUS_LOCKS_MAX);
+	       "See vasd(8).\n", KERNEL_SOURCE_OBSERVE_INTERVAL_MS,
+	       LOCKS_PER_USER_DEFAULT, VASD_BUS_LOCKS_MAX);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
@@ -241,10 +247,12 @@ static int parse_argv(int argc, char **argv, struct options *o)
 		ARG_LEDGER_MAX_AGE,
 		ARG_PRIVATE_SOCKET,
 		ARG_NO_BUS,
+		ARG_OBSERVE_INTERVAL,
 	};
 	static const struct option options[] = {
 		{ "database", required_argument, NULL, 'd' },
 		{ "kernel", required_argument, NULL, 'k' },
+		{ "observe-interval", required_argument, NULL, ARG_OBSERVE_INTERVAL },
 		{ "batch-events", required_argument, NULL, ARG_BATCH_EVENTS },
 		{ "batch-ms", required_argument, NULL, ARG_BATCH_MS },
 		{ "rcvbuf", required_argument, NULL, ARG_RCVBUF },
@@ -273,8 +281,10 @@ static int parse_argv(int argc, char **argv, struct options *o)
 			break;
 		case 'k':
 			if (strcmp(optarg, "netlink") != 0 &&
+			    strcmp(optarg, "auto") != 0 &&
+			    strcmp(optarg, "observe") != 0 &&
 			    (strncmp(optarg, "unix:", 5) != 0 || !optarg[5])) {
-				log_error("--kernel: expected 'netlink' or 'unix:PATH', got '%s'", optarg);
+				log_error("--kernel: expected 'auto', 'netlink', 'observe' or 'unix:PATH', got '%s'", optarg);
 				return -EINVAL;
 			}
 			o->ingest.kernel = optarg;
@@ -285,6 +295,13 @@ static int parse_argv(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			o->ingest.batch_events = (unsigned int)v;
+			break;
+		case ARG_OBSERVE_INTERVAL:
+			if (parse_uint(optarg, 3600000, &v) < 0 || v < 100) {
+				log_error("--observe-interval: expected 100..3600000, got '%s'", optarg);
+				return -EINVAL;
+			}
+			o->ingest.observe_interval_ms = (unsigned int)v;
 			break;
 		case ARG_BATCH_MS:
 			if (parse_uint(optarg, 60000, &v) < 0) {
@@ -388,6 +405,12 @@ static void notify_status(struct daemon *d)
 	if (!ingest_attached(d->ingest)) {
 		sd_notifyf(0, "STATUS=Waiting for the kernel part; %zu windows in the ledger",
 			   vasd_state_n_windows(s));
+		return;
+	}
+	if (strcmp(ingest_source_name(d->ingest), "observe") == 0) {
+		sd_notifyf(0, "STATUS=Observing a kernel without the vas family: %zu windows, %llu events, %llu missed between pictures",
+			   vasd_state_n_windows(s), (unsigned long long)st.events,
+			   (unsigned long long)ingest_observed_missed(d->ingest));
 		return;
 	}
 	sd_notifyf(0, "STATUS=Following generation %016llx at seq %llu: %zu windows (%zu suspended), %llu events, %llu resyncs",
@@ -730,7 +753,8 @@ int main(int argc, char **argv)
 {
 	struct options o = {
 		.ingest = {
-			.kernel = "netlink",
+			.kernel = "auto",
+			.observe_interval_ms = KERNEL_SOURCE_OBSERVE_INTERVAL_MS,
 			.rcvbuf = 8 << 20,
 			.batch_events = 256,
 			.batch_ms = 10,

@@ -52,6 +52,13 @@ static const struct vas_ev_backend *vas_be;
 static u64 vas_generation;
 
 /*
+ * The family is registered: written under the backend lock, so that no
+ * vas_notify_*() (called with it held) queues a notification for a family
+ * that is going or not there yet.
+ */
+static bool vas_nl_on;
+
+/*
  * The number of the last notification. Callers of vas_notify_*() hold the
  * backend lock, which orders the numbers; the atomic keeps them unique even
  * if a caller forgot it.
@@ -359,9 +366,13 @@ static DECLARE_DELAYED_WORK(vas_ntf_work_item, vas_ntf_work);
  */
 static struct vas_ntf *vas_ntf_new(u8 cmd, u64 when)
 {
-	u64 seq = vas_seq_next();
 	struct vas_ntf *n;
+	u64 seq;
 
+	/* no family, no numbers: a new registration has a new generation */
+	if (!vas_nl_on)
+		return NULL;
+	seq = vas_seq_next();
 	if (!vas_ntf_wanted())
 		return NULL;
 	n = kmalloc(sizeof(*n), GFP_KERNEL);
@@ -475,6 +486,20 @@ void vas_notify_migration(const struct vas_ev_migration *m)
 /* Requests: do. */
 
 /*
+ * The backend lock, for a request: -EAGAIN (not held) while the family is
+ * registered but not yet on (vas_events_init()), so that no reply shows a
+ * state whose next change would not be notified. Ask again.
+ */
+static int vas_nl_lock(void)
+{
+	vas_be->lock();
+	if (vas_nl_on)
+		return 0;
+	vas_be->unlock();
+	return -EAGAIN;
+}
+
+/*
  * The backend fills a copy under its lock; the reply is built from the copy
  * together with the seq read under the same lock, so the two agree.
  */
@@ -556,7 +581,11 @@ static int vas_nl_window_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!rsp)
 		return -ENOMEM;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err) {
+		nlmsg_free(rsp);
+		return err;
+	}
 	err = vas_be->window_get(nla_get_u32(tb[VAS_A_WINDOW_ID]), &w);
 	seq = vas_seq_current();
 	vas_be->unlock();
@@ -597,7 +626,11 @@ static int vas_nl_caps_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!rsp)
 		return -ENOMEM;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err) {
+		nlmsg_free(rsp);
+		return err;
+	}
 	err = vas_be->caps_get(nla_get_u32(tb[VAS_A_CAPS_TYPE]), &c);
 	seq = vas_seq_current();
 	vas_be->unlock();
@@ -616,12 +649,17 @@ static int vas_nl_migration_get_doit(struct sk_buff *skb,
 	struct vas_ev_migration m;
 	struct sk_buff *rsp;
 	u64 seq;
+	int err;
 
 	rsp = genlmsg_new(vas_ids_size() + vas_migration_size(), GFP_KERNEL);
 	if (!rsp)
 		return -ENOMEM;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err) {
+		nlmsg_free(rsp);
+		return err;
+	}
 	vas_be->migration_get(&m);
 	seq = vas_seq_current();
 	vas_be->unlock();
@@ -687,7 +725,9 @@ static int vas_nl_window_get_dumpit(struct sk_buff *skb,
 	void *hdr;
 	u64 seq;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err)
+		return err;
 	seq = vas_dump_part_seq(cb, ctx);
 	for (;;) {
 		err = vas_be->window_next(ctx->next, &w);
@@ -732,7 +772,9 @@ static int vas_nl_caps_get_dumpit(struct sk_buff *skb,
 	void *hdr;
 	u64 seq;
 
-	vas_be->lock();
+	err = vas_nl_lock();
+	if (err)
+		return err;
 	seq = vas_dump_part_seq(cb, ctx);
 	for (; ctx->next < ARRAY_SIZE(vas_caps_types); ctx->next++) {
 		err = vas_be->caps_get(vas_caps_types[ctx->next], &c);
@@ -986,7 +1028,8 @@ static const struct genl_multicast_group vas_nl_mcgrps[] = {
  * so genl_mutex is not taken around them and never nests with the backend
  * lock.
  */
-static struct genl_family vas_nl_family __ro_after_init = {
+/* Not __ro_after_init: the family can be registered again after load. */
+static struct genl_family vas_nl_family = {
 	.name = VAS_FAMILY_NAME,
 	.version = VAS_FAMILY_VERSION,
 	.maxattr = VAS_A_MAX,
@@ -1003,8 +1046,10 @@ static struct genl_family vas_nl_family __ro_after_init = {
  * vas_events_init - register the "vas" family
  * @backend: the platform code; must outlive vas_events_exit()
  *
- * Chooses the instance's generation. Call once, from module init, before
- * any vas_notify_*().
+ * Chooses the instance's generation. Call from the platform's init, or
+ * later: the family may be registered and unregistered while the backend
+ * runs, alternating with vas_events_exit(). The backend lock must not be
+ * held.
  *
  * Return: 0 or a negative errno.
  */
@@ -1026,6 +1071,14 @@ int vas_events_init(const struct vas_ev_backend *backend)
 	err = genl_register_family(&vas_nl_family);
 	if (err)
 		goto unregister_notifier;
+	/*
+	 * Requests refuse to answer until now (vas_nl_lock()): no reply shows
+	 * a state whose next change goes unnotified. Not around the
+	 * registration: a request holds genl's lock while it takes this one.
+	 */
+	vas_be->lock();
+	vas_nl_on = true;
+	vas_be->unlock();
 	return 0;
 
 unregister_notifier:
@@ -1039,11 +1092,15 @@ destroy_wq:
  * vas_events_exit - unregister the "vas" family
  *
  * Sends the notifications still queued, then drops the coordinator; a
- * migration still waiting for it returns -ECONNRESET at once. Call once the
- * backend makes no more vas_notify_*() calls.
+ * migration still waiting for it returns -ECONNRESET at once. The backend's
+ * later vas_notify_*() calls do nothing. The backend lock must not be held:
+ * a request in progress holds the family and waits for it.
  */
 void vas_events_exit(void)
 {
+	vas_be->lock();
+	vas_nl_on = false;
+	vas_be->unlock();
 	/* send what waits for its tick; the queue is empty afterwards */
 	flush_delayed_work(&vas_ntf_work_item);
 	destroy_workqueue(vas_ntf_wq);

@@ -460,6 +460,21 @@ u32 vas_sim_total_credits(u32 type)
 	return atomic_read(&vascaps[type].nr_total_credits);
 }
 
+/**
+ * vas_sim_used_credits() - a window type's used credits, as sysfs shows them
+ * @type: enum vas_win_type, which the caller knows to be valid
+ *
+ * Every window holding a credit, open or closed in the hypervisor, and for
+ * a moment an open that is about to fail for want of one: the real
+ * nr_used_credits.
+ *
+ * Return: the count.
+ */
+u32 vas_sim_used_credits(u32 type)
+{
+	return atomic_read(&vascaps[type].nr_used_credits);
+}
+
 /*
  * Close every window for a migration (VAS_SUSPEND) or reopen them
  * (VAS_RESUME), and announce SUSPENDED or RESUMED. pre-fix and whole-path hold vas_pseries_mutex over all of
@@ -618,6 +633,49 @@ static const struct vas_ev_backend vas_sim_backend = {
 	.migration_get = vas_sim_migration_get,
 };
 
+/*
+ * The family parameter: whether the "vas" family is registered. N at load
+ * is a stock kernel (the device and sysfs only); writing it later registers
+ * or unregisters the family under a running backend, as a kernel update
+ * would make it appear. vas_family_mutex orders the writes against module
+ * init and exit; vas_sim_loaded says whether the backend runs yet.
+ */
+static bool family = true;
+static bool vas_sim_loaded;
+static DEFINE_MUTEX(vas_family_mutex);
+
+static int family_set(const char *val, const struct kernel_param *kp)
+{
+	bool on;
+	int rc;
+
+	rc = kstrtobool(val, &on);
+	if (rc)
+		return rc;
+
+	mutex_lock(&vas_family_mutex);
+	if (vas_sim_loaded && on && !family)
+		rc = vas_events_init(&vas_sim_backend);
+	else if (vas_sim_loaded && !on && family)
+		vas_events_exit();
+	if (!rc)
+		family = on;
+	mutex_unlock(&vas_family_mutex);
+	return rc;
+}
+
+static int family_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%c\n", READ_ONCE(family) ? 'Y' : 'N');
+}
+
+static const struct kernel_param_ops family_ops = {
+	.set = family_set,
+	.get = family_get,
+};
+module_param_cb(family, &family_ops, NULL, 0644);
+MODULE_PARM_DESC(family, "Register the vas generic netlink family (N: a stock kernel)");
+
 static int __init vas_sim_init(void)
 {
 	unsigned int i;
@@ -632,25 +690,45 @@ static int __init vas_sim_init(void)
 		   default_credits);
 	atomic_set(&vascaps[VAS_WIN_TYPE_QOS].nr_total_credits, qos_credits);
 
-	rc = vas_events_init(&vas_sim_backend);
-	if (rc)
-		return rc;
-
-	rc = vas_api_register();
-	if (rc) {
-		vas_events_exit();
-		return rc;
+	mutex_lock(&vas_family_mutex);
+	if (family) {
+		rc = vas_events_init(&vas_sim_backend);
+		if (rc)
+			goto out;
 	}
 
+	rc = vas_sysfs_init();
+	if (rc)
+		goto err_events;
+
+	rc = vas_api_register();
+	if (rc)
+		goto err_sysfs;
+
 	vas_sim_debugfs_init();
-	return 0;
+	vas_sim_loaded = true;
+	goto out;
+
+err_sysfs:
+	vas_sysfs_exit();
+err_events:
+	if (family)
+		vas_events_exit();
+out:
+	mutex_unlock(&vas_family_mutex);
+	return rc;
 }
 
 static void __exit vas_sim_exit(void)
 {
 	vas_sim_debugfs_exit();
 	vas_api_unregister();
-	vas_events_exit();
+	vas_sysfs_exit();
+	mutex_lock(&vas_family_mutex);
+	vas_sim_loaded = false;
+	if (family)
+		vas_events_exit();
+	mutex_unlock(&vas_family_mutex);
 }
 
 module_init(vas_sim_init);

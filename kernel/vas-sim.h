@@ -110,10 +110,14 @@ struct vas_sim_window *vas_allocate_window(u64 flags,
 void vas_deallocate_window(struct vas_sim_window *win);
 int vas_reconfig_capabilties(u32 type, u32 new_nr_creds);
 u32 vas_sim_total_credits(u32 type);
+u32 vas_sim_used_credits(u32 type);
 int vas_sim_migrate(u64 stream_id);
 
 int vas_api_register(void);
 void vas_api_unregister(void);
+
+int vas_sysfs_init(void);
+void vas_sysfs_exit(void);
 
 void vas_sim_debugfs_init(void);
 void vas_sim_debugfs_exit(void);

@@ -41,6 +41,8 @@
 struct bus_manager_props {
 	const char *state;
 	bool kernel_attached;
+	const char *kernel_source;
+	uint64_t observed_missed;
 	uint64_t generation;
 	uint64_t seq;
 	int64_t first_position;

@@ -34,6 +34,8 @@ void bus_manager_props_get(struct vasd_bus *b, struct bus_manager_props *ret)
 	*ret = (struct bus_manager_props) {
 		.state = state_name(b),
 		.kernel_attached = ingest_attached(b->ingest),
+		.kernel_source = ingest_source_name(b->ingest),
+		.observed_missed = ingest_observed_missed(b->ingest),
 		.generation = vasd_state_generation(s),
 		.seq = vasd_state_seq(s),
 		.first_position = b->first_position,
@@ -68,6 +70,8 @@ void bus_manager_announce(struct vasd_bus *b)
 	do { if (now.field != was->field) names[n++] = name; } while (0)
 	CHANGED(state, "State");	/* static strings: one pointer each */
 	CHANGED(kernel_attached, "KernelAttached");
+	CHANGED(kernel_source, "KernelSource");	/* static strings too */
+	CHANGED(observed_missed, "ObservedMissed");
 	CHANGED(generation, "Generation");
 	CHANGED(seq, "Seq");
 	CHANGED(first_position, "FirstPosition");
@@ -113,6 +117,17 @@ static int get_kernel_attached(sd_bus *bus, const char *path, const char *interf
 	struct vasd_bus *b = userdata;
 
 	return sd_bus_message_append(reply, "b", (int)ingest_attached(b->ingest));
+}
+
+static int get_kernel_source(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply,
+			     void *userdata, sd_bus_error *error)
+{
+	struct vasd_bus *b = userdata;
+
+	if (strcmp(property, "ObservedMissed") == 0)
+		return sd_bus_message_append(reply, "t", ingest_observed_missed(b->ingest));
+	return sd_bus_message_append(reply, "s", ingest_source_name(b->ingest));
 }
 
 static int get_cursor(sd_bus *bus, const char *path, const char *interface,
@@ -402,6 +417,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("KernelAttached", "b", get_kernel_attached, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("KernelSource", "s", get_kernel_source, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("ObservedMissed", "t", get_kernel_source, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Generation", "t", get_cursor, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Seq", "t", get_cursor, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("FirstPosition", "x", NULL, offsetof(struct vasd_bus, first_position), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -47,6 +47,7 @@ static const char *const resync_reason_names[] = {
 	[VASD_RESYNC_GENERATION] = "generation",
 	[VASD_RESYNC_OVERRUN] = "overrun",
 	[VASD_RESYNC_INCONSISTENT] = "inconsistent",
+	[VASD_RESYNC_OBSERVED] = "observed",
 };
 
 /* The coordinator's enums: stored by these names too. */

@@ -58,6 +58,7 @@ enum vasd_resync_reason {
 	VASD_RESYNC_GENERATION,		/* a new kernel instance (reload, reboot) */
 	VASD_RESYNC_OVERRUN,		/* ENOBUFS: the receive buffer overflowed */
 	VASD_RESYNC_INCONSISTENT,	/* an event contradicted the ledger */
+	VASD_RESYNC_OBSERVED,		/* a picture of a stock kernel (no family, no seq) */
 	_VASD_RESYNC_REASON_MAX,
 	_VASD_RESYNC_REASON_INVALID = -EINVAL,
 };

@@ -37,6 +37,8 @@ with TempDir() as d:
         want = {
             "State": "waiting-for-kernel",
             "KernelAttached": False,
+            "KernelSource": "",
+            "ObservedMissed": 0,
             "Generation": GENERATION,
             "Seq": N,
             "FirstPosition": 1,

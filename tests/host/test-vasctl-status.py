@@ -21,7 +21,7 @@ from vasctltest import (
 )
 
 COMMANDS = ["status", "windows", "events", "inhibitors", "log-level", "monitor"]
-BUS_NAMES = ["State", "KernelAttached", "Generation", "Seq", "FirstPosition", "LastPosition",
+BUS_NAMES = ["State", "KernelAttached", "KernelSource", "ObservedMissed", "Generation", "Seq", "FirstPosition", "LastPosition",
              "Windows", "WindowsActive", "WindowsSuspended", "CreditsDefault",
              "CreditsQos", "MigrationPhase", "MigrationStream", "MigrationName",
              "MigrationState", "MigrationAnomalies", "InhibitDelayMaxUSec"]
@@ -41,7 +41,8 @@ def check_status(t, db):
     windows = t["windows"]
     suspended = len([w for w in windows if STATES[w["state"]] == "suspended"])
     want = {
-        "state": "running", "kernel_attached": True,
+        "state": "running", "kernel_attached": True, "kernel_source": "unix",
+        "observed_missed": 0,
         "generation": "%016x" % t["generation"], "seq": t["seq"],
         "first_position": 1, "last_position": last_position(db),
         "windows": len(windows), "windows_active": len(windows) - suspended,

@@ -19,7 +19,8 @@ REASONS = ["none", "migration", "credits"]
 PHASES = ["none", "prepare", "suspending", "suspended", "resumed",
           "completed", "aborted"]
 # `vasctl status --json`'s keys, in order (proto/vasctl-json.md)
-STATUS_KEYS = ["state", "kernel_attached", "generation", "seq", "first_position",
+STATUS_KEYS = ["state", "kernel_attached", "kernel_source", "observed_missed",
+               "generation", "seq", "first_position",
                "last_position",
                "windows", "windows_active", "windows_suspended",
                "credits_default", "credits_qos", "migration_phase",

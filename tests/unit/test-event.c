@@ -283,6 +283,7 @@ static void test_reason_names(void)
 {
 	static const char *const names[] = {
 		"start", "gap", "generation", "overrun", "inconsistent",
+		"observed",
 	};
 
 	ASSERT_INT_EQ(ELEMENTSOF(names), _VASD_RESYNC_REASON_MAX);

@@ -734,14 +734,12 @@ static void ctrl_msg(struct vt_nl *nl, const struct nlmsghdr *nlh, void *data)
 	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), ctrl_attr_cb, data);
 }
 
-/* The controller's answer for "vas": family id, version and group. */
-static void nl_resolve(struct vt_nl *nl)
+/* CTRL_CMD_GETFAMILY for "vas": 0, -ENOENT when it is not registered. */
+static int ctrl_getfamily(struct vt_nl *nl, struct ctrl_parse *c)
 {
 	char buf[VT_BUF];
-	struct ctrl_parse c = { 0 };
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *genl;
-	int err;
 
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = GENL_ID_CTRL;
@@ -751,8 +749,16 @@ static void nl_resolve(struct vt_nl *nl)
 	genl->cmd = CTRL_CMD_GETFAMILY;
 	genl->version = 1;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VAS_FAMILY_NAME);
+	return nl_exchange(nl, nlh, ctrl_msg, c, NULL);
+}
 
-	err = nl_exchange(nl, nlh, ctrl_msg, &c, NULL);
+/* The controller's answer for "vas": family id, version and group. */
+static void nl_resolve(struct vt_nl *nl)
+{
+	struct ctrl_parse c = { 0 };
+	int err;
+
+	err = ctrl_getfamily(nl, &c);
 	TEST_ASSERTF(!err, "resolving the %s family: %s", VAS_FAMILY_NAME,
 		     strerror(-err));
 	TEST_ASSERTF(c.family, "no family id for %s", VAS_FAMILY_NAME);
@@ -763,7 +769,8 @@ static void nl_resolve(struct vt_nl *nl)
 	nl->group = c.group;
 }
 
-struct vt_nl *vt_nl_new(void)
+/* A bound socket that has not resolved the family. */
+static struct vt_nl *vt_nl_open(void)
 {
 	struct timeval tv = { .tv_sec = 30 };
 	struct vt_nl *nl = calloc(1, sizeof(*nl));
@@ -783,8 +790,28 @@ struct vt_nl *vt_nl_new(void)
 	/* a kernel that never answers fails the test instead of hanging it */
 	TEST_ASSERT(setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET,
 			       SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+	return nl;
+}
+
+struct vt_nl *vt_nl_new(void)
+{
+	struct vt_nl *nl = vt_nl_open();
+
 	nl_resolve(nl);
 	return nl;
+}
+
+bool vt_family_present(void)
+{
+	struct vt_nl *nl = vt_nl_open();
+	struct ctrl_parse c = { 0 };
+	int err;
+
+	err = ctrl_getfamily(nl, &c);
+	TEST_ASSERTF(!err || err == -ENOENT, "resolving the %s family: %s",
+		     VAS_FAMILY_NAME, strerror(-err));
+	vt_nl_free(nl);
+	return !err;
 }
 
 void vt_nl_free(struct vt_nl *nl)

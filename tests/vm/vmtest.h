@@ -130,6 +130,8 @@ struct vt_nl;
 
 struct vt_nl *vt_nl_new(void);
 void vt_nl_free(struct vt_nl *nl);
+/* Whether the controller knows the family (vas_sim's family parameter). */
+bool vt_family_present(void);
 uint16_t vt_nl_family(const struct vt_nl *nl);
 /* Join the events group: 0 or a negative errno (-EPERM unprivileged). */
 int vt_nl_join(struct vt_nl *nl);
