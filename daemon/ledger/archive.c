@@ -23,20 +23,24 @@
 #include "core/migration-status.h"
 #include "ledger/ledger-internal.h"
 
-static int archive_span(struct ledger *l, int64_t from, int64_t to)
+/* sql with ?1 and ?2 bound to from and to, run */
+static int run_range(struct ledger *l, const char *sql, int64_t from, int64_t to)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(l->db, "INSERT OR IGNORE INTO archive "
-				"SELECT * FROM events "
-				"WHERE position >= ?1 AND position <= ?2",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return ledger_errno_from_sqlite(l->db, rc);
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
 	return ledger_stmt_run(l, st);
+}
+
+static int archive_span(struct ledger *l, int64_t from, int64_t to)
+{
+	return run_range(l, "INSERT OR IGNORE INTO archive SELECT * FROM events "
+			 "WHERE position >= ?1 AND position <= ?2", from, to);
 }
 
 int ledger_archive_range(struct ledger *l, int64_t from, int64_t to)
@@ -95,19 +99,10 @@ int ledger_archive_range(struct ledger *l, int64_t from, int64_t to)
 		if (r < 0)
 			return r;
 	}
-	sqlite3_finalize(st);
-	st = NULL;
-
 	/* the migration events outside any span: hooks, vetoes, the kernel's */
-	rc = sqlite3_prepare_v2(l->db, "INSERT OR IGNORE INTO archive "
-				"SELECT * FROM events "
-				"WHERE position >= ?1 AND position < ?2 AND "
-				"kind LIKE 'migration-%'", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return ledger_errno_from_sqlite(l->db, rc);
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	return ledger_stmt_run(l, st);
+	return run_range(l, "INSERT OR IGNORE INTO archive SELECT * FROM events "
+			 "WHERE position >= ?1 AND position < ?2 AND "
+			 "kind LIKE 'migration-%'", from, to);
 }
 
 int ledger_foreach_record(struct ledger *l, int64_t from, ledger_event_fn fn,
@@ -143,22 +138,9 @@ int ledger_last_migration_record(struct ledger *l, int64_t *ret)
 int ledger_find_migration_record(struct ledger *l, uint64_t migration,
 				 int64_t *ret)
 {
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-	int rc, r;
+	int r = ledger_find_migration_open(l, migration, ret);
 
-	r = ledger_find_migration_open(l, migration, ret);
 	if (r != -ENODATA)
 		return r;
-	rc = sqlite3_prepare_v2(l->db,
-				"SELECT position FROM archive "
-				"WHERE kind = 'migration-open' AND coord_migration = ?",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return ledger_errno_from_sqlite(l->db, rc);
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)migration);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? -ENODATA : ledger_errno_from_sqlite(l->db, rc);
-	*ret = sqlite3_column_int64(st, 0);
-	return 0;
+	return ledger_find_migration_open_in(l, "archive", migration, ret);
 }

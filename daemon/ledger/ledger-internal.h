@@ -67,6 +67,8 @@ int ledger_query_int(struct ledger *l, const char *sql, int64_t *ret);
 int ledger_stmt_get(struct ledger *l, int id, sqlite3_stmt **ret);
 int ledger_stmt_run(struct ledger *l, sqlite3_stmt *st);
 int ledger_stmt_run_plain(struct ledger *l, int id);
+/* PRAGMA quick_check or integrity_check: 0, or -EUCLEAN with its first line. */
+int ledger_check_pragma(struct ledger *l, const char *pragma, char **ret_error);
 
 /* read.c */
 int ledger_snapshot_begin(struct ledger *l, bool *ret_started);
@@ -76,6 +78,10 @@ int ledger_foreach_event_range(struct ledger *l, int64_t from, int64_t to,
 /* The same over sql, one of the two row_event_sql() selects. */
 int ledger_foreach_row_range(struct ledger *l, const char *sql, int64_t from,
 			     int64_t to, ledger_event_fn fn, void *userdata);
+
+/* A migration's open in table ("events" or "archive"); -ENODATA: none. */
+int ledger_find_migration_open_in(struct ledger *l, const char *table,
+				  uint64_t migration, int64_t *ret);
 
 /* archive.c: compaction's copy of a migration's records, in its transaction. */
 int ledger_archive_range(struct ledger *l, int64_t from, int64_t to);

@@ -294,14 +294,16 @@ static int check_header(struct ledger *l, char **ret_error, int64_t *ret_version
  * verify`'s (it replays and compares the projection too), run when the
  * administrator asks, not at every start.
  */
-static int check_integrity(struct ledger *l, char **ret_error)
+int ledger_check_pragma(struct ledger *l, const char *pragma, char **ret_error)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
 	const char *report;
+	char sql[48];
 	int rc;
 
 	/* one line is enough to refuse the file and to say why */
-	rc = sqlite3_prepare_v2(l->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	snprintf(sql, sizeof(sql), "PRAGMA %s(1)", pragma);
+	rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW)
@@ -314,7 +316,7 @@ static int check_integrity(struct ledger *l, char **ret_error)
 	/* "*** in database main ***\nPage 72: ...": the line after the banner */
 	if (strncmp(report, "***", 3) == 0 && strchr(report, '\n'))
 		report = strchr(report, '\n') + 1;
-	return ledger_fail(ret_error, -EUCLEAN, "%s: quick_check: %.*s", l->path,
+	return ledger_fail(ret_error, -EUCLEAN, "%s: %s: %.*s", l->path, pragma,
 		    (int)strcspn(report, "\n"), report);
 }
 
@@ -644,7 +646,7 @@ int ledger_open(const char *path, enum ledger_mode mode, struct ledger **ret,
 	r = check_header(l, ret_error, &version, &is_new);
 	if (r < 0)
 		return r;
-	r = check_integrity(l, ret_error);
+	r = ledger_check_pragma(l, "quick_check", ret_error);
 	if (r < 0)
 		return r;
 

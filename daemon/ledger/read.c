@@ -97,17 +97,17 @@ int64_t ledger_first_position(struct ledger *l)
 	return position;
 }
 
-int ledger_find_migration_open(struct ledger *l, uint64_t migration,
-			       int64_t *ret)
+int ledger_find_migration_open_in(struct ledger *l, const char *table,
+				  uint64_t migration, int64_t *ret)
 {
 	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+	char sql[128];
 	int rc;
 
 	/* kind = 'migration-open' lets SQLite walk the partial index alone */
-	rc = sqlite3_prepare_v2(l->db,
-				"SELECT position FROM events "
-				"WHERE kind = 'migration-open' AND coord_migration = ?",
-				-1, &st, NULL);
+	snprintf(sql, sizeof(sql), "SELECT position FROM %s "
+		 "WHERE kind = 'migration-open' AND coord_migration = ?", table);
+	rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return ledger_errno_from_sqlite(l->db, rc);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)migration);
@@ -116,6 +116,12 @@ int ledger_find_migration_open(struct ledger *l, uint64_t migration,
 		return rc == SQLITE_DONE ? -ENODATA : ledger_errno_from_sqlite(l->db, rc);
 	*ret = sqlite3_column_int64(st, 0);
 	return 0;
+}
+
+int ledger_find_migration_open(struct ledger *l, uint64_t migration,
+			       int64_t *ret)
+{
+	return ledger_find_migration_open_in(l, "events", migration, ret);
 }
 
 int64_t ledger_last_position(struct ledger *l)

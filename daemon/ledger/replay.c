@@ -156,25 +156,6 @@ static int replay_start(struct ledger *l, struct vasd_state *s,
 	return 0;
 }
 
-static int integrity(struct ledger *l, char **ret_error)
-{
-	_cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-	const char *report;
-	int rc;
-
-	rc = sqlite3_prepare_v2(l->db, "PRAGMA integrity_check(1)", -1, &st, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW)
-		return ledger_fail_sqlite(ret_error, l->db, rc, "integrity_check");
-	report = (const char *)sqlite3_column_text(st, 0);
-	if (report && strcmp(report, "ok") == 0)
-		return 0;
-	return ledger_fail(ret_error, -EUCLEAN, "integrity_check: %.*s",
-			   report ? (int)strcspn(report, "\n") : 11,
-			   report ? report : "(no report)");
-}
-
 int ledger_verify(struct ledger *l, int64_t *ret_replayed,
 		  struct ledger_checkpoint *ret_checkpoint, char **ret_error)
 {
@@ -198,7 +179,7 @@ int ledger_verify(struct ledger *l, int64_t *ret_replayed,
 	if (r < 0)
 		return r;
 	/* what opening leaves out (quick_check): the indexes against their tables */
-	r = integrity(l, &error);
+	r = ledger_check_pragma(l, "integrity_check", &error);
 	if (r >= 0)
 		r = replay_start(l, replayed, &cp, &error);
 	if (r >= 0) {
