@@ -5,14 +5,17 @@ finding 1), on dbus-daemon with the system bus's stock limits and on
 dbus-broker. vasd holds 10k windows; nobody's 64 connections send 200
 expensive calls each (ListWindows, GetManagedObjects, ReadEvents),
 subscribe to every signal and read nothing; then bench/bus-latency.c, as
-root, times Ping, GetAll and ListWindows. Goal: root's GetAll p99 <= 1 s on
-each bus. Last line:
-  bus-flood: ratio X (root's GetAll p99 under attack over 1 s, the worse bus)"""
+root, times Ping, GetAll and ListWindows. Then the same user floods without
+pause (BUS_FLOOD_SUSTAIN=1, no burst) and root's `vasctl status --json`,
+over vasd's private socket, is timed 40 times. Goal: root's GetAll p99 and
+root's status p99 on the socket <= 1 s on each bus. Last line:
+  bus-flood: ratio X (root's worse p99 under attack over 1 s, the worse bus)"""
 
 import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "tests", "host"))
@@ -23,6 +26,29 @@ from bustest import (  # noqa: E402
 
 CLIENT = os.environ["BUS_LATENCY"]
 FLOOD = os.environ["BUS_FLOOD"]
+VASCTL = os.environ["VASCTL"]
+
+
+def sustained_p99(v):
+    """root's vasctl status p99 over the private socket, a sustained flood on."""
+    sustain = subprocess.Popen([*NOBODY, FLOOD, "64", "100", "list", "objects", "events"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               env=dict(os.environ, BUS_FLOOD_SUSTAIN="1"))
+    try:
+        check(sustain.stdout.readline().startswith("sent "), "the sustained flood")
+        env = dict(os.environ, VASD_PRIVATE_SOCKET=v.private)
+        lat = []
+        for _ in range(40):
+            t = time.monotonic()
+            p = subprocess.run([VASCTL, "status", "--json"], env=env, capture_output=True,
+                               text=True, timeout=120)
+            lat.append(time.monotonic() - t)
+            check(p.returncode == 0, "vasctl status: %s" % p.stderr)
+        lat.sort()
+        return lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]
+    finally:
+        sustain.stdin.close()
+        sustain.wait(60)
 NOBODY = unprivileged()
 WINDOWS = 10000
 
@@ -51,8 +77,11 @@ def run(broker):
             check(m, "no GetAll p99 in %r" % p.stdout)
             rss = peak_rss(v.proc.pid) / (1 << 20)
             print("%s: vasd's peak RSS %.1f MiB; %s calls of nobody" % (broker, rss, sent[5:]))
+            med, p99 = sustained_p99(v)
+            print("%s: sustained flood, root's vasctl status on vasd's socket: median %.3f s, "
+                  "p99 %.3f s" % (broker, med, p99))
             check(v.stop() == 0, "vasd did not stop cleanly")
-            return float(m.group(1)) / 1e6
+            return max(float(m.group(1)) / 1e6, p99)
         finally:
             if attack and attack.poll() is None:
                 attack.stdin.close()
@@ -62,4 +91,4 @@ def run(broker):
 
 
 worst = max(run(b) for b in ("dbus-daemon", "dbus-broker"))
-print("bus-flood: ratio %.3f (root's GetAll p99 under attack over 1 s, the worse bus)" % worst)
+print("bus-flood: ratio %.3f (root's worse p99 under attack over 1 s, the worse bus)" % worst)
