@@ -59,7 +59,8 @@ static void conn_free(struct bus_private_conn *c)
 	LIST_REMOVE(conns, c->p->conns, c);
 	c->p->n_conns--;
 	bus_loop_free(c->loop);
-	sd_bus_flush_close_unref(c->bus);
+	/* no flush: a peer that reads nothing must not hold vasd's exit */
+	sd_bus_close_unref(c->bus);
 	free(c);
 }
 
