@@ -125,8 +125,10 @@ with Scenarios() as s:
         start = time.monotonic()
         sh("systemctl", "stop", "vasd.service")
         took = time.monotonic() - start
-        check(active() == "inactive" and took < 10, "stop: %s after %.1f s" % (active(), took))
-        check(prop("vasd.service", "Result") == "success", "stop's result")
+        # within TimeoutStopSec=, or systemd would say "timeout"
+        check(active() == "inactive", "stop: %s after %.1f s" % (active(), took))
+        check(prop("vasd.service", "Result") == "success",
+              "stop's result: %s after %.1f s" % (prop("vasd.service", "Result"), took))
         sh("systemctl", "start", "vasd.service")
         wait_active("started by systemctl")
         log("systemctl stop: %.2f s, result success; started again" % took)
