@@ -109,7 +109,7 @@ static void help(void)
 	       "                         observe: at most MS ms between pictures (default %u)\n"
 	       "     --batch-events=N    At most N events per transaction (default 256)\n"
 	       "     --batch-ms=MS       An event waits at most MS ms for its commit (default 10)\n"
-	       "     --rcvbuf=BYTES      Events socket receive buffer, K/M suffixes (default 8M)\n"
+	       "     --rcvbuf=BYTES      Events socket receive buffer, K/M/G suffixes (default 8M)\n"
 	       "     --inhibit-delay-max=SEC\n"
 	       "                         How long a migration waits for delay inhibitors\n"
 	       "                         (default 4; keep it below the kernel's ack timeout)\n"
@@ -153,18 +153,9 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
 
 static int parse_size(const char *s, int *ret)
 {
-	unsigned long long v;
-	char *end;
+	int64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || s[0] == '-')
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	if (*end || v > INT_MAX)
+	if (human_parse_bytes(s, &v) < 0 || v > INT_MAX)
 		return -EINVAL;
 	*ret = (int)v;
 	return 0;
