@@ -84,7 +84,8 @@ static void finish_round(struct retention *r)
 			LOG_U64("VASD_EVENTS", r->removed),
 		};
 
-		log_struct(LOG_NOTICE, VASD_MESSAGE_LEDGER_COMPACTED, f,
+		/* once warned that the bound cannot be met, a round is routine */
+		log_struct(r->warned ? LOG_INFO : LOG_NOTICE, VASD_MESSAGE_LEDGER_COMPACTED, f,
 			   "Retention: %lld events before position %lld replaced by a checkpoint, a migration's records archived; the ledger uses %s (--ledger-max-use %s)",
 			   (long long)r->removed, (long long)r->keep_from,
 			   human_bytes(used, u),
