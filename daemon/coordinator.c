@@ -747,7 +747,8 @@ int coordinator_start(struct coordinator *c)
 			   "Migration %s goes on after the restart (%s)",
 			   migration_machine_name(c->machine), state);
 	}
-	if (ks)
+	/* observe has no kernel part to register with (on_kernel, above) */
+	if (ks && !kernel_source_is_observe(ks))
 		register_coordinator(ks);
 	return 0;
 }

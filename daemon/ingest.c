@@ -34,6 +34,7 @@ struct ingest {
 
 	struct kernel_source *ks;
 	struct event *read_ev;
+	unsigned int tick_ms;		/* the caller's tick, observe's interval rides on it */
 	struct family_watch *watch;	/* "auto": the family coming and going */
 	struct event *watch_ev;
 	struct event *retry_ev;
@@ -483,11 +484,9 @@ static void drain(struct ingest *in)
 	log_debug("Discarded %u queued messages before the dump", n);
 }
 
-/* observe: a notification or the timer; a picture when one is due. */
-static void on_observe(struct ingest *in)
+/* observe: r from kernel_source_observe_due() or _tick(). */
+static void observe_result(struct ingest *in, int r)
 {
-	int r = kernel_source_observe_due(in->ks);
-
 	if (r == -ENOBUFS)
 		log_warning("Observe: notifications of the device were lost; taking a picture");
 	if (r == 1 || r == -ENOBUFS)
@@ -503,6 +502,23 @@ static void on_observe(struct ingest *in)
 		commit(in);
 		detach(in);
 	}
+}
+
+/* observe: a notification or the timer; a picture when one is due. */
+static void on_observe(struct ingest *in)
+{
+	observe_result(in, kernel_source_observe_due(in->ks));
+}
+
+void ingest_set_tick(struct ingest *in, unsigned int tick_ms)
+{
+	in->tick_ms = tick_ms;
+}
+
+void ingest_tick(struct ingest *in)
+{
+	if (in->ks && kernel_source_is_observe(in->ks) && !in->exit_error)
+		observe_result(in, kernel_source_observe_tick(in->ks));
 }
 
 static void on_read(evutil_socket_t fd, short what, void *userdata)
@@ -590,8 +606,11 @@ static int attach(struct ingest *in)
 		return log_error_errno(-ENOMEM, "Failed to watch the kernel source: %s", strerror(ENOMEM));
 	notify_kernel(in);
 	if (kernel_source_is_observe(in->ks)) {
-		log_notice("No vas family: observing %s and the holders of %s (at each open and close, and every %u ms)",
-			   "sysfs", OBSERVE_DEVICE, in->config.observe_interval_ms);
+		kernel_source_observe_set_tick(in->ks, in->tick_ms);
+		log_notice("No vas family: observing %s and the holders of %s (at each open and close, and every %u ms%s)",
+			   "sysfs", OBSERVE_DEVICE, in->config.observe_interval_ms,
+			   in->tick_ms && in->tick_ms <= in->config.observe_interval_ms ?
+			   ", at the watchdog's pings" : "");
 		r = kernel_source_observe_seed(in->ks, in->state);
 		if (r < 0)
 			return log_error_errno(r, "Observe: %s", strerror(-r));

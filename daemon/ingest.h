@@ -105,6 +105,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct ingest, ingest_free)
 
 void ingest_set_commit_callback(struct ingest *in, ingest_commit_fn fn,
 				void *userdata);
+/*
+ * A timer of the caller's ticks every @tick_ms (the watchdog's pings) and
+ * calls ingest_tick(): observe's interval then rides on it instead of
+ * waking vasd on its own (kernel_source_observe_set_tick()). Before the
+ * kernel source is attached.
+ */
+void ingest_set_tick(struct ingest *in, unsigned int tick_ms);
+void ingest_tick(struct ingest *in);
 /* o is not copied: it must outlive in. */
 void ingest_set_observer(struct ingest *in, const struct ingest_observer *o,
 			 void *userdata);

@@ -9,7 +9,9 @@
  * (kernel_source_observe_due() says 1): at start, OBSERVE_SETTLE_MS after
  * inotify says the device node was opened or closed, and every interval.
  * The interval catches what comes without an open (a forked child's
- * inherited files); nothing else wakes vasd.
+ * inherited files); nothing else wakes vasd. Under a watchdog the interval
+ * rides on its pings (kernel_source_observe_set_tick()), so an idle vasd
+ * wakes for the watchdog alone.
  *
  * The one fd for the event loop is an epoll fd over the inotify fd and a
  * timerfd, so ingest watches it as it watches a socket.
@@ -50,6 +52,8 @@ struct ks_observe {
 	int inotify_fd;
 	int timer_fd;
 	unsigned int interval_ms;
+	unsigned int tick_ms;		/* the interval rides on ticks this far apart; 0: own timer */
+	uint64_t last_ms;		/* CLOCK_MONOTONIC of the last picture */
 
 	struct observe_table table;
 	bool seeded;
@@ -98,12 +102,13 @@ static const struct kernel_source_ops observe_ops = {
 	.name = "observe",
 };
 
+/* @ms from now; 0 disarms. */
 static int arm(struct ks_observe *o, unsigned int ms)
 {
 	struct itimerspec its = {
 		.it_value = {
 			.tv_sec = ms / 1000,
-			.tv_nsec = (long)(ms % 1000) * 1000000 + (ms ? 0 : 1),
+			.tv_nsec = (long)(ms % 1000) * 1000000,
 		},
 	};
 
@@ -163,6 +168,32 @@ int kernel_source_observe_new(unsigned int interval_ms,
 	}
 	*ret = &o->ks;
 	return 0;
+}
+
+void kernel_source_observe_set_tick(struct kernel_source *ks,
+				    unsigned int tick_ms)
+{
+	struct ks_observe *o = OB(ks);
+
+	/* ticks further apart than the interval would stretch it */
+	o->tick_ms = tick_ms <= o->interval_ms ? tick_ms : 0;
+	/* before the first picture the timer holds the interval alone */
+	if (arm(o, o->tick_ms ? 0 : o->interval_ms) < 0)
+		o->tick_ms = 0;
+}
+
+int kernel_source_observe_tick(struct kernel_source *ks)
+{
+	struct ks_observe *o = OB(ks);
+	uint64_t now_ms = now_ns(CLOCK_MONOTONIC) / 1000000;
+
+	/*
+	 * The first tick at least half a tick short of the interval: with
+	 * ticks T apart, pictures come interval - T/2 .. interval + T/2 apart,
+	 * and an interval that is a multiple of T keeps to it exactly.
+	 */
+	return o->tick_ms &&
+	       now_ms - o->last_ms + o->tick_ms / 2 >= o->interval_ms;
 }
 
 bool kernel_source_is_observe(const struct kernel_source *ks)
@@ -399,6 +430,7 @@ int kernel_source_observe_picture(struct kernel_source *ks,
 	DIR *proc;
 	int r = 0;
 
+	o->last_ms = start / 1000000;
 	for (uint32_t t = 0; t < VASD_N_TYPES; t++)
 		has_total[t] = read_credits(t, &total[t], &used[t]) >= 0;
 
@@ -490,7 +522,7 @@ int kernel_source_observe_picture(struct kernel_source *ks,
 			o->stats.unseen += pending;
 		o->opens = 0;
 		o->rechecks = 0;
-		r = arm(o, o->interval_ms);
+		r = arm(o, o->tick_ms ? 0 : o->interval_ms);
 	}
 	return r;
 }

@@ -113,6 +113,16 @@ int kernel_source_request(struct kernel_source *ks, uint8_t cmd,
 int kernel_source_observe_new(unsigned int interval_ms,
 			      struct kernel_source **ret);
 bool kernel_source_is_observe(const struct kernel_source *ks);
+/*
+ * The interval rides on a timer of the caller's that ticks every @tick_ms
+ * (the watchdog's): observe's own timer then serves the settle and the
+ * rechecks only, and kernel_source_observe_tick(), called at each tick,
+ * says 1 when the interval's picture is due. A tick slower than the
+ * interval is refused (the timer keeps it). Call before the first picture.
+ */
+void kernel_source_observe_set_tick(struct kernel_source *ks,
+				    unsigned int tick_ms);
+int kernel_source_observe_tick(struct kernel_source *ks);
 int kernel_source_observe_due(struct kernel_source *ks);
 /* Before the first picture: the ledger's windows keep their ids. */
 int kernel_source_observe_seed(struct kernel_source *ks,

@@ -536,7 +536,11 @@ static void on_sighup(evutil_socket_t sig, short what, void *userdata)
 
 static void on_watchdog(evutil_socket_t fd, short what, void *userdata)
 {
+	struct daemon *d = userdata;
+
 	sd_notify(0, "WATCHDOG=1");
+	/* observe's interval, so an idle vasd wakes for the watchdog alone */
+	ingest_tick(d->ingest);
 }
 
 static int setup_watchdog(struct daemon *d)
@@ -550,6 +554,7 @@ static int setup_watchdog(struct daemon *d)
 	usec /= 2;
 	tv.tv_sec = (time_t)(usec / 1000000);
 	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	ingest_set_tick(d->ingest, (unsigned int)(usec / 1000));
 	d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
 	if (!d->watchdog || event_add(d->watchdog, &tv) < 0)
 		return -ENOMEM;
