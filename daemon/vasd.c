@@ -106,7 +106,7 @@ static void help(void)
 	       "                         family, else 'observe'), 'netlink', 'observe' (pictures\n"
 	       "                         of sysfs and /proc), or 'unix:PATH' for a test kernel\n"
 	       "     --observe-interval=MS\n"
-	       "                         observe: at most MS ms between pictures (default %u)\n"
+	       "                         observe: MS ms between pictures (default %u; see vasd(8))\n"
 	       "     --batch-events=N    At most N events per transaction (default 256)\n"
 	       "     --batch-ms=MS       An event waits at most MS ms for its commit (default 10)\n"
 	       "     --rcvbuf=BYTES      Events socket receive buffer, K/M/G suffixes (default 8M)\n"
