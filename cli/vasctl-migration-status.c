@@ -238,6 +238,19 @@ static struct json_object *json_anomaly(const struct vasd_event *ev)
 	return o;
 }
 
+static struct json_object *json_uncoordinated(const struct vasd_event *ev)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "phase", json_object_new_string(what(ev)));
+	json_object_object_add(o, "at", json_ns(ev->timestamp));
+	json_object_object_add(o, "pid", json_object_new_int64(ev->coord.pid));
+	json_object_object_add(o, "uid", json_object_new_int64(ev->coord.uid));
+	json_object_object_add(o, "comm", json_object_new_string(ev->coord.comm));
+	json_object_object_add(o, "windows", json_object_new_int64(ev->coord.count));
+	return o;
+}
+
 static struct json_object *json_error(const struct vasd_event *ev)
 {
 	struct json_object *o = json_object_new_object();
@@ -291,6 +304,8 @@ static struct json_object *json_report(const struct migration_status *r,
 	}
 	json_object_object_add(o, "acks", json_array(&r->acks, json_ack));
 	json_object_object_add(o, "anomalies", json_array(&r->anomalies, json_anomaly));
+	json_object_object_add(o, "uncoordinated",
+			       json_array(&r->uncoordinated, json_uncoordinated));
 	json_object_object_add(o, "errors", json_array(&r->errors, json_error));
 
 	json_object_object_add(o, "blackout", migration_status_blackout(r, &b) ?
@@ -493,6 +508,44 @@ static int print_anomalies(const struct migration_status *r, bool color)
 	return ret;
 }
 
+static const struct table_column uncoordinated_columns[] = {
+	{ "PHASE", TABLE_LEFT },
+	{ "PID", TABLE_RIGHT },
+	{ "UID", TABLE_RIGHT },
+	{ "COMM", TABLE_LEFT },
+	{ "WINDOWS", TABLE_RIGHT },
+	{ "AT", TABLE_LEFT },
+};
+
+/* observe: who held windows without a lock at check and pre */
+static int print_uncoordinated(const struct migration_status *r, bool color)
+{
+	_cleanup_(table_freep) struct table *t =
+		table_new(uncoordinated_columns, ELEMENTSOF(uncoordinated_columns));
+	char c[VASCTL_COMM_ESCAPED_MAX], a[HUMAN_TIMESPAN_MAX + 1];
+	int ret = t ? 0 : -ENOMEM;
+
+	for (size_t i = 0; ret >= 0 && i < r->uncoordinated.n; i++) {
+		const struct vasd_event *ev = &r->uncoordinated.v[i];
+
+		ret = table_add(t, what(ev), NULL);
+		if (ret >= 0)
+			ret = table_addf(t, NULL, "%" PRIu32, ev->coord.pid);
+		if (ret >= 0)
+			ret = table_addf(t, NULL, "%" PRIu32, ev->coord.uid);
+		if (ret >= 0)
+			ret = table_add(t, vasctl_comm_escape(c, ev->coord.comm), NULL);
+		if (ret >= 0)
+			ret = table_addf(t, ANSI_YELLOW, "%" PRIu32, ev->coord.count);
+		if (ret >= 0)
+			ret = table_add(t, at(a, r, ev->timestamp), NULL);
+	}
+	if (ret >= 0)
+		ret = print_table("Uncoordinated (windows held without a lock: their pastes failed):",
+				  t, color);
+	return ret;
+}
+
 static void print_vasd(const struct migration_status *r, struct json_object *vasd)
 {
 	const char *name = vasd_string(vasd, "migration");
@@ -561,6 +614,9 @@ static void print_summary(const struct migration_status *r)
 		line("Blackout:", "so far %" PRIu32 " window%s suspended, %" PRIu32 " resumed",
 		     b.suspended, b.suspended == 1 ? "" : "s", b.resumed);
 	line("Anomalies:", "%zu", r->anomalies.n);
+	if (r->uncoordinated.n)
+		line("Uncoordinated:", "%zu record%s of processes holding windows without a lock",
+		     r->uncoordinated.n, r->uncoordinated.n == 1 ? "" : "s");
 	for (size_t i = 0; i < r->errors.n; i++)
 		line(i ? "" : "Errors:", "%s at %s", what(&r->errors.v[i]),
 		     at(a, r, r->errors.v[i].timestamp));
@@ -579,6 +635,8 @@ static int print_human(const struct migration_status *r, struct json_object *vas
 		ret = print_clients(r, color);
 	if (ret >= 0)
 		ret = print_anomalies(r, color);
+	if (ret >= 0)
+		ret = print_uncoordinated(r, color);
 	return ret;
 }
 

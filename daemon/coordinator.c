@@ -206,12 +206,52 @@ static void log_record(const struct vasd_event *ev)
 }
 
 /*
+ * The processes of the last picture that hold windows but no lock, as
+ * migration-uncoordinated records of @migration, in the open transaction:
+ * the migration's report names them.
+ */
+static int record_uncoordinated(struct coordinator *c, uint64_t migration,
+				const struct observe_holder *h, size_t n,
+				const uint32_t *pids)
+{
+	uint64_t now = now_ns(CLOCK_REALTIME);
+
+	for (size_t i = 0; i < n; i++) {
+		struct vasd_event ev = {
+			.kind = VASD_EVENT_MIGRATION_UNCOORDINATED,
+			.timestamp = now,
+			.recorded = now,
+			.coord = {
+				.migration = migration,
+				.what = c->hook_phase,
+				.pid = h[i].tgid,
+				.uid = h[i].uid,
+				.count = h[i].windows,
+				.total = h[i].mapped,
+			},
+		};
+		int r;
+
+		if (observe_holder_locked(&h[i], pids, c->n_locks))
+			continue;
+		memcpy(ev.coord.comm, h[i].comm, sizeof(ev.coord.comm));
+		r = ingest_record(c->ingest, &ev);
+		if (r < 0)
+			return r;
+		c->recorded = true;
+	}
+	return 0;
+}
+
+/*
  * On a kernel without the family, check and pre name the processes that
  * hold windows but no lock: they will see failed pastes. Reported, not
- * vetoed. Elsewhere (netlink: the kernel's own windows, with the race's
- * anomalies) the message stays the machine's.
+ * vetoed; recorded for the report. Elsewhere (netlink: the kernel's own
+ * windows, with the race's anomalies) the message stays the machine's.
+ * NULL with *ret_error set when the records could not be made.
  */
-static char *hook_message(struct coordinator *c, const char *message)
+static char *hook_message(struct coordinator *c, uint64_t migration,
+			  const char *message, int *ret_error)
 {
 	struct kernel_source *ks = ingest_kernel_source(c->ingest);
 	const struct observe_holder *h;
@@ -233,6 +273,10 @@ static char *hook_message(struct coordinator *c, const char *message)
 		return NULL;
 	if (!line)
 		return strdup(message);
+	if (migration)
+		*ret_error = record_uncoordinated(c, migration, h, n, pids);
+	if (*ret_error < 0)
+		return NULL;
 	log_notice("Migration hook %s: %s", c->hook_phase == VASD_HOOK_CHECK ? "check" : "pre", line);
 	if (asprintf(&s, "%s; %s", message, line) < 0)
 		return NULL;
@@ -274,7 +318,7 @@ static int take(struct coordinator *c, const struct migration_effect *effects,
 {
 	uint64_t hook_migration = 0, last_migration = 0;
 	struct action *a;
-	int r;
+	int r = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct migration_effect *e = &effects[i];
@@ -325,13 +369,14 @@ static int take(struct coordinator *c, const struct migration_effect *effects,
 				    a->result == MIGRATION_REPLY_OK)
 					a->message = post_message(c, e->reply.message);
 				else
-					a->message = hook_message(c, e->reply.message);
+					a->message = hook_message(c, hook_migration,
+								  e->reply.message, &r);
 			} else {
 				name_of(last_migration, a->name);
 				a->message = strdup(e->reply.message);
 			}
 			if (!a->message)
-				return -ENOMEM;
+				return r < 0 ? r : -ENOMEM;
 			break;
 		}
 	}

@@ -39,6 +39,7 @@ static const char *const kind_names[] = {
 	[VASD_EVENT_MIGRATION_BLACKOUT] = "migration-blackout",
 	[VASD_EVENT_MIGRATION_CLIENT_BLACKOUT] = "migration-client-blackout",
 	[VASD_EVENT_MIGRATION_CLOSE] = "migration-close",
+	[VASD_EVENT_MIGRATION_UNCOORDINATED] = "migration-uncoordinated",
 };
 
 static const char *const resync_reason_names[] = {
@@ -178,6 +179,7 @@ static bool what_names(int kind, const char *const **ret, size_t *ret_n)
 	case VASD_EVENT_INHIBITOR_RELEASE:
 		return NAMES(lock_mode_names);
 	case VASD_EVENT_MIGRATION_HOOK:
+	case VASD_EVENT_MIGRATION_UNCOORDINATED:
 		return NAMES(hook_phase_names);
 	case VASD_EVENT_MIGRATION_OPEN:
 		return NAMES(origin_names);

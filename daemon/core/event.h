@@ -47,6 +47,7 @@ enum vasd_event_kind {
 	VASD_EVENT_MIGRATION_BLACKOUT,	/* first window suspended to last resumed */
 	VASD_EVENT_MIGRATION_CLIENT_BLACKOUT,/* the same, for one owner process */
 	VASD_EVENT_MIGRATION_CLOSE,	/* a migration ends (what: outcome) */
+	VASD_EVENT_MIGRATION_UNCOORDINATED,/* observe: a process holds windows, no lock (what: phase) */
 	_VASD_EVENT_KIND_MAX,
 	_VASD_EVENT_KIND_INVALID = -EINVAL,
 };
@@ -223,5 +224,5 @@ static inline int vasd_event_kind_is_kernel(int kind)
 static inline int vasd_event_kind_is_coord(int kind)
 {
 	return kind >= VASD_EVENT_INHIBITOR_TAKE &&
-	       kind <= VASD_EVENT_MIGRATION_CLOSE;
+	       kind <= VASD_EVENT_MIGRATION_UNCOORDINATED;
 }

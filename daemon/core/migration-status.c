@@ -23,6 +23,7 @@ void migration_status_done(struct migration_status *s)
 	free(s->vetoes.v);
 	free(s->acks.v);
 	free(s->anomalies.v);
+	free(s->uncoordinated.v);
 	free(s->errors.v);
 	free(s->clients.v);
 	free(s->locks);
@@ -81,8 +82,10 @@ int migration_status_event(struct migration_status *s,
 		    ev->coord.migration == s->id;
 
 	if (ev->position < s->open_position)
-		return ours && ev->kind == VASD_EVENT_MIGRATION_HOOK ?
-			events_add(&s->hooks, ev) : 0;
+		return !ours ? 0 :
+		       ev->kind == VASD_EVENT_MIGRATION_HOOK ? events_add(&s->hooks, ev) :
+		       ev->kind == VASD_EVENT_MIGRATION_UNCOORDINATED ?
+		       events_add(&s->uncoordinated, ev) : 0;
 	/* the next migration: what follows is its own */
 	if (ev->kind == VASD_EVENT_MIGRATION_OPEN && !ours)
 		return 1;
@@ -116,6 +119,8 @@ int migration_status_event(struct migration_status *s,
 		return events_add(&s->acks, ev);
 	case VASD_EVENT_MIGRATION_ANOMALY:
 		return events_add(&s->anomalies, ev);
+	case VASD_EVENT_MIGRATION_UNCOORDINATED:
+		return events_add(&s->uncoordinated, ev);
 	case VASD_EVENT_MIGRATION_ERROR:
 		return events_add(&s->errors, ev);
 	case VASD_EVENT_MIGRATION_BLACKOUT:

@@ -44,6 +44,8 @@ struct migration_status {
 	bool opened, quiesced, blackout, closed;
 	struct vasd_event open, quiesce, total, close;
 	struct migration_events hooks, vetoes, acks, anomalies, errors, clients;
+	/* observe: processes that held windows but no lock, at check or pre */
+	struct migration_events uncoordinated;
 	struct migration_asked_lock *locks;
 	size_t n_locks, n_locks_alloc;
 	struct migration_report *so_far;	/* the window events since the open */

@@ -335,6 +335,15 @@ int observe_holders(const struct observe_handle *h, size_t n,
 	return 0;
 }
 
+bool observe_holder_locked(const struct observe_holder *h,
+			   const uint32_t *lock_pids, size_t n_locks)
+{
+	for (size_t j = 0; j < n_locks; j++)
+		if (lock_pids[j] == h->tgid)
+			return true;
+	return false;
+}
+
 int observe_uncoordinated(const struct observe_holder *h, size_t n,
 			  const uint32_t *lock_pids, size_t n_locks,
 			  char **ret)
@@ -348,11 +357,7 @@ int observe_uncoordinated(const struct observe_holder *h, size_t n,
 	if (!f)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		bool locked = false;
-
-		for (size_t j = 0; j < n_locks && !locked; j++)
-			locked = lock_pids[j] == h[i].tgid;
-		if (locked)
+		if (observe_holder_locked(&h[i], lock_pids, n_locks))
 			continue;
 		fprintf(f, "%s%" PRIu32 " ", k++ ? ", " : "uncoordinated: ", h[i].tgid);
 		for (const unsigned char *c = (const unsigned char *)h[i].comm; *c; c++) {

@@ -126,6 +126,10 @@ int observe_holders(const struct observe_handle *h, size_t n,
 		    size_t n_maps, struct observe_holder **ret,
 		    size_t *ret_n);
 
+/* Whether @h holds a lock: its tgid is among lock_pids (the holders' pids). */
+bool observe_holder_locked(const struct observe_holder *h,
+			   const uint32_t *lock_pids, size_t n_locks);
+
 /*
  * The hook's line of the holders that hold no lock (lock_pids: the pids of
  * the lock holders): "uncoordinated: 4242 nxtest (2 windows), 4250 gzip

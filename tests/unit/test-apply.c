@@ -1300,7 +1300,7 @@ static void test_replay(uint64_t seed, int rounds)
 	resync(&d, &k, VASD_RESYNC_OVERRUN, NULL);
 	/* the coordinator's facts, among the kernel's */
 	for (int kind = VASD_EVENT_INHIBITOR_TAKE;
-	     kind <= VASD_EVENT_MIGRATION_CLOSE; kind++) {
+	     kind <= VASD_EVENT_MIGRATION_UNCOORDINATED; kind++) {
 		struct vasd_event ev = own(kind);
 		struct vasd_effect e;
 

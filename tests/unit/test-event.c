@@ -168,6 +168,7 @@ static void test_kind_names(void)
 		"migration-timeout", "migration-quiesced", "migration-ack",
 		"migration-anomaly", "migration-error", "migration-blackout",
 		"migration-client-blackout", "migration-close",
+		"migration-uncoordinated",
 	};
 
 	ASSERT_INT_EQ(ELEMENTSOF(names), _VASD_EVENT_KIND_MAX);
@@ -232,6 +233,8 @@ static void test_coord_what_names(void)
 		{ VASD_EVENT_MIGRATION_CLOSE,
 		  { "completed", "aborted", "unknown", "cancelled", "vetoed", "expired",
 		    "abandoned" }, _VASD_OUTCOME_MAX },
+		{ VASD_EVENT_MIGRATION_UNCOORDINATED, { "check", "undocheck", "pre", "post" },
+		  _VASD_HOOK_PHASE_MAX },
 	};
 	static const int without[] = {
 		VASD_EVENT_MIGRATION_ASKED, VASD_EVENT_MIGRATION_TIMEOUT,

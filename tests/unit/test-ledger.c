@@ -254,7 +254,7 @@ static void test_round_trip_coord(void)
 	ASSERT_INT_EQ(ledger_last_migration_open(h.ledger, &open_at), -ENODATA);
 	history_begin(&h);
 	for (int kind = VASD_EVENT_INHIBITOR_TAKE;
-	     kind <= VASD_EVENT_MIGRATION_CLOSE; kind++) {
+	     kind <= VASD_EVENT_MIGRATION_UNCOORDINATED; kind++) {
 		unsigned int carries = vasd_event_kind_carries(kind);
 		struct vasd_event *ev = &sent[n];
 		uint32_t what = 0;

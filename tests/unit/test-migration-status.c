@@ -281,9 +281,44 @@ static void test_many(void)
 	migration_status_done(&f.s);
 }
 
+/*
+ * observe: the processes holding windows without a lock at check and pre,
+ * this migration's only, whether recorded before its open or after.
+ */
+static void test_uncoordinated(void)
+{
+	struct fixture f = { .position = 0 };
+	struct vasd_event ev;
+
+	ASSERT_INT_EQ(migration_status_init(&f.s, 2, 3), 0);
+	/* before the open: this migration's, and another's */
+	ev = holder(VASD_EVENT_MIGRATION_UNCOORDINATED, 2, 0, 410, TS);
+	ev.coord.what = VASD_HOOK_CHECK;
+	ASSERT_INT_EQ(feed(&f, ev), 0);
+	ev = holder(VASD_EVENT_MIGRATION_UNCOORDINATED, 1, 0, 411, TS);
+	ASSERT_INT_EQ(feed(&f, ev), 0);
+	ASSERT_INT_EQ(feed(&f, coord(VASD_EVENT_MIGRATION_OPEN, 2, VASD_ORIGIN_CHECK, TS)), 0);
+	ev = holder(VASD_EVENT_MIGRATION_UNCOORDINATED, 2, 0, 412, TS + 1);
+	ev.coord.what = VASD_HOOK_PRE;
+	ev.coord.count = 3;
+	ASSERT_INT_EQ(feed(&f, ev), 0);
+	ev = holder(VASD_EVENT_MIGRATION_UNCOORDINATED, 7, 0, 413, TS + 1);
+	ASSERT_INT_EQ(feed(&f, ev), 0);
+	ASSERT_UINT_EQ(f.s.uncoordinated.n, 2);
+	ASSERT_UINT_EQ(f.s.uncoordinated.v[0].coord.pid, 410);
+	ASSERT_UINT_EQ(f.s.uncoordinated.v[0].coord.what, VASD_HOOK_CHECK);
+	ASSERT_UINT_EQ(f.s.uncoordinated.v[1].coord.pid, 412);
+	ASSERT_UINT_EQ(f.s.uncoordinated.v[1].coord.what, VASD_HOOK_PRE);
+	ASSERT_UINT_EQ(f.s.uncoordinated.v[1].coord.count, 3);
+	ASSERT_STR_EQ(f.s.uncoordinated.v[1].coord.comm, "job412");
+	ASSERT_UINT_EQ(f.s.hooks.n + f.s.anomalies.n, 0);
+	migration_status_done(&f.s);
+}
+
 int main(void)
 {
 	test_closed();
+	test_uncoordinated();
 	test_vetoed();
 	test_open_empty();
 	test_many();

@@ -286,6 +286,10 @@ static void test_uncoordinated(void)
 	ASSERT_NULL(line);
 	ASSERT_INT_EQ(observe_uncoordinated(NULL, 0, NULL, 0, &line), 0);
 	ASSERT_NULL(line);
+	/* the records the coordinator makes go by the same test */
+	ASSERT(!observe_holder_locked(&h[0], locks, 2));
+	ASSERT(observe_holder_locked(&h[1], locks, 2));
+	ASSERT(!observe_holder_locked(&h[1], locks, 0));
 }
 
 int main(void)

@@ -15,6 +15,7 @@ and follows the kernel's numbered events; when it goes, back to observing.
 """
 
 import ctypes
+import json
 import os
 import re
 import signal
@@ -122,9 +123,11 @@ with TempDir() as d:
               "vasctl status:\n%s" % st)
 
         # several users, one and two windows a process
+        uids = []
         for uid, name, n in ((1001, "nx-alice", 2), (1002, "nx-bob", 1), (0, "nx-root", 1)):
             c = Client(uid, name, n)
             clients.append((c, n))
+            uids.append((c, uid))
             within(db, clients, c.opened, "%s's %d window(s)" % (name, n))
         bob = clients.pop(1)[0]
         bob.stop()
@@ -160,6 +163,19 @@ with TempDir() as d:
         _, msg = phase("post")
         check("uncoordinated" not in msg, "post said %r" % msg)
         log("check and pre: %s" % line)
+        # and the migration's report names them, phase by phase, with their users
+        out = subprocess.run([VASCTL, "migration", "status", "--json", "-d", v.db], capture_output=True,
+                             text=True, check=True).stdout
+        got = sorted((u["phase"], u["pid"], u["uid"], u["comm"], u["windows"])
+                     for u in json.loads(out)["uncoordinated"])
+        owners = {c.pid: uid for c, uid in uids}
+        want_u = sorted((p, c.pid, owners[c.pid], c.name, n) for p in ("check", "pre")
+                        for c, n in clients)
+        check(got == want_u, "the report's uncoordinated: %r, not %r" % (got, want_u))
+        human = subprocess.run([VASCTL, "migration", "status", "-d", v.db], capture_output=True,
+                               text=True, check=True).stdout
+        check("Uncoordinated (windows held without a lock" in human, "vasctl migration status:\n%s"
+              % human)
 
         # a restart adopts the ledger's windows: nothing recorded
         check(v.stop() == 0, "vasd did not stop cleanly")
