@@ -593,7 +593,10 @@ static int attach(struct ingest *in)
 
 	r = source_new(in, &in->ks);
 	if (r < 0) {
-		if (!in->retry_logged)
+		if (!in->retry_logged && r == -ENXIO)
+			log_notice("No vas family, and sysfs shows VAS but %s is not visible to vasd: under the unit, PrivateDevices= hides it; the drop-in %s lets vasd observe (vasd(8)). Trying every second",
+				   OBSERVE_DEVICE, VASD_OBSERVE_DROPIN);
+		else if (!in->retry_logged)
 			log_notice("The kernel part is not available (%s: %s); trying every second",
 				   in->kernel, strerror(-r));
 		in->retry_logged = true;

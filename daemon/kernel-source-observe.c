@@ -139,8 +139,11 @@ int kernel_source_observe_new(unsigned int interval_ms,
 	int r = 0;
 
 	/* a kernel with neither is no pseries kernel with VAS */
-	if (access(SYSFS_GZIP, F_OK) < 0 || access(OBSERVE_DEVICE, F_OK) < 0)
+	if (access(SYSFS_GZIP, F_OK) < 0)
 		return -ENOENT;
+	/* the kernel has it, this mount namespace not (PrivateDevices=) */
+	if (access(OBSERVE_DEVICE, F_OK) < 0)
+		return -ENXIO;
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;

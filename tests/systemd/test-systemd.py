@@ -11,8 +11,10 @@ vasd takes the migration up; drmgr's hook run with env -i is answered over
 vasd's private socket; the sandbox holds (no write outside the state
 directory; systemd-analyze security printed); the command names of callers
 are recorded under ProtectProc= (issue 13, finding 7); the journal carries
-the records' MESSAGE_IDs and the catalog explains them; removal keeps the
-ledger and purge removes it.
+the records' MESSAGE_IDs and the catalog explains them; on a stock-like
+kernel (vas_sim.ko family=N) the unit alone cannot observe and says so, and
+with the shipped observe drop-in linked a window that nobody opens is in
+the ledger (issue 14); removal keeps the ledger and purge removes it.
 
 argv[1]: the .deb; BUS_CLIENT: the build's bus-client."""
 
@@ -24,13 +26,17 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "host"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
 from vasdtest import Scenarios, check, log, wait_until  # noqa: E402
+from vmmig import NX_GZIP_DEV, VAS_KMOD, sim_load, sim_unload  # noqa: E402
 
 DEB = sys.argv[1]
 BUS_CLIENT = os.environ["BUS_CLIENT"]
 VASCTL = "/usr/bin/vasctl"
 HOOK = "/etc/drmgr.d/pmig/50-vasd"
 LEDGER = "/var/lib/vasd/ledger.db"
+DROPIN = "/usr/share/vasd/observe.conf"
+DROPIN_LINK = "/etc/systemd/system/vasd.service.d/observe.conf"
 WATCHDOG_S = 6
 MSG_OPENED = "2ea6a6825afa440cbe7910e9c4958766"
 MSG_CLOSED = "a0d15216f696443a93e40843f0a56f9e"
@@ -241,6 +247,49 @@ with Scenarios() as s:
         check("Documentation: man:vasd(8)" in x or "man:vasd(8)" in x, "journalctl -x: %r" % x[-400:])
         log("journalctl MESSAGE_ID=: %d opened, %d closed, with VASD_MIGRATION; -x explains them"
             % (len(recs), len(closed)))
+
+    with s("a stock kernel: the unit alone cannot observe, the shipped drop-in can"):
+        check(os.path.exists(DROPIN), "the package has no %s" % DROPIN)
+        check(VAS_KMOD, "VAS_KMOD is not set")
+        sim_load("family=N")
+        os.chmod(NX_GZIP_DEV, 0o666)    # as a udev rule would, for the users
+        sh("systemctl", "restart", "vasd.service")
+        wait_active("restarted on a stock-like kernel")
+        wait_until("vasd's notice that the node is hidden", lambda: DROPIN in sh(
+            "journalctl", "-u", "vasd.service", "-o", "cat", "--no-pager").stdout, 30)
+        check(vasctl_json("status")["kernel_source"] == "", "a source without the drop-in: %r"
+              % vasctl_json("status")["kernel_source"])
+        os.makedirs(os.path.dirname(DROPIN_LINK), exist_ok=True)
+        os.symlink(DROPIN, DROPIN_LINK)
+        sh("systemctl", "daemon-reload")
+        sh("systemctl", "restart", "vasd.service")
+        wait_active("restarted with the drop-in")
+        wait_until("vasd observing", lambda: vasctl_json("status")["kernel_source"] == "observe", 30)
+        # a window of nobody's, held until its stdin closes
+        client = subprocess.Popen(
+            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "python3", "-c",
+             "import sys; sys.path[:0] = %r; from vmmig import window_open; "
+             "fd = window_open(); print(fd, flush=True); sys.stdin.read()" % sys.path[:2]],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        fd = int(client.stdout.readline())
+        check(fd >= 0, "nobody's window: %d" % fd)
+        start = time.monotonic()
+        wait_until("nobody's window in the ledger", lambda: ledger_rows(
+            "SELECT count(*) FROM windows WHERE tgid = %d" % client.pid) == [(1,)], 30)
+        seen = time.monotonic() - start
+        client.stdin.close()
+        client.wait()
+        wait_until("nobody's window gone", lambda: ledger_rows(
+            "SELECT count(*) FROM windows WHERE tgid = %d" % client.pid) == [(0,)], 30)
+        caps = sh("systemctl", "show", "-p", "CapabilityBoundingSet", "vasd.service").stdout.strip()
+        log("stock-like kernel: without the drop-in vasd names it and waits; with it (%s) "
+            "nobody's window in the ledger after %.0f ms, and gone after its close" % (caps, seen * 1000))
+        os.unlink(DROPIN_LINK)
+        sh("systemctl", "daemon-reload")
+        sh("systemctl", "stop", "vasd.service")
+        sim_unload()
+        sh("systemctl", "start", "vasd.service")
+        wait_active("started again without the drop-in")
 
     with s("remove keeps the ledger, purge removes it"):
         sh("dpkg", "-r", "vasd", timeout=300)
