@@ -763,7 +763,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "open", cmd_open, 0, 4 },
+	{ "open", cmd_open, 0, 5 },
 	{ "close", cmd_close, 1, 1 },
 	{ "close-newest", cmd_close_end, 0, 0 },
 	{ "close-oldest", cmd_close_end, 0, 0 },
