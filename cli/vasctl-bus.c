@@ -61,6 +61,7 @@ const struct vasctl_prop vasctl_window_props[] = {
 	{ "State", "state", "s", VASCTL_PROP_PLAIN },
 	{ "Reason", "reason", "s", VASCTL_PROP_PLAIN },
 	{ "OpenedAt", "opened_at", "t", VASCTL_PROP_PLAIN },
+	{ "Uid", "uid", "u", VASCTL_PROP_UID },
 };
 const size_t vasctl_n_window_props = ELEMENTSOF(vasctl_window_props);
 
@@ -316,9 +317,21 @@ static int read_prop_value(sd_bus_message *m, const struct vasctl_prop *p,
 			   struct json_object **ret)
 {
 	struct json_object *v;
-	uint32_t total, used;
+	uint32_t total, used, uid;
 	int r;
 
+	if (p->kind == VASCTL_PROP_UID) {
+		r = sd_bus_message_read(m, "u", &uid);
+		if (r < 0)
+			return r;
+		*ret = NULL;
+		if (uid != UINT32_MAX) {
+			*ret = json_object_new_int64(uid);
+			if (!*ret)
+				return -ENOMEM;
+		}
+		return 0;
+	}
 	if (p->kind != VASCTL_PROP_CREDITS)
 		return read_basic(m, p->signature[0], p->kind == VASCTL_PROP_HEX, ret);
 	r = sd_bus_message_read(m, "(uu)", &total, &used);
@@ -369,7 +382,7 @@ int vasctl_bus_read_props(sd_bus_message *m, const struct vasctl_prop *props,
 			r = sd_bus_message_enter_container(m, 'v', contents);
 			if (r >= 0)
 				r = read_prop_value(m, p, &v);
-			if (r >= 0)
+			if (r >= 0 && v)
 				json_object_object_add(o, p->key, v);
 			if (r >= 0)
 				r = sd_bus_message_exit_container(m);

@@ -79,6 +79,7 @@ enum vasctl_prop_kind {
 	VASCTL_PROP_PLAIN,	/* s, b, u, t, x as a string, boolean, number */
 	VASCTL_PROP_HEX,	/* t: a random identifier, 16 hex digits */
 	VASCTL_PROP_CREDITS,	/* (uu): {"total": N, "used": N} */
+	VASCTL_PROP_UID,	/* u: a number, left out when 4294967295 (not known) */
 };
 
 struct vasctl_prop {

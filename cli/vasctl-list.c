@@ -84,6 +84,8 @@ int vasctl_list(int argc, char **argv, const struct vasctl_list *list,
 		return vasctl_bus_fail(bus, list->verb, what, r, &error);
 	}
 
+	if (list->more)
+		list->more(bus, userdata);
 	if (json)
 		array = json_object_new_array();
 	else

@@ -28,6 +28,12 @@ struct vasctl_list {
 	int (*row)(struct table *t, const void *item, void *userdata);
 	/* The line under the table: n rows. -EIO when it cannot be printed. */
 	int (*count)(unsigned int n, void *userdata);
+	/*
+	 * Optional: after the list's call, before its elements are read,
+	 * what else the elements need from vasd (a window's uid). A failure
+	 * is not the list's: the elements go without.
+	 */
+	void (*more)(sd_bus *bus, void *userdata);
 };
 
 /*

@@ -2,6 +2,7 @@
 /* vasctl windows: ListWindows, as a table or as JSON. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +13,33 @@
 #include "util/macro.h"
 #include "util/table.h"
 #include "util/time-util.h"
+#include "netlink/vas-msg.h"
+#include "vasctl-bus.h"
 #include "vasctl-json.h"
 #include "vasctl-list.h"
 #include "vasctl.h"
+
+struct windows;
 
 struct window {
 	uint32_t id, tgid, pid;
 	const char *comm, *cop, *type, *state, *reason, *path;
 	uint64_t opened_at;
+	uint32_t uid;			/* VAS_UID_UNKNOWN: not known */
+	const struct windows *ws;	/* where the uids are */
+};
+
+/* A window's uid: the Uid property of its object (ListWindows has none). */
+struct window_uid {
+	uint32_t id;
+	uint32_t uid;
+};
+
+struct windows {
+	uint64_t now;			/* at the first row */
+	unsigned int suspended;
+	struct window_uid *uids;
+	size_t n_uids;
 };
 
 static void windows_usage(FILE *f)
@@ -27,8 +47,8 @@ static void windows_usage(FILE *f)
 	fputs("Usage: vasctl windows [--json]\n"
 	      "\n"
 	      "List the windows vasd's ledger holds, by id: type, state, why\n"
-	      "suspended, the owner (thread and process, command name) and when\n"
-	      "it was opened.\n"
+	      "suspended, the owner (thread and process, command name, user) and\n"
+	      "when it was opened.\n"
 	      "\n"
 	      "Options:\n"
 	      "     --json   Print one JSON array (proto/vasctl-json.md)\n"
@@ -51,6 +71,8 @@ static struct json_object *window_json(const void *item)
 	json_object_object_add(o, "state", json_object_new_string(w->state));
 	json_object_object_add(o, "reason", json_object_new_string(w->reason));
 	json_object_object_add(o, "opened_at", json_object_new_uint64(w->opened_at));
+	if (w->uid != VAS_UID_UNKNOWN)
+		json_object_object_add(o, "uid", json_object_new_int64(w->uid));
 	json_object_object_add(o, "object_path", json_object_new_string(w->path));
 	return o;
 }
@@ -62,24 +84,130 @@ static const struct table_column columns[] = {
 	{ "REASON", TABLE_LEFT },
 	{ "PID", TABLE_RIGHT },
 	{ "TGID", TABLE_RIGHT },
+	{ "USER", TABLE_LEFT },
 	{ "COMM", TABLE_LEFT },
 	{ "OPENED", TABLE_LEFT },
 	{ "AGE", TABLE_RIGHT },
 };
 
-struct windows {
-	uint64_t now;			/* at the first row */
-	unsigned int suspended;
-};
-
 static int window_read(sd_bus_message *reply, void *item)
 {
 	struct window *w = item;
+	int r;
 
-	return sd_bus_message_read(reply, "(uuusssssto)", &w->id, &w->tgid,
-				   &w->pid, &w->comm, &w->cop, &w->type,
-				   &w->state, &w->reason, &w->opened_at,
-				   &w->path);
+	r = sd_bus_message_read(reply, "(uuusssssto)", &w->id, &w->tgid,
+				&w->pid, &w->comm, &w->cop, &w->type,
+				&w->state, &w->reason, &w->opened_at,
+				&w->path);
+	w->uid = VAS_UID_UNKNOWN;
+	for (size_t i = 0; r > 0 && i < w->ws->n_uids; i++)
+		if (w->ws->uids[i].id == w->id)
+			w->uid = w->ws->uids[i].uid;
+	return r;
+}
+
+/* The Id and Uid of one window's a{sv}; 0 when it has no Uid (an older vasd). */
+static int read_window_props(sd_bus_message *m, struct window_uid *ret)
+{
+	bool has_id = false, has_uid = false;
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *key;
+
+		r = sd_bus_message_read(m, "s", &key);
+		if (r >= 0 && (strcmp(key, "Id") == 0 || strcmp(key, "Uid") == 0)) {
+			bool id = strcmp(key, "Id") == 0;
+
+			r = sd_bus_message_read(m, "v", "u", id ? &ret->id : &ret->uid);
+			if (r >= 0 && id)
+				has_id = true;
+			else if (r >= 0)
+				has_uid = true;
+		} else if (r >= 0) {
+			r = sd_bus_message_skip(m, "v");
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	if (r < 0)
+		return r;
+	return has_id && has_uid;
+}
+
+/*
+ * The windows' uids, from GetManagedObjects: one call for all. A window
+ * added between the two calls has none; one that fails leaves every uid
+ * not known, as from a vasd before them.
+ */
+static int read_uids(sd_bus_message *m, struct windows *ws)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "oa{sa{sv}}")) > 0) {
+		r = sd_bus_message_skip(m, "o");
+		if (r >= 0)
+			r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+		while (r >= 0 &&
+		       (r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+			struct window_uid u = { 0 };
+			const char *interface;
+
+			r = sd_bus_message_read(m, "s", &interface);
+			if (r >= 0 && strcmp(interface, VASD_BUS_WINDOW_INTERFACE) == 0)
+				r = read_window_props(m, &u);
+			else if (r >= 0)
+				r = sd_bus_message_skip(m, "a{sv}");
+			if (r > 0 && strcmp(interface, VASD_BUS_WINDOW_INTERFACE) == 0) {
+				struct window_uid *v = realloc(ws->uids, (ws->n_uids + 1) *
+								   sizeof(*v));
+
+				if (!v)
+					return -ENOMEM;
+				ws->uids = v;
+				ws->uids[ws->n_uids++] = u;
+			}
+			if (r >= 0)
+				r = sd_bus_message_exit_container(m);
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	return r;
+}
+
+static void windows_more(sd_bus *bus, void *userdata)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct windows *ws = userdata;
+
+	if (vasctl_bus_call(bus, VASD_BUS_PATH, "org.freedesktop.DBus.ObjectManager",
+			    "GetManagedObjects", NULL, &reply, NULL) < 0 ||
+	    read_uids(reply, ws) < 0)
+		ws->n_uids = 0;
+}
+
+/* The user's name, else the number; "-" when not known. */
+static const char *user_name(char *buf, size_t size, uint32_t uid)
+{
+	struct passwd pw, *found = NULL;
+	char pwbuf[4096];
+
+	if (uid == VAS_UID_UNKNOWN)
+		return "-";
+	if (getpwuid_r((uid_t)uid, &pw, pwbuf, sizeof(pwbuf), &found) == 0 && found)
+		snprintf(buf, size, "%s", found->pw_name);
+	else
+		snprintf(buf, size, "%" PRIu32, uid);
+	return buf;
 }
 
 /* A row of the table; *userdata counts the suspended ones. */
@@ -88,7 +216,7 @@ static int window_row(struct table *t, const void *item, void *userdata)
 	const struct window *w = item;
 	struct windows *ws = userdata;
 	const char *color = strcmp(w->state, "active") == 0 ? ANSI_GREEN : ANSI_YELLOW;
-	char opened[HUMAN_TIMESTAMP_MAX], age[HUMAN_TIMESPAN_MAX];
+	char opened[HUMAN_TIMESTAMP_MAX], age[HUMAN_TIMESPAN_MAX], user[64];
 	int r;
 
 	/* ages as of the first row: after vasd answered */
@@ -107,6 +235,8 @@ static int window_row(struct table *t, const void *item, void *userdata)
 		r = table_addf(t, NULL, "%" PRIu32, w->pid);
 	if (r >= 0)
 		r = table_addf(t, NULL, "%" PRIu32, w->tgid);
+	if (r >= 0)
+		r = table_add(t, user_name(user, sizeof(user), w->uid), NULL);
 	if (r >= 0)
 		r = table_add(t, w->comm, NULL);
 	if (r >= 0 && !human_timestamp(opened, w->opened_at, false, false))
@@ -138,12 +268,16 @@ static const struct vasctl_list windows_list = {
 	.json = window_json,
 	.row = window_row,
 	.count = windows_count,
+	.more = windows_more,
 };
 
 int vasctl_windows(int argc, char **argv)
 {
 	struct windows ws = { .now = 0 };
-	struct window w;
+	struct window w = { .ws = &ws };
+	int r;
 
-	return vasctl_list(argc, argv, &windows_list, &w, &ws);
+	r = vasctl_list(argc, argv, &windows_list, &w, &ws);
+	free(ws.uids);
+	return r;
 }

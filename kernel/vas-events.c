@@ -177,7 +177,8 @@ static int vas_put_window(struct sk_buff *skb, const struct vas_ev_window *w)
 	    nla_put_u32(skb, VAS_A_WINDOW_STATE, w->state) ||
 	    nla_put_u32(skb, VAS_A_WINDOW_REASON, w->reason) ||
 	    nla_put_u64_64bit(skb, VAS_A_WINDOW_OPENED_AT, w->opened_at,
-			      VAS_A_WINDOW_PAD)) {
+			      VAS_A_WINDOW_PAD) ||
+	    nla_put_u32(skb, VAS_A_WINDOW_UID, w->uid)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

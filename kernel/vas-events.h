@@ -26,6 +26,7 @@ struct vas_ev_window {
 	u32 state;		/* enum vas_win_state */
 	u32 reason;		/* enum vas_suspend_reason */
 	u64 opened_at;		/* ktime_get_real_ns() */
+	u32 uid;		/* opener's, in init_user_ns */
 };
 
 struct vas_ev_caps {

@@ -19,6 +19,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
+#include <linux/cred.h>
 #include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/kernel.h>
@@ -27,6 +28,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/uidgid.h>
 #include <linux/xarray.h>
 #include "vas-api.h"
 #include "vas-sim.h"
@@ -172,6 +174,7 @@ static struct vas_sim_window *vas_win_alloc(u32 type,
 	win->ev.tgid = task_tgid_nr(current);
 	win->ev.pid = task_pid_nr(current);
 	get_task_comm(win->ev.comm, current);
+	win->ev.uid = from_kuid(&init_user_ns, current_uid());
 	win->ev.cop = VAS_COP_GZIP;
 	win->ev.type = type;
 	win->ev.state = VAS_WIN_STATE_ACTIVE;

@@ -71,6 +71,7 @@ enum {
 	VAS_A_WINDOW_STATE,	/* u32: enum vas_win_state */
 	VAS_A_WINDOW_REASON,	/* u32: enum vas_suspend_reason */
 	VAS_A_WINDOW_OPENED_AT,	/* u64: CLOCK_REALTIME, ns */
+	VAS_A_WINDOW_UID,	/* u32: opener's uid; absent: not known */
 
 	__VAS_A_WINDOW_MAX,
 	VAS_A_WINDOW_MAX = (__VAS_A_WINDOW_MAX - 1)

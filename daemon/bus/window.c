@@ -109,6 +109,9 @@ static int append_property(sd_bus_message *reply, const char *property,
 		return sd_bus_message_append(reply, "s", bus_enum_name(vas_suspend_reason_to_string(w->reason)));
 	if (strcmp(property, "OpenedAt") == 0)
 		return sd_bus_message_append(reply, "t", w->opened_at);
+	/* VAS_UID_UNKNOWN, 4294967295, when not known */
+	if (strcmp(property, "Uid") == 0)
+		return sd_bus_message_append(reply, "u", w->uid);
 	return -ENOENT;
 }
 
@@ -130,6 +133,7 @@ static const sd_bus_vtable window_vtable[] = {
 	SD_BUS_PROPERTY("State", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Reason", "s", get_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("OpenedAt", "t", get_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Uid", "u", get_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_VTABLE_END
 };
 
@@ -147,6 +151,7 @@ static const struct {
 	{ "State", "s", true },
 	{ "Reason", "s", true },
 	{ "OpenedAt", "t", false },
+	{ "Uid", "u", false },
 };
 
 /* What sd-bus lists for an object besides its own interfaces (GetManagedObjects). */

@@ -110,6 +110,10 @@ static const struct vasd_field window_fields[] = {
 	ENUM(struct vas_window, state, win_state),
 	ENUM(struct vas_window, reason, suspend_reason),
 	U64(struct vas_window, opened_at),
+	/* last: added by schema step 6 */
+	{ .name = "uid", .type = VASD_FIELD_U32,
+	  .offset = offsetof(struct vas_window, uid),
+	  .presence = VASD_FIELD_KNOWN },
 };
 
 static const struct vasd_field caps_fields[] = {

@@ -10,7 +10,8 @@
  * An event is its position and kind, then its own fields (generation,
  * seq, ..., reason), then its objects (window, caps, migration, coord),
  * each present when the kind carries it. A field absent from an event is
- * a NULL column, and no key in the a{sv} and the JSON; it reads back as 0.
+ * a NULL column, and no key in the a{sv} and the JSON; it reads back as 0
+ * (a KNOWN field: as VAS_UID_UNKNOWN).
  *
  * Pure: no I/O, no globals.
  */
@@ -49,6 +50,7 @@ enum vasd_field_presence {
 	VASD_FIELD_CARRIED,	/* when the kind carries the field's carries */
 	VASD_FIELD_CARRIED_OR_SET,/* that, or when its value is not 0 */
 	VASD_FIELD_NAMED,	/* when the kind has names for it; else it is 0 */
+	VASD_FIELD_KNOWN,	/* a u32 when not VAS_UID_UNKNOWN, which NULL reads back as */
 };
 
 struct vasd_field {
@@ -175,6 +177,8 @@ static inline bool vasd_field_present(const struct vasd_field *f, int kind,
 		return vasd_field_u32(f, obj) != 0;
 	case VASD_FIELD_NAMED:
 		return f->to_string(kind, 0) != NULL;
+	case VASD_FIELD_KNOWN:
+		return vasd_field_u32(f, obj) != VAS_UID_UNKNOWN;
 	}
 	return false;
 }

@@ -26,6 +26,7 @@ enum {
 	FIELD_STATE,
 	FIELD_REASON,
 	FIELD_OPENED_AT,
+	FIELD_UID,
 	_FIELD_WINDOW_MAX,
 };
 
@@ -38,6 +39,7 @@ static const char *const window_fields[_FIELD_WINDOW_MAX] = {
 	[FIELD_STATE] = "state",
 	[FIELD_REASON] = "reason",
 	[FIELD_OPENED_AT] = "opened_at",
+	[FIELD_UID] = "uid",
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -105,6 +107,12 @@ static void print_window_field(char *buf, const struct vas_window *w, int f)
 		break;
 	case FIELD_OPENED_AT:
 		snprintf(buf, FIELD_MAX, "%" PRIu64, w->opened_at);
+		break;
+	case FIELD_UID:
+		if (w->uid == VAS_UID_UNKNOWN)
+			snprintf(buf, FIELD_MAX, "not known");
+		else
+			snprintf(buf, FIELD_MAX, "%" PRIu32, w->uid);
 		break;
 	}
 }

@@ -230,6 +230,7 @@ int observe_table_update(struct observe_table *t,
 					.state = VAS_WIN_STATE_ACTIVE,
 					.reason = VAS_SUSPEND_REASON_NONE,
 					.opened_at = now,
+					.uid = x->uid,
 				};
 				memcpy(v[i].window.comm, x->comm, VAS_COMM_MAX);
 				v[i].window.comm[VAS_COMM_MAX - 1] = '\0';

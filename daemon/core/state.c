@@ -199,7 +199,8 @@ bool vasd_window_same_identity(const struct vas_window *a,
 {
 	return a->tgid == b->tgid && a->pid == b->pid &&
 	       strcmp(a->comm, b->comm) == 0 && a->cop == b->cop &&
-	       a->type == b->type && a->opened_at == b->opened_at;
+	       a->type == b->type && a->opened_at == b->opened_at &&
+	       a->uid == b->uid;
 }
 
 bool vasd_window_equal(const struct vas_window *a, const struct vas_window *b)

@@ -153,7 +153,7 @@ struct vasd_snapshot {
  * lost_from as given in begin; nothing else of begin is used), then
  * RESYNC_WINDOW_DEL/ADD/CHANGE, RESYNC_CAPS, RESYNC_MIGRATION for each
  * difference, then RESYNC_END at (snap->generation, snap->seq). A window
- * whose identity (tgid, pid, comm, cop, type, opened_at) differs is
+ * whose identity (tgid, pid, comm, cop, type, opened_at, uid) differs is
  * deleted and added, not changed. Every event gets timestamp = recorded =
  * now. *ret_events is malloc'ed; apply them in order with vasd_apply(),
  * each returns APPLIED, and s then equals the snapshot.

@@ -46,8 +46,8 @@ static const char *const stmt_sql[_STMT_MAX] = {
 	/* STMT_INSERT_EVENT: l->insert_event_sql */
 	[STMT_WINDOW_PUT] =
 		"INSERT OR REPLACE INTO windows (id, tgid, pid, comm, cop, "
-		"type, state, reason, opened_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-		"?6, ?7, ?8, ?9)",
+		"type, state, reason, opened_at, uid) VALUES (?1, ?2, ?3, ?4, "
+		"?5, ?6, ?7, ?8, ?9, ?10)",
 	[STMT_WINDOW_DEL] = "DELETE FROM windows WHERE id = ?1",
 	[STMT_CAPS_PUT] =
 		"INSERT OR REPLACE INTO caps (type, total, used) "

@@ -245,7 +245,7 @@ static int load_cursor(sqlite3_stmt *st, struct vasd_state *s)
 
 const struct projection_sql ledger_projection_tables = {
 	.windows = "SELECT id, tgid, pid, comm, cop, type, state, reason, "
-		   "opened_at FROM windows",
+		   "opened_at, uid FROM windows",
 	.caps = "SELECT type, total, used FROM caps",
 	.migration = "SELECT stream_id, phase, token FROM migration",
 	.cursor = "SELECT generation, seq, synced FROM cursor",
@@ -253,7 +253,7 @@ const struct projection_sql ledger_projection_tables = {
 
 const struct projection_sql ledger_checkpoint_tables = {
 	.windows = "SELECT id, tgid, pid, comm, cop, type, state, reason, "
-		   "opened_at FROM checkpoint_windows",
+		   "opened_at, uid FROM checkpoint_windows",
 	/* load_caps() ignores used */
 	.caps = "SELECT type, total, 0 FROM checkpoint_caps",
 	.migration = "SELECT stream_id, phase, token FROM checkpoint_migration",

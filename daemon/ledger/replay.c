@@ -240,8 +240,9 @@ static int write_checkpoint(struct ledger *l, const struct vasd_state *s,
 	if (r < 0)
 		return r;
 
-	rc = sqlite3_prepare_v2(l->db, "INSERT INTO checkpoint_windows VALUES "
-				"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1,
+	rc = sqlite3_prepare_v2(l->db, "INSERT INTO checkpoint_windows (id, tgid, "
+				"pid, comm, cop, type, state, reason, opened_at, uid) "
+				"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1,
 				&window, NULL);
 	if (rc != SQLITE_OK)
 		return ledger_errno_from_sqlite(l->db, rc);

@@ -4,7 +4,8 @@
  * projection's objects to theirs (ledger/schema.c has the tables). The
  * columns are core/event-fields.h's fields in its order, each named by its
  * object and its own name ("window_id"; the event's own fields plainly);
- * a field an event does not have is NULL, and NULL reads back as 0. u32
+ * a field an event does not have is NULL, and NULL reads back as 0 (a
+ * KNOWN one's as VAS_UID_UNKNOWN: a window's uid not known). u32
  * values and the kernel's enums are integers, u64 values the int64 of the
  * same bits, vasd's enums (reason, coord_what) their names.
  */
@@ -63,6 +64,11 @@ static bool column_field(sqlite3_stmt *st, int i, int kind,
 	uint32_t u;
 	int v;
 
+	if (f->presence == VASD_FIELD_KNOWN &&
+	    sqlite3_column_type(st, i) == SQLITE_NULL) {
+		vasd_field_set_u32(f, obj, VAS_UID_UNKNOWN);
+		return true;
+	}
 	switch (f->type) {
 	case VASD_FIELD_U32:
 	case VASD_FIELD_ENUM:
@@ -132,8 +138,15 @@ static int bind_field(sqlite3_stmt *st, int i, int kind,
 static void bind_object(sqlite3_stmt *st, int first,
 			const struct vasd_field_object *o, const void *obj)
 {
-	for (size_t j = 0; j < o->n_fields; j++)
-		(void)bind_field(st, first + (int)j, NO_KIND, &o->fields[j], obj);
+	for (size_t j = 0; j < o->n_fields; j++) {
+		const struct vasd_field *f = &o->fields[j];
+
+		if (f->presence == VASD_FIELD_KNOWN &&
+		    !vasd_field_present(f, NO_KIND, 0, obj))
+			sqlite3_bind_null(st, first + (int)j);
+		else
+			(void)bind_field(st, first + (int)j, NO_KIND, f, obj);
+	}
 }
 
 bool row_column_window(sqlite3_stmt *st, int first, struct vas_window *w)

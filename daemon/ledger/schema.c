@@ -201,12 +201,26 @@ static const char step_5[] =
 	"CREATE INDEX archive_migration_open ON archive (position)"
 	"  WHERE kind = 'migration-open';";
 
+static const char step_6[] =
+	/*
+	 * Version 6: the uid of a window's owner, which the observe source
+	 * reads from /proc and the family sends as VAS_A_WINDOW_UID. NULL:
+	 * not known (an older kernel, or a row from before this version).
+	 * Added to events and archive alike, so that their columns stay the
+	 * same in the same order.
+	 */
+	"ALTER TABLE events ADD COLUMN window_uid INTEGER;"
+	"ALTER TABLE archive ADD COLUMN window_uid INTEGER;"
+	"ALTER TABLE windows ADD COLUMN uid INTEGER;"
+	"ALTER TABLE checkpoint_windows ADD COLUMN uid INTEGER;";
+
 const char *const ledger_schema_steps[] = {
 	step_1,
 	step_2,
 	step_3,
 	step_4,
 	step_5,
+	step_6,
 };
 
 const size_t ledger_schema_n_steps = ELEMENTSOF(ledger_schema_steps);

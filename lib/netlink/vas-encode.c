@@ -127,8 +127,7 @@ static void put_attrs(struct writer *w, const struct vas_attr_set *set,
 			break;
 		case VAS_ATTR_NEST:
 			nest = nest_start(w, (uint16_t)type);
-			put_attrs(w, a->nest, v,
-				  vas_spec_set_required(a->nest));
+			put_attrs(w, a->nest, v, vas_spec_set_sent(a->nest));
 			nest_end(w, nest);
 			break;
 		}

@@ -190,6 +190,9 @@ int vas_msg_decode(const void *buf, size_t len, struct vas_msg *ret,
 	if (r < 0)
 		return r;
 
+	/* what a kernel that does not send it leaves */
+	m.window.uid = VAS_UID_UNKNOWN;
+
 	r = attr_walk(p + NLMSG_HDRLEN + GENL_HDRLEN,
 		      nlh.nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN, &vas_spec_top,
 		      &m, &seen, ret_err);

@@ -17,6 +17,9 @@
 /* TASK_COMM_LEN: the kernel's comm, terminating NUL included. */
 #define VAS_COMM_MAX 16
 
+/* A window's uid not known: the kernel's INVALID_UID, (uid_t)-1. */
+#define VAS_UID_UNKNOWN UINT32_MAX
+
 struct vas_window {
 	uint32_t id;
 	uint32_t tgid;
@@ -27,6 +30,7 @@ struct vas_window {
 	uint32_t state;			/* enum vas_win_state */
 	uint32_t reason;		/* enum vas_suspend_reason */
 	uint64_t opened_at;		/* CLOCK_REALTIME, ns */
+	uint32_t uid;			/* the opener's; VAS_UID_UNKNOWN */
 };
 
 struct vas_caps {

@@ -48,6 +48,14 @@ static const struct vas_attr window_attrs[] = {
 	     reason),
 	ATTR(VAS_A_WINDOW_OPENED_AT, "opened-at", VAS_ATTR_U64,
 	     struct vas_window, opened_at),
+	/* added later: a kernel before it does not send it */
+	[VAS_A_WINDOW_UID] = {
+		.name = "uid",
+		.kind = VAS_ATTR_U32,
+		.offset = offsetof(struct vas_window, uid),
+		.optional = true,
+		ERRS(VAS_A_WINDOW_UID),
+	},
 };
 
 static const struct vas_attr caps_attrs[] = {
@@ -170,14 +178,25 @@ const struct vas_cmd *vas_spec_cmd(uint32_t cmd)
 	return &cmds[cmd];
 }
 
-/* The attributes a nest of @set must carry: all but the pad. */
-uint32_t vas_spec_set_required(const struct vas_attr_set *set)
+/* The attributes a nest of @set carries as the kernel sends it: all but the pad. */
+uint32_t vas_spec_set_sent(const struct vas_attr_set *set)
 {
 	uint32_t mask = 0;
 
 	for (size_t type = 0; type < set->n_attrs; type++)
 		if (set->attrs[type].kind > VAS_ATTR_PAD)
 			mask |= VAS_SPEC_BIT(type);
+	return mask;
+}
+
+/* The attributes a nest of @set must carry: those, less the optional ones. */
+uint32_t vas_spec_set_required(const struct vas_attr_set *set)
+{
+	uint32_t mask = vas_spec_set_sent(set);
+
+	for (size_t type = 0; type < set->n_attrs; type++)
+		if (set->attrs[type].optional)
+			mask &= ~VAS_SPEC_BIT(type);
 	return mask;
 }
 

@@ -10,7 +10,8 @@
  *
  * Every attribute a message carries is required: the kernel always sends
  * all of them. That is, at the top level, each one the command lists; in a
- * nest, every attribute of its set but the pad.
+ * nest, every attribute of its set but the pad and those added later
+ * (optional: VAS_A_WINDOW_UID), which an older kernel does not send.
  */
 #pragma once
 
@@ -42,6 +43,11 @@ struct vas_attr {
 	size_t size;			/* VAS_ATTR_STRING: of the field */
 	unsigned int has;		/* top level: VAS_MSG_HAS_* */
 	const struct vas_attr_set *nest;	/* VAS_ATTR_NEST */
+	/*
+	 * in a nest: one a kernel may leave out, added to the family after
+	 * the others; the decoder leaves the value the caller set before
+	 */
+	bool optional;
 	/* what the decoder says of a wrong one (static strings) */
 	const char *err_size;
 	const char *err_twice;
@@ -73,5 +79,6 @@ struct vas_cmd {
 extern const struct vas_attr_set vas_spec_top;
 
 const struct vas_cmd *vas_spec_cmd(uint32_t cmd);
+uint32_t vas_spec_set_sent(const struct vas_attr_set *set);
 uint32_t vas_spec_set_required(const struct vas_attr_set *set);
 const char *vas_attr_kind_to_string(enum vas_attr_kind kind);

@@ -66,7 +66,7 @@ static void usage(FILE *f)
 	      "  -h --help                 Show this help\n"
 	      "\n"
 	      "Script, one command a line ('#' starts a comment):\n"
-	      "  open [default|qos] [comm=NAME] [tgid=N] [pid=N]\n"
+	      "  open [default|qos] [comm=NAME] [tgid=N] [pid=N] [uid=N]\n"
 	      "                    open a window (refused as the kernel refuses: no\n"
 	      "                    credit left, EBUSY while windows are suspended)\n"
 	      "  close ID | close-newest | close-oldest\n"

@@ -238,6 +238,7 @@ static void vas_win_set_status(struct fk_model *m, struct fk_window *win,
  * @type: enum vas_win_type
  * @tgid: owner process
  * @pid: opening thread
+ * @uid: its uid
  * @comm: owner's name (truncated to 15 characters)
  * @now: CLOCK_REALTIME ns: the window's opened_at and the event's time
  * @ret_id: the new window's id
@@ -248,10 +249,11 @@ static void vas_win_set_status(struct fk_model *m, struct fk_window *win,
  */
 static int window_open(struct fk_model *m, struct fk_caps *caps,
 		       uint32_t type, uint32_t tgid, uint32_t pid,
-		       const char *comm, uint64_t now, uint32_t *ret_id);
+		       uint32_t uid, const char *comm, uint64_t now,
+		       uint32_t *ret_id);
 
 int fk_model_open(struct fk_model *m, uint32_t type, uint32_t tgid,
-		  uint32_t pid, const char *comm, uint64_t now,
+		  uint32_t pid, uint32_t uid, const char *comm, uint64_t now,
 		  uint32_t *ret_id)
 {
 	struct fk_caps *caps;
@@ -267,13 +269,14 @@ int fk_model_open(struct fk_model *m, uint32_t type, uint32_t tgid,
 	/* windows closed for lost credits are reopened before new ones */
 	if (caps->nr_close_wins)
 		return -EBUSY;
-	return window_open(m, caps, type, tgid, pid, comm, now, ret_id);
+	return window_open(m, caps, type, tgid, pid, uid, comm, now, ret_id);
 }
 
 /* The open path after its checks: the window is listed and announced. */
 static int window_open(struct fk_model *m, struct fk_caps *caps,
 		       uint32_t type, uint32_t tgid, uint32_t pid,
-		       const char *comm, uint64_t now, uint32_t *ret_id)
+		       uint32_t uid, const char *comm, uint64_t now,
+		       uint32_t *ret_id)
 {
 	struct fk_window *txwin;
 	size_t n;
@@ -296,6 +299,7 @@ static int window_open(struct fk_model *m, struct fk_caps *caps,
 	txwin->ev.state = VAS_WIN_STATE_ACTIVE;
 	txwin->ev.reason = VAS_SUSPEND_REASON_NONE;
 	txwin->ev.opened_at = now;
+	txwin->ev.uid = uid;
 	txwin->status = VAS_WIN_ACTIVE;
 	txwin->order = ++m->next_order;
 
@@ -482,7 +486,7 @@ void fk_model_migration_suspend(struct fk_model *m, uint32_t missed,
 
 		if (caps->nr_used_credits + 1 > caps->nr_total_credits ||
 		    window_open(m, caps, VAS_WIN_TYPE_DEFAULT, 1000, 1000,
-				"raced", now, &id) < 0)
+				1000, "raced", now, &id) < 0)
 			break;
 	}
 	migration_set_phase(m, VAS_MIGRATION_PHASE_SUSPENDED, now);

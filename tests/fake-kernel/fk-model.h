@@ -38,7 +38,7 @@ size_t fk_model_n_windows(const struct fk_model *m);
 
 /* What the module's operations do (vas-sim.c), and the errors they give. */
 int fk_model_open(struct fk_model *m, uint32_t type, uint32_t tgid,
-		  uint32_t pid, const char *comm, uint64_t now,
+		  uint32_t pid, uint32_t uid, const char *comm, uint64_t now,
 		  uint32_t *ret_id);
 int fk_model_close(struct fk_model *m, uint32_t id, uint64_t now);
 int fk_model_set_credits(struct fk_model *m, uint32_t type, uint32_t total,

@@ -32,6 +32,7 @@
 /* What "open" gives a window unless told otherwise. */
 #define DEFAULT_COMM	"client"
 #define DEFAULT_TGID	1000
+#define DEFAULT_UID	1000
 
 struct fk_script {
 	int fd;
@@ -194,7 +195,8 @@ static bool refused(int r)
 }
 
 static int op_open(struct fk_script *sc, uint32_t type, uint32_t tgid,
-		   uint32_t pid, const char *comm, uint32_t *ret_id)
+		   uint32_t pid, uint32_t uid, const char *comm,
+		   uint32_t *ret_id)
 {
 	uint64_t start, seq;
 	int r;
@@ -204,7 +206,7 @@ static int op_open(struct fk_script *sc, uint32_t type, uint32_t tgid,
 		return r;
 	start = now_mono();
 	seq = fk_model_seq(sc->model);
-	r = fk_model_open(sc->model, type, tgid, pid, comm, now_real(),
+	r = fk_model_open(sc->model, type, tgid, pid, uid, comm, now_real(),
 			  ret_id);
 	paced(sc, start, seq);
 	return r;
@@ -389,7 +391,7 @@ static int arg_type(struct fk_script *sc, const char *s, uint32_t *ret)
 static int cmd_open(struct fk_script *sc, const struct args *a)
 {
 	uint32_t type = VAS_WIN_TYPE_DEFAULT, id;
-	uint64_t tgid = DEFAULT_TGID, pid = 0;
+	uint64_t tgid = DEFAULT_TGID, pid = 0, uid = DEFAULT_UID;
 	const char *comm = DEFAULT_COMM, *v;
 	int r;
 
@@ -407,6 +409,10 @@ static int cmd_open(struct fk_script *sc, const struct args *a)
 			r = arg_uint(sc, "pid", v, UINT32_MAX, &pid);
 			if (r < 0)
 				return r;
+		} else if ((v = kv(a->v[i], "uid"))) {
+			r = arg_uint(sc, "uid", v, UINT32_MAX, &uid);
+			if (r < 0)
+				return r;
 		} else {
 			r = arg_type(sc, a->v[i], &type);
 			if (r < 0)
@@ -415,7 +421,7 @@ static int cmd_open(struct fk_script *sc, const struct args *a)
 	}
 
 	r = op_open(sc, type, (uint32_t)tgid, (uint32_t)(pid ? pid : tgid),
-		    comm, &id);
+		    (uint32_t)uid, comm, &id);
 	if (r < 0 && !refused(r))
 		return r;
 	if (r < 0)
@@ -587,7 +593,7 @@ static int random_op(struct fk_script *sc, struct random_stats *st)
 						VAS_WIN_TYPE_DEFAULT;
 		tgid = 1000 + (uint32_t)(rng_next(rng) % 9000);
 		r = op_open(sc, type, tgid, tgid + (uint32_t)(rng_next(rng) % 4),
-			    comms[rng_next(rng) % ELEMENTSOF(comms)], &id);
+			    DEFAULT_UID, comms[rng_next(rng) % ELEMENTSOF(comms)], &id);
 		if (r < 0 && !refused(r))
 			return r;
 		if (r < 0)
@@ -670,7 +676,7 @@ static int cmd_burst(struct fk_script *sc, const struct args *a)
 		return r;
 	for (uint64_t i = 0; i < n; i++) {
 		r = op_open(sc, VAS_WIN_TYPE_DEFAULT, DEFAULT_TGID,
-			    DEFAULT_TGID, "burst", &id);
+			    DEFAULT_TGID, DEFAULT_UID, "burst", &id);
 		if (r < 0 && !refused(r))
 			return r;
 		if (r < 0) {
@@ -757,7 +763,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "open", cmd_open, 0, 4 },
+	{ "open", cmd_open, 0, 5 },
 	{ "close", cmd_close, 1, 1 },
 	{ "close-newest", cmd_close_end, 0, 0 },
 	{ "close-oldest", cmd_close_end, 0, 0 },

@@ -39,6 +39,7 @@ static json_object *window_json(const struct vas_window *w)
 	add(o, "state", json_object_new_int64(w->state));
 	add(o, "reason", json_object_new_int64(w->reason));
 	add(o, "opened_at", json_object_new_uint64(w->opened_at));
+	add(o, "uid", json_object_new_int64(w->uid));
 	return o;
 }
 

@@ -8,7 +8,7 @@
  * {
  *   "generation": u64, "seq": u64,
  *   "windows": [ { "id", "tgid", "pid", "comm", "cop", "type", "state",
- *                  "reason", "opened_at" }, ... ]      (by id)
+ *                  "reason", "opened_at", "uid" }, ... ]      (by id)
  *   "caps": [ { "type", "total", "used" }, ... ]      (default, qos)
  *   "migration": { "stream_id", "phase", "token" },
  *   "coordinator": bool, "listeners": n

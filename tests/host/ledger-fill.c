@@ -7,7 +7,8 @@
  * vasd started on DB without a kernel then serves these windows.
  *
  * Window i (1..N): tgid and pid 1000+i, comm "job<i>" (window 2: "bad\xff",
- * not UTF-8), type qos for even i, default otherwise, opened at i seconds.
+ * not UTF-8), type qos for even i, default otherwise, opened at i seconds,
+ * uid 2000+i (window 3: not known).
  * Credits: 1000 of each type.
  */
 #include <errno.h>
@@ -60,6 +61,7 @@ static int fill(const char *path, uint32_t n, uint32_t suspended)
 		w[i].state = i < suspended ? VAS_WIN_STATE_SUSPENDED : VAS_WIN_STATE_ACTIVE;
 		w[i].reason = i < suspended ? VAS_SUSPEND_REASON_CREDITS : VAS_SUSPEND_REASON_NONE;
 		w[i].opened_at = (uint64_t)(i + 1) * 1000000000ull;
+		w[i].uid = i + 1 == 3 ? VAS_UID_UNKNOWN : 2000 + i + 1;
 		if (w[i].state == VAS_WIN_STATE_ACTIVE)
 			snap.caps[w[i].type].used++;
 	}

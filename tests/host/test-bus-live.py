@@ -13,7 +13,7 @@ from vasdtest import FakeKernel, TempDir, Vasd, check, log
 from bustest import BusMonitor, PrivateBus, busctl
 
 WINDOW_PROPS = {"Id": "id", "Owner": "tgid", "Pid": "pid", "Comm": "comm",
-                "OpenedAt": "opened_at"}
+                "OpenedAt": "opened_at", "Uid": "uid"}
 TYPES = {0: "default", 1: "qos"}
 STATES = {0: "active", 1: "suspended"}
 REASONS = {0: "none", 1: "migration", 2: "credits"}
@@ -50,9 +50,11 @@ with TempDir() as d:
         step(k, v)
         mon = BusMonitor()
         opened = {}
-        for typ, comm in (("default", "alpha"), ("qos", "beta"), ("default", "gamma")):
-            t = step(k, v, "open %s comm=%s" % (typ, comm))
+        for typ, comm, uid in (("default", "alpha", 0), ("qos", "beta", 1001),
+                               ("default", "gamma", 60000)):
+            t = step(k, v, "open %s comm=%s uid=%d" % (typ, comm, uid))
             w = [w for w in t["windows"] if w["comm"] == comm][0]
+            check(w["uid"] == uid, "fake kernel: window %s of uid %r" % (comm, w["uid"]))
             opened[w["id"]] = as_served(w)
         t = step(k, v, "credits default 1")
         suspended = [w["id"] for w in t["windows"] if w["state"] == 1]

@@ -24,6 +24,7 @@ def expected_window(i):
         "state": "suspended" if i <= SUSPENDED else "active",
         "reason": "credits" if i <= SUSPENDED else "none",
         "opened_at": i * 1000000000,
+        "uid": 4294967295 if i == 3 else 2000 + i,
     }
 
 
@@ -75,7 +76,7 @@ with TempDir() as d:
                   "ListWindows[%d]: %r" % (i, w))
         log("ListWindows: %d windows in id order, comm escaped" % N)
 
-        for i in (1, 2, N):
+        for i in (1, 2, 3, N):
             e = expected_window(i)
             got = busctl("call", "org.vasd1", "/org/vasd1/window/%d" % i,
                          "org.freedesktop.DBus.Properties", "GetAll", "s",
@@ -84,7 +85,7 @@ with TempDir() as d:
             check(got == {"Id": e["id"], "Owner": e["tgid"], "Pid": e["pid"],
                           "Comm": e["comm"], "Cop": e["cop"], "Type": e["type"],
                           "State": e["state"], "Reason": e["reason"],
-                          "OpenedAt": e["opened_at"]},
+                          "OpenedAt": e["opened_at"], "Uid": e["uid"]},
                   "window %d: %r" % (i, got))
         objects = busctl("call", "org.vasd1", "/org/vasd1",
                          "org.freedesktop.DBus.ObjectManager",

@@ -73,7 +73,8 @@ with TempDir() as d:
               abs(got["time"] - time.time_ns()) < 30 * 10**9, "window-add: %r" % got)
         got = until_event(h, "window-add", False)
         check(got == {"id": "1", "tgid": "4242", "pid": "4243", "comm": "nxwatch",
-                      "type": "default", "state": "active"}, "window-add: %r" % got)
+                      "type": "default", "state": "active", "uid": "1000"},
+              "window-add: %r" % got)
         pos = last_position(v.db)
         got = until_event(j, "manager-change", True)["changed"]
         check(got["last_position"] == pos and got["windows"] == 1 and

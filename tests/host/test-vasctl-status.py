@@ -8,6 +8,7 @@ NO_COLOR; setting the log level is root's; every command says "vasd is not
 running" in one line with exit status 3; --help for each."""
 
 import os
+import pwd
 import pty
 import re
 import subprocess
@@ -83,6 +84,14 @@ def check_status(t, db):
         % (len(windows), suspended))
 
 
+def user_name(uid):
+    """vasctl windows' USER: the name, else the number."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 def check_windows(t):
     want = [truth_window(w) for w in sorted(t["windows"], key=lambda w: w["id"])]
     got = ok_json("windows")
@@ -94,7 +103,7 @@ def check_windows(t):
 
     lines = ok("windows").splitlines()
     header = lines[0]
-    check(header.split() == ["ID", "TYPE", "STATE", "REASON", "PID", "TGID", "COMM",
+    check(header.split() == ["ID", "TYPE", "STATE", "REASON", "PID", "TGID", "USER", "COMM",
                              "OPENED", "AGE"], "header: %r" % header)
     check(lines[-2] == "" and lines[-1] == "%d windows listed (%d suspended)."
           % (len(want), len([w for w in want if w["state"] == "suspended"])),
@@ -102,17 +111,17 @@ def check_windows(t):
     rows = lines[1:-2]
     check(len(rows) == len(want), "%d rows" % len(rows))
     # left-aligned columns start where their header does; right-aligned end there
-    starts = {h: header.index(h) for h in ("TYPE", "STATE", "REASON", "COMM", "OPENED")}
+    starts = {h: header.index(h) for h in ("TYPE", "STATE", "REASON", "USER", "COMM", "OPENED")}
     ends = {h: header.index(h) + len(h) for h in ("ID", "PID", "TGID", "AGE")}
     for row, w in zip(rows, want):
         check(row == row.rstrip(), "trailing blanks: %r" % row)
         cells = row.split()
-        check(cells[:7] == [str(w["id"]), w["type"], w["state"],
+        check(cells[:8] == [str(w["id"]), w["type"], w["state"],
                             "-" if w["reason"] == "none" else w["reason"],
-                            str(w["pid"]), str(w["tgid"]), w["comm"]],
+                            str(w["pid"]), str(w["tgid"]), user_name(w["uid"]), w["comm"]],
               "row %r for %r" % (row, w))
-        check(re.fullmatch(r"\d{4}-\d\d-\d\d", cells[7]) and
-              re.fullmatch(r"\d\d:\d\d:\d\d", cells[8]), "OPENED: %r" % row)
+        check(re.fullmatch(r"\d{4}-\d\d-\d\d", cells[8]) and
+              re.fullmatch(r"\d\d:\d\d:\d\d", cells[9]), "OPENED: %r" % row)
         for h, col in starts.items():
             check(row[col - 1] == " " and row[col] != " ", "%s misaligned: %r" % (h, row))
         for h, col in ends.items():
@@ -243,8 +252,8 @@ with TempDir() as d:
     k = FakeKernel(d, extra=["--default-credits", "4", "--qos-credits", "2"])
     v = Vasd(d, k.spec, bus=True).start()
     try:
-        k.run("open default comm=nxgzip tgid=812 pid=813",
-              "open qos comm=nx\\x01job tgid=900",
+        k.run("open default comm=nxgzip tgid=812 pid=813 uid=0",
+              "open qos comm=nx\\x01job tgid=900 uid=4000000",
               "open default comm=a-rather-long-n tgid=1048 pid=1052",
               "open qos", "open default", "close 4",
               "credits default 1", "migrate stream=7")

@@ -42,6 +42,7 @@ def truth_window(w):
         "comm": escape_comm(w["comm"]),
         "cop": "gzip", "type": TYPES[w["type"]], "state": STATES[w["state"]],
         "reason": REASONS[w["reason"]], "opened_at": w["opened_at"],
+        "uid": w["uid"],
         "object_path": "/org/vasd1/window/%d" % w["id"],
     }
 

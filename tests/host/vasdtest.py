@@ -281,7 +281,7 @@ def ledger(path):
 
 
 WINDOW_FIELDS = ("id", "tgid", "pid", "comm", "cop", "type", "state",
-                 "reason", "opened_at")
+                 "reason", "opened_at", "uid")
 
 
 def ledger_windows(db):

@@ -36,7 +36,7 @@ static void test_names(void)
 		{ VASD_OBJECT_EVENT, NULL,
 		  "generation seq lost_from timestamp recorded reason" },
 		{ VASD_OBJECT_WINDOW, "window",
-		  "id tgid pid comm cop type state reason opened_at" },
+		  "id tgid pid comm cop type state reason opened_at uid" },
 		{ VASD_OBJECT_CAPS, "caps", "type total used" },
 		{ VASD_OBJECT_MIGRATION, "migration", "stream_id phase token" },
 		{ VASD_OBJECT_COORD, "coord",
@@ -143,7 +143,7 @@ static void present(const struct vasd_event *ev, char *buf, size_t n)
 /* The kinds table of proto/ledger-export.md, for events whose values are 0. */
 static void test_present(void)
 {
-#define W "window.id window.tgid window.pid window.comm window.cop window.type window.state window.reason window.opened_at"
+#define W "window.id window.tgid window.pid window.comm window.cop window.type window.state window.reason window.opened_at window.uid"
 #define C "coord.migration coord.lock coord.since coord.token coord.count coord.total coord.pid coord.uid coord.comm"
 #define M "migration.stream_id migration.phase migration.token"
 	static const struct {
@@ -183,6 +183,14 @@ static void test_present(void)
 				   .seq = 5, .lost_from = 2 };
 	present(&ev, buf, sizeof(buf));
 	ASSERT_STR_EQ(buf, "generation seq lost_from timestamp recorded reason");
+
+	/* a window's uid when known: 0 is root's, VAS_UID_UNKNOWN none */
+	ev = (struct vasd_event) { .kind = VASD_EVENT_WINDOW_DEL,
+				   .window.uid = VAS_UID_UNKNOWN };
+	present(&ev, buf, sizeof(buf));
+	ASSERT_STR_EQ(buf, "generation seq timestamp recorded window.id window.tgid "
+		      "window.pid window.comm window.cop window.type window.state "
+		      "window.reason window.opened_at");
 }
 
 /* Every field reads and writes its own bytes of the struct. */

@@ -42,6 +42,8 @@ static inline struct vas_window test_window(uint32_t id, uint32_t type,
 		.state = state,
 		.reason = reason,
 		.opened_at = TS + id,
+		/* root's, others', and one in four not known */
+		.uid = id % 4 == 0 ? VAS_UID_UNKNOWN : (id % 4 - 1) * 1000,
 	};
 
 	snprintf(w.comm, sizeof(w.comm), "client%u", id % 100000);
@@ -59,4 +61,5 @@ static const struct vas_window sample_window = {
 	.state = VAS_WIN_STATE_SUSPENDED,
 	.reason = VAS_SUSPEND_REASON_MIGRATION,
 	.opened_at = TS - 5,
+	.uid = 1001,
 };

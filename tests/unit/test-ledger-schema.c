@@ -116,14 +116,14 @@ static void test_new(void)
 	sqlite3 *db;
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_schema_version(), 5);
+	ASSERT_INT_EQ(ledger_schema_version(), 6);
 	ASSERT_INT_EQ(ledger_file_version(l), ledger_schema_version());
 	ASSERT_INT_EQ(ledger_last_position(l), 0);
 	ledger_free(l);
 
 	db = raw_open(path, RAW_CREATE);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
-	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 5);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 6);
 	mode = raw_text(db, "PRAGMA journal_mode");
 	ASSERT_STR_EQ(mode, "wal");
 	free(mode);
@@ -145,7 +145,7 @@ static void test_new(void)
 
 	/* opening again changes nothing */
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, NULL), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 5);
+	ASSERT_INT_EQ(ledger_file_version(l), 6);
 	ledger_free(l);
 	remove_ledger(path);
 	free(path);
@@ -233,7 +233,7 @@ static void test_migration(void)
 	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 5);
+	ASSERT_INT_EQ(ledger_file_version(l), 6);
 	ASSERT_INT_EQ(ledger_last_position(l), 5);
 
 	/* the old events replay to the old projection */
@@ -268,7 +268,7 @@ static void test_migration(void)
 	vasd_state_free(s);
 
 	db = raw_open(path, RAW_CREATE);
-	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 5);
+	ASSERT_INT_EQ(raw_int(db, "PRAGMA user_version"), 6);
 	ASSERT_INT_EQ(raw_int(db, "PRAGMA application_id"), LEDGER_APPLICATION_ID);
 	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events"), 6);
 	ASSERT_INT_EQ(raw_int(db, "SELECT strict FROM pragma_table_list WHERE name = 'checkpoint'"), 1);
@@ -280,9 +280,20 @@ static void test_migration(void)
 	free(path);
 }
 
+/* Version 5 is version 6 without the windows' uid. */
+static void strip_v6(sqlite3 *db)
+{
+	raw_exec(db, "ALTER TABLE events DROP COLUMN window_uid;"
+		     "ALTER TABLE archive DROP COLUMN window_uid;"
+		     "ALTER TABLE windows DROP COLUMN uid;"
+		     "ALTER TABLE checkpoint_windows DROP COLUMN uid;"
+		     "PRAGMA user_version = 5");
+}
+
 /* Version 4 is version 5 without the archive. */
 static void strip_v5(sqlite3 *db)
 {
+	strip_v6(db);
 	raw_exec(db, "DROP TABLE archive; PRAGMA user_version = 4");
 }
 
@@ -330,7 +341,7 @@ static void test_migration_v2(void)
 	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 5);
+	ASSERT_INT_EQ(ledger_file_version(l), 6);
 	ASSERT_INT_EQ(ledger_get_checkpoint(l, &cp), -ENODATA);
 	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
 	ASSERT_INT_EQ(n, 5 + 300 + 100);
@@ -401,7 +412,7 @@ static void test_migration_v3(void)
 	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
 
 	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
-	ASSERT_INT_EQ(ledger_file_version(l), 5);
+	ASSERT_INT_EQ(ledger_file_version(l), 6);
 	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
 	ASSERT_INT_EQ(n, 5 + 10 + 3 + 2);
 	ASSERT_INT_EQ(ledger_last_migration_open(l, &position), 0);
@@ -431,6 +442,107 @@ static void test_migration_v3(void)
 	free(path);
 }
 
+/*
+ * Version 5 to 6: the windows' uid. Events and windows of version 5 read
+ * back with the uid not known (NULL), the ledger still verifies, and new
+ * events and windows keep theirs, in the events, the projection and the
+ * archive alike.
+ */
+static void test_migration_v5(void)
+{
+	char *path = test_path(dir, "v5.db");
+	struct vasd_effect effect = { 0 };
+	struct ledger_checkpoint cp;
+	struct vasd_state *s;
+	struct ledger *l = NULL;
+	const struct vas_window *w;
+	struct vasd_event ev = {
+		.kind = VASD_EVENT_WINDOW_ADD,
+		.generation = GEN,
+		.timestamp = TS,
+		.recorded = TS,
+	};
+	char *error = NULL;
+	int64_t n, first, removed;
+	sqlite3 *db;
+
+	make_ledger(path, 10);
+	db = raw_open(path, RAW_CREATE);
+	strip_v6(db);
+	raw_close(db);
+	assert_refused(path, LEDGER_READ_ONLY, -EPROTONOSUPPORT);
+
+	ASSERT_INT_EQ(ledger_open(path, LEDGER_READ_WRITE, &l, &error), 0);
+	ASSERT_INT_EQ(ledger_file_version(l), 6);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
+	ASSERT_NULL(error);
+	ASSERT_INT_EQ(n, 5 + 10 + 3);
+
+	/* the old windows: every uid not known, even those once written */
+	ASSERT_INT_EQ(vasd_state_new(&s), 0);
+	ASSERT_INT_EQ(ledger_load_state(l, s), 0);
+	/* a third closed again (history_windows()) */
+	ASSERT_UINT_EQ(vasd_state_n_windows(s), 7);
+	for (uint32_t id = 1; id <= 10; id++) {
+		w = vasd_state_window(s, id);
+		ASSERT(!w == (id % 3 == 2));
+		if (w)
+			ASSERT_UINT_EQ(w->uid, VAS_UID_UNKNOWN);
+	}
+
+	/* a new window of uid 0 and one not known */
+	ev.seq = vasd_state_seq(s) + 1;
+	ev.window = test_window(21, VAS_WIN_TYPE_DEFAULT, VAS_WIN_STATE_ACTIVE,
+				VAS_SUSPEND_REASON_NONE);
+	ev.window.uid = 0;
+	ASSERT_INT_EQ(vasd_apply(s, &ev, &effect), VASD_APPLY_APPLIED);
+	ASSERT_INT_EQ(ledger_begin(l), 0);
+	ASSERT_INT_EQ(ledger_append(l, &ev, &effect), 0);
+	ASSERT_INT_EQ(ledger_commit(l), 0);
+	ev.seq++;
+	ev.window = test_window(22, VAS_WIN_TYPE_DEFAULT, VAS_WIN_STATE_ACTIVE,
+				VAS_SUSPEND_REASON_NONE);
+	ev.window.uid = VAS_UID_UNKNOWN;
+	ASSERT_INT_EQ(vasd_apply(s, &ev, &effect), VASD_APPLY_APPLIED);
+	ASSERT_INT_EQ(ledger_begin(l), 0);
+	ASSERT_INT_EQ(ledger_append(l, &ev, &effect), 0);
+	ASSERT_INT_EQ(ledger_commit(l), 0);
+	ASSERT_INT_EQ(ledger_verify(l, &n, NULL, &error), 0);
+	ASSERT_INT_EQ(n, 5 + 10 + 3 + 2);
+	vasd_state_free(s);
+
+	/* they read back as written, from the projection */
+	ASSERT_INT_EQ(vasd_state_new(&s), 0);
+	ASSERT_INT_EQ(ledger_load_state(l, s), 0);
+	ASSERT_UINT_EQ(vasd_state_window(s, 21)->uid, 0);
+	ASSERT_UINT_EQ(vasd_state_window(s, 22)->uid, VAS_UID_UNKNOWN);
+	vasd_state_free(s);
+
+	db = raw_open(path, RAW_CREATE);
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events WHERE window_uid = 0 "
+			      "AND window_id = 21"), 1);
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM events WHERE window_uid IS NULL "
+			      "AND window_id IS NOT NULL"), 10 + 3 + 1);
+	raw_close(db);
+
+	/* and through a checkpoint */
+	ASSERT_INT_EQ(ledger_compact(l, n, 0, TS, &first, &removed), 0);
+	ASSERT_INT_EQ(ledger_verify(l, &n, &cp, &error), 0);
+	ASSERT_NULL(error);
+	ledger_free(l);
+
+	db = raw_open(path, RAW_CREATE);
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM windows WHERE uid IS NULL"), 8);
+	ASSERT_INT_EQ(raw_int(db, "SELECT uid FROM windows WHERE id = 21"), 0);
+	ASSERT_INT_EQ(raw_int(db, "SELECT uid FROM checkpoint_windows WHERE id = 21"), 0);
+	/* the checkpoint is the state before the last event: window 22 not yet */
+	ASSERT_INT_EQ(raw_int(db, "SELECT count(*) FROM checkpoint_windows WHERE uid IS NULL"), 7);
+	raw_close(db);
+	assert_schema_new(path);
+	remove_ledger(path);
+	free(path);
+}
+
 static void test_newer(void)
 {
 	char *path = test_path(dir, "newer.db");
@@ -438,7 +550,7 @@ static void test_newer(void)
 
 	make_ledger(path, 10);
 	db = raw_open(path, RAW_CREATE);
-	raw_exec(db, "PRAGMA user_version = 6");
+	raw_exec(db, "PRAGMA user_version = 7");
 	raw_close(db);
 	assert_refused_both(path, -EPROTONOSUPPORT);
 	remove_ledger(path);
@@ -719,6 +831,7 @@ int main(void)
 	test_migration();
 	test_migration_v2();
 	test_migration_v3();
+	test_migration_v5();
 	test_newer();
 	test_foreign();
 	test_not_sqlite();

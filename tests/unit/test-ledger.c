@@ -663,9 +663,13 @@ static void test_verify(void)
 		      all, "window 16: stored state suspended, replay active");
 	assert_verify(&base, "UPDATE windows SET comm = 'x\\y' WHERE id = 4",
 		      all, "window 4: stored comm \"x\\x5cy\", replay \"client4\"");
+	assert_verify(&base, "UPDATE windows SET uid = 7 WHERE id = 4",
+		      all, "window 4: stored uid 7, replay not known");
+	assert_verify(&base, "UPDATE windows SET uid = NULL WHERE id = 3",
+		      all, "window 3: stored uid not known, replay 2000");
 	assert_verify(&base, "DELETE FROM windows WHERE id = 19",
 		      all, "window 19: in the replay, not stored");
-	assert_verify(&base, "INSERT INTO windows VALUES (5, 1, 1, 'ghost', 0, 0, 0, 0, 1)",
+	assert_verify(&base, "INSERT INTO windows VALUES (5, 1, 1, 'ghost', 0, 0, 0, 0, 1, NULL)",
 		      all, "window 5: stored, not in the replay");
 	assert_verify(&base, "UPDATE cursor SET seq = seq + 1",
 		      all, "cursor: stored seq 45, replay 44");

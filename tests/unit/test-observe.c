@@ -122,6 +122,9 @@ static void test_table(void)
 	ASSERT_UINT_EQ(find(&t, 100, 3)->window.opened_at, NOW);
 	ASSERT_UINT_EQ(find(&t, 100, 3)->window.pid, 100);
 	ASSERT_UINT_EQ(find(&t, 100, 3)->uid, 1100);
+	/* the window carries its owner's uid, as the ledger records it */
+	ASSERT_UINT_EQ(find(&t, 100, 3)->window.uid, 1100);
+	ASSERT_UINT_EQ(find(&t, 300, 7)->window.uid, 1300);
 	ASSERT_STR_EQ(find(&t, 300, 7)->window.comm, "b");
 
 	/* the same handles later: nothing changes, ids and times stay */
@@ -193,6 +196,7 @@ static void test_snapshot_and_seed(void)
 	ASSERT_UINT_EQ(snap.caps[VAS_WIN_TYPE_QOS].used, 0);
 	ASSERT_UINT_EQ(snap.caps[VAS_WIN_TYPE_QOS].total, 16);
 	ASSERT_UINT_EQ(snap.generation + snap.seq, 0);
+	ASSERT_UINT_EQ(w[2].uid, 1200);
 	applied(s, &snap, &n);
 	/* begin, 3 adds, 2 credits, end */
 	ASSERT_UINT_EQ(n, 7);

@@ -82,6 +82,7 @@ static void check_window(const struct vas_window *a, const struct vas_window *b)
 	ASSERT_UINT_EQ(a->state, b->state);
 	ASSERT_UINT_EQ(a->reason, b->reason);
 	ASSERT_UINT_EQ(a->opened_at, b->opened_at);
+	ASSERT_UINT_EQ(a->uid, b->uid);
 }
 
 /* Every u64 payload 8-byte aligned (pad64), or no pad attribute at all. */
@@ -226,6 +227,7 @@ static struct nlmsghdr *ref_window_ntf(bool pad64)
 	mnl_attr_put_u32(nlh, VAS_A_WINDOW_REASON, sample_window.reason);
 	ref_u64(nlh, VAS_A_WINDOW_OPENED_AT, VAS_A_WINDOW_PAD,
 		sample_window.opened_at, pad64);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_UID, sample_window.uid);
 	mnl_attr_nest_end(nlh, nest);
 	return nlh;
 }

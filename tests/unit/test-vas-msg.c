@@ -59,12 +59,10 @@ static void put_ids(struct nlmsghdr *nlh, uint64_t seq, int with_ts)
 		put_u64(nlh, VAS_A_TIMESTAMP, VAS_A_PAD, TS);
 }
 
-/* Everything of a window but the attribute "skip" (0: none). */
-static void put_window_but(struct nlmsghdr *nlh, const struct vas_window *w,
-			   uint16_t skip)
+/* Everything of a window but the attribute "skip" (0: none), unnested. */
+static void put_window_attrs(struct nlmsghdr *nlh, const struct vas_window *w,
+			     uint16_t skip)
 {
-	struct nlattr *nest = mnl_attr_nest_start(nlh, VAS_A_WINDOW);
-
 	if (skip != VAS_A_WINDOW_ID)
 		mnl_attr_put_u32(nlh, VAS_A_WINDOW_ID, w->id);
 	if (skip != VAS_A_WINDOW_TGID)
@@ -84,6 +82,17 @@ static void put_window_but(struct nlmsghdr *nlh, const struct vas_window *w,
 	if (skip != VAS_A_WINDOW_OPENED_AT)
 		put_u64(nlh, VAS_A_WINDOW_OPENED_AT, VAS_A_WINDOW_PAD,
 			w->opened_at);
+	/* as a kernel before it: an unknown uid is not sent */
+	if (skip != VAS_A_WINDOW_UID && w->uid != VAS_UID_UNKNOWN)
+		mnl_attr_put_u32(nlh, VAS_A_WINDOW_UID, w->uid);
+}
+
+static void put_window_but(struct nlmsghdr *nlh, const struct vas_window *w,
+			   uint16_t skip)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, VAS_A_WINDOW);
+
+	put_window_attrs(nlh, w, skip);
 	mnl_attr_nest_end(nlh, nest);
 }
 
@@ -184,7 +193,77 @@ static void test_window_msgs(void)
 		ASSERT_UINT_EQ(m.window.state, VAS_WIN_STATE_SUSPENDED);
 		ASSERT_UINT_EQ(m.window.reason, VAS_SUSPEND_REASON_MIGRATION);
 		ASSERT_UINT_EQ(m.window.opened_at, TS - 5);
+		ASSERT_UINT_EQ(m.window.uid, 1001);
 	}
+}
+
+/* A window change whose window ends with a uid of these bytes (twice: after one). */
+static struct nlmsghdr *uid_msg(const void *payload, uint16_t len, bool twice)
+{
+	struct nlmsghdr *nlh = msg_begin(VAS_CMD_WINDOW_CHANGE_NTF);
+	struct nlattr *nest;
+
+	put_ids(nlh, 3, 1);
+	nest = mnl_attr_nest_start(nlh, VAS_A_WINDOW);
+	put_window_attrs(nlh, &sample_window, twice ? 0 : VAS_A_WINDOW_UID);
+	mnl_attr_put(nlh, VAS_A_WINDOW_UID, len, payload);
+	mnl_attr_nest_end(nlh, nest);
+	return nlh;
+}
+
+/* VAS_A_WINDOW_UID: optional (added after the others), a u32 when there. */
+static void test_window_uid(void)
+{
+	struct vas_window w = sample_window;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	struct vas_msg m;
+	uint16_t u16 = 7;
+	uint32_t u32 = 1001;
+
+	/* a kernel that does not send it: not known, and nothing else lost */
+	nlh = msg_begin(VAS_CMD_WINDOW_ADD_NTF);
+	put_ids(nlh, 3, 1);
+	put_window_but(nlh, &sample_window, VAS_A_WINDOW_UID);
+	decode_ok(nlh, &m);
+	ASSERT_UINT_EQ(m.window.uid, VAS_UID_UNKNOWN);
+	ASSERT_UINT_EQ(m.window.opened_at, TS - 5);
+	ASSERT_STR_EQ(m.window.comm, "nxclient");
+
+	/* root's is 0, not "not known" */
+	w.uid = 0;
+	nlh = msg_begin(VAS_CMD_WINDOW_GET);
+	put_ids(nlh, 3, 0);
+	put_window(nlh, &w);
+	decode_ok(nlh, &m);
+	ASSERT_UINT_EQ(m.window.uid, 0);
+
+	/* the kernel's INVALID_UID sent as it is reads as not known too */
+	nlh = msg_begin(VAS_CMD_WINDOW_GET);
+	put_ids(nlh, 3, 0);
+	nest = mnl_attr_nest_start(nlh, VAS_A_WINDOW);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_ID, 1);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_TGID, 2);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_PID, 3);
+	mnl_attr_put_strz(nlh, VAS_A_WINDOW_COMM, "x");
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_COP, 0);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_TYPE, 0);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_STATE, 0);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_REASON, 0);
+	put_u64(nlh, VAS_A_WINDOW_OPENED_AT, VAS_A_WINDOW_PAD, 1);
+	mnl_attr_put_u32(nlh, VAS_A_WINDOW_UID, UINT32_MAX);
+	mnl_attr_nest_end(nlh, nest);
+	decode_ok(nlh, &m);
+	ASSERT_UINT_EQ(m.window.uid, VAS_UID_UNKNOWN);
+
+	/* malformed: a u16, a u64, empty, given twice */
+	expect_msg_fail(uid_msg(&u16, sizeof(u16), false),
+			"VAS_A_WINDOW_UID: wrong size");
+	expect_msg_fail(uid_msg(&w.opened_at, sizeof(w.opened_at), false),
+			"VAS_A_WINDOW_UID: wrong size");
+	expect_msg_fail(uid_msg(NULL, 0, false), "VAS_A_WINDOW_UID: wrong size");
+	expect_msg_fail(uid_msg(&u32, sizeof(u32), true),
+			"VAS_A_WINDOW_UID: given twice");
 }
 
 static void test_caps_msgs(void)
@@ -279,6 +358,7 @@ static void test_forward_compat(void)
 	ASSERT_UINT_EQ(m.window.cop, 7);
 	ASSERT_UINT_EQ(m.window.type, 9);
 	ASSERT_UINT_EQ(m.window.opened_at, 77);
+	ASSERT_UINT_EQ(m.window.uid, VAS_UID_UNKNOWN);
 
 	/* objects the command does not need are decoded, not required */
 	nlh = window_msg(VAS_CMD_WINDOW_ADD_NTF);
@@ -645,6 +725,7 @@ static void test_enum_strings(void)
 int main(void)
 {
 	test_window_msgs();
+	test_window_uid();
 	test_caps_msgs();
 	test_migration_msgs();
 	test_forward_compat();

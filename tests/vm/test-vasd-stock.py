@@ -57,6 +57,7 @@ class Client:
                 os._exit(0)
         os.close(w)
         self.name = name
+        self.uid = uid
         got = os.read(r, 256).decode().split()
         os.close(r)
         check(len(got) == n and all(int(fd) >= 0 for fd in got),
@@ -70,12 +71,14 @@ class Client:
 
 
 def windows(db):
-    return sorted((r["tgid"], r["pid"], r["comm"]) for r in
-                  db.execute("SELECT tgid, pid, comm FROM windows"))
+    """The ledger's windows, with their owner's uid (observed from /proc,
+    or sent by the family)."""
+    return sorted((r["tgid"], r["pid"], r["comm"], r["uid"]) for r in
+                  db.execute("SELECT tgid, pid, comm, uid FROM windows"))
 
 
 def want(clients):
-    return sorted((c.pid, c.pid, c.name) for c, n in clients for _ in range(n))
+    return sorted((c.pid, c.pid, c.name, c.uid) for c, n in clients for _ in range(n))
 
 
 def within(db, clients, since, what):
@@ -215,9 +218,9 @@ with TempDir() as d:
         carol = Client(1003, "nx-carol", 1)
         clients.append((carol, 1))
         within(db, clients, carol.opened, "nx-carol's window, from the family")
-        row = db.execute("SELECT seq, window_tgid FROM events WHERE kind = 'window-add' "
-                         "ORDER BY position DESC LIMIT 1").fetchone()
-        check(row is not None and row[0] > 0 and row[1] == carol.pid,
+        row = db.execute("SELECT seq, window_tgid, window_uid FROM events "
+                         "WHERE kind = 'window-add' ORDER BY position DESC LIMIT 1").fetchone()
+        check(row is not None and row[0] > 0 and row[1] == carol.pid and row[2] == 1003,
               "window-add from the family: %r" % ((tuple(row) if row else None),))
 
         # and back when it goes

@@ -95,8 +95,8 @@ static void compare_windows(struct vt_nl *nl, sqlite3 *db)
 
 	TEST_ASSERT(r);
 	TEST_ASSERT_ERR(0, vt_simple(nl, VAS_CMD_WINDOW_GET, true, r));
-	st = prepare(db, "SELECT id, tgid, pid, comm, cop, type, state, reason, opened_at "
-			 "FROM windows ORDER BY id");
+	st = prepare(db, "SELECT id, tgid, pid, comm, cop, type, state, reason, opened_at, "
+			 "uid FROM windows ORDER BY id");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const struct vt_window *w = NULL;
 		uint32_t id = (uint32_t)sqlite3_column_int64(st, 0);
@@ -113,6 +113,7 @@ static void compare_windows(struct vt_nl *nl, sqlite3 *db)
 		TEST_ASSERT_EQ(w->state, sqlite3_column_int64(st, 6));
 		TEST_ASSERT_EQ(w->reason, sqlite3_column_int64(st, 7));
 		TEST_ASSERT_EQ(w->opened_at, sqlite3_column_int64(st, 8));
+		TEST_ASSERT_EQ(w->uid, sqlite3_column_int64(st, 9));
 		n++;
 	}
 	sqlite3_finalize(st);

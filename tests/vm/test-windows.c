@@ -53,6 +53,7 @@ static void window_equal(const struct vt_window *a, const struct vt_window *b)
 	TEST_ASSERT_EQ(a->state, b->state);
 	TEST_ASSERT_EQ(a->reason, b->reason);
 	TEST_ASSERT_EQ(a->opened_at, b->opened_at);
+	TEST_ASSERT_EQ(a->uid, b->uid);
 }
 
 /* The next event must be @cmd, numbered right after the previous one. */
@@ -82,6 +83,7 @@ static void open_checked(struct events *e, struct win *w, uint64_t flags,
 		       w->w.type);
 	TEST_ASSERT_EQ(VAS_WIN_STATE_ACTIVE, w->w.state);
 	TEST_ASSERT_EQ(VAS_SUSPEND_REASON_NONE, w->w.reason);
+	TEST_ASSERT_EQ(getuid(), w->w.uid);
 	TEST_ASSERTF(w->w.opened_at >= before &&
 		     w->w.opened_at <= realtime_ns() &&
 		     m.timestamp >= w->w.opened_at,

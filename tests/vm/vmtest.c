@@ -465,6 +465,9 @@ static int window_attr_cb(const struct nlattr *a, void *data)
 	case VAS_A_WINDOW_OPENED_AT:
 		w->opened_at = attr_u64(a, "WINDOW_OPENED_AT");
 		break;
+	case VAS_A_WINDOW_UID:
+		w->uid = attr_u32(a, "WINDOW_UID");
+		break;
 	default:
 		vt_fail(__FILE__, __LINE__, "unknown window attribute %u",
 			type);
@@ -555,7 +558,7 @@ static int top_attr_cb(const struct nlattr *a, void *data)
 		attr_nest(a, "WINDOW");
 		mnl_attr_parse_nested(a, window_attr_cb, &nest);
 		nest_complete(nest.seen, VAS_A_WINDOW_ID,
-			      VAS_A_WINDOW_OPENED_AT, "WINDOW");
+			      VAS_A_WINDOW_UID, "WINDOW");
 		m->has_window = true;
 		break;
 	case VAS_A_CAPS:

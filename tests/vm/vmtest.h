@@ -87,6 +87,7 @@ struct vt_window {
 	uint32_t state;
 	uint32_t reason;
 	uint64_t opened_at;
+	uint32_t uid;
 };
 
 struct vt_msg {
