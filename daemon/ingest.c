@@ -596,6 +596,9 @@ static int attach(struct ingest *in)
 		if (!in->retry_logged && r == -ENXIO)
 			log_notice("No vas family, and sysfs shows VAS but %s is not visible to vasd: under the unit, PrivateDevices= hides it; the drop-in %s lets vasd observe (vasd(8)). Trying every second",
 				   OBSERVE_DEVICE, VASD_OBSERVE_DROPIN);
+		else if (!in->retry_logged && r == -EPERM)
+			log_notice("No vas family, and the device cgroup refuses vasd a watch of %s: the unit needs DeviceAllow=%s r, as the drop-in %s has (vasd(8)). Trying every second",
+				   OBSERVE_DEVICE, OBSERVE_DEVICE, VASD_OBSERVE_DROPIN);
 		else if (!in->retry_logged)
 			log_notice("The kernel part is not available (%s: %s); trying every second",
 				   in->kernel, strerror(-r));

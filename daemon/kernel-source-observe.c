@@ -136,13 +136,18 @@ int kernel_source_observe_new(unsigned int interval_ms,
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct ks_observe *o;
+	struct stat st;
 	int r = 0;
 
 	/* a kernel with neither is no pseries kernel with VAS */
 	if (access(SYSFS_GZIP, F_OK) < 0)
 		return -ENOENT;
-	/* the kernel has it, this mount namespace not (PrivateDevices=) */
-	if (access(OBSERVE_DEVICE, F_OK) < 0)
+	/*
+	 * The kernel has it, this mount namespace not (PrivateDevices=).
+	 * stat(), not access(): the device cgroup refuses even F_OK on a
+	 * node it does not allow, which inotify_add_watch() reports below.
+	 */
+	if (stat(OBSERVE_DEVICE, &st) < 0)
 		return -ENXIO;
 	o = calloc(1, sizeof(*o));
 	if (!o)

@@ -104,7 +104,8 @@ int kernel_source_request(struct kernel_source *ks, uint8_t cmd,
 /*
  * observe: a picture of a stock kernel (daemon/kernel-source-observe.c).
  * -ENOENT when sysfs has no vas0/gzip; -ENXIO when it has, but there is no
- * /dev/crypto/nx-gzip here (a unit's PrivateDevices= hides it).
+ * /dev/crypto/nx-gzip here (a unit's PrivateDevices= hides it); -EPERM when
+ * the device cgroup refuses to let vasd watch it (no DeviceAllow=).
  * Its fd is readable when the device node was opened or closed, or a timer
  * ran out; kernel_source_observe_due() then says 1 when a picture is due
  * (OBSERVE_SETTLE_MS after a notification, a recheck, or interval_ms after
