@@ -274,8 +274,8 @@ with Scenarios() as s:
         fd = int(client.stdout.readline())
         check(fd >= 0, "nobody's window: %d" % fd)
         start = time.monotonic()
-        wait_until("nobody's window in the ledger", lambda: ledger_rows(
-            "SELECT count(*) FROM windows WHERE tgid = %d" % client.pid) == [(1,)], 30)
+        wait_until("nobody's window in the ledger, with its uid", lambda: ledger_rows(
+            "SELECT uid FROM windows WHERE tgid = %d" % client.pid) == [(65534,)], 30)
         seen = time.monotonic() - start
         client.stdin.close()
         client.wait()
