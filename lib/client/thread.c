@@ -195,6 +195,14 @@ static void *run(void *userdata)
 
 		n = epoll_wait(loop_epoll, events, sizeof(events) / sizeof(events[0]),
 			       timeout_ms(deadline, now_usec()));
+		/*
+		 * Closed: this is a fork child's copy of the thread (a callback
+		 * forked), whose clients are dead. It waits for nothing, for
+		 * ever, as it did on an empty poll set, rather than spin.
+		 */
+		if (n < 0 && errno == EBADF)
+			for (;;)
+				pause();
 		if (n < 0)
 			n = 0;
 		for (int i = 0; i < n; i++) {
