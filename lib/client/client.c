@@ -437,9 +437,15 @@ static int subscribe(struct vasclient *c)
 					 on_prepare_for_migration, on_match_installed, c);
 }
 
+/*
+ * fork() ran atfork.c's child handler, which marks every client. Not
+ * getpid() != c->pid: that is a system call on every entry (a client's
+ * drain takes three), and a child made without the handler (_Fork(), a
+ * bare clone) may only call async-signal-safe functions, which ours are not.
+ */
 static bool is_child(const struct vasclient *c)
 {
-	return c->forked || getpid() != c->pid;
+	return c->forked;
 }
 
 /* Every entry point but unref: the mutex, and not in a child. */
@@ -471,6 +477,7 @@ EXPORT int vasclient_new(vasclient **ret, const char *who, const char *why,
 	c->mode = mode;
 	c->lock_fd = -1;
 	c->wake_fd = -1;
+	c->watched_fd = -1;
 	c->rand = ((uint64_t)c->pid << 32) ^ now_usec() ^ (uint64_t)(uintptr_t)c;
 	if (!c->rand)
 		c->rand = 1;
@@ -653,6 +660,8 @@ static void disconnected(struct vasclient *c, int error)
 		vasclient_close_lock(c);
 		notify(c, VASCLIENT_LOCK_LOST, NULL, 0);
 	}
+	/* out of the library thread's epoll set while its fd is still open */
+	vasclient_thread_unwatch(c);
 	c->bus = sd_bus_unref(c->bus);
 	c->retry_at = 0;
 	c->state = VASCLIENT_RUNNING;
@@ -674,9 +683,27 @@ EXPORT int vasclient_process(vasclient *c)
 		if (c->state == VASCLIENT_RUNNING)
 			take_lock(c, false);
 	}
-	do
+	for (;;) {
 		r = sd_bus_process(c->bus, NULL);
-	while (r > 0);
+		if (r <= 0)
+			break;
+		/*
+		 * What this message asked for, before the next is read: a
+		 * drain answered at once releases the lock now, not after
+		 * the read that finds nothing more (the bare client's order).
+		 */
+		if (c->n_notices == 0 || c->delivering)
+			continue;
+		unlock_and_deliver(c);
+		r = enter(c);
+		if (r < 0)
+			return r;
+		/* another thread's vasclient_process() found the bus gone */
+		if (!c->bus) {
+			pthread_mutex_unlock(&c->lock);
+			return -ENOTCONN;
+		}
+	}
 	if (r < 0)
 		disconnected(c, r);
 	unlock_and_deliver(c);

@@ -60,6 +60,9 @@ struct vasclient {
 	/* vasclient_start_thread(): thread.c's loop runs it */
 	bool threaded;
 	int wake_fd;		/* the loop's eventfd: it looks again */
+	int watched_fd;		/* the bus's fd in the loop's epoll set; -1: none */
+	uint32_t watched_events;
+	uint64_t due;		/* the loop's copy of the timeout (the loop's own) */
 
 	/* atfork.c's list of every client of the process */
 	struct vasclient *registry_prev, *registry_next;
@@ -76,6 +79,7 @@ void vasclient_unregister(struct vasclient *c);
 int vasclient_thread_start(struct vasclient *c);
 void vasclient_thread_stop(struct vasclient *c);
 void vasclient_wake(struct vasclient *c);
+void vasclient_thread_unwatch(struct vasclient *c);
 void vasclient_thread_before_fork(void);
 void vasclient_thread_after_fork_parent(void);
 void vasclient_thread_after_fork_child(void);

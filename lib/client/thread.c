@@ -4,20 +4,29 @@
  * for an application without an event loop to plug it into. One thread
  * for every such client of the process: a migration wakes it once for all
  * of them, not once a client. It exists while one client uses it, blocks
- * every signal (they stay the application's), and waits on the clients'
- * bus connections and on an eventfd that the other threads write to when
- * they changed what it should wait for (vasclient_drained() sent an
- * Inhibit, a client came or goes).
+ * every signal (they stay the application's), and waits in epoll on the
+ * clients' bus connections and on an eventfd that the other threads write
+ * to when they changed what it should wait for (vasclient_drained() sent
+ * an Inhibit, a client came or goes).
+ *
+ * epoll, not poll(): a migration's signal reaches the clients one at a
+ * time, as the bus writes them, and a thread that keeps up wakes once a
+ * client. poll() would hand the kernel every connection again at each of
+ * those wakes, and the set be rebuilt under every client's mutex: the
+ * work of a signal grew with the square of the clients. Here a wake costs
+ * what is ready: a client is looked at again (its events and timeout)
+ * after it was processed, and all of them only when the eventfd says that
+ * another thread changed one.
  *
  * Locks: loop_lock, then a client's; never the other way round. The thread
  * runs vasclient_process() holding neither, so that callbacks may start
  * other clients; unref waits until the thread is done with its client.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,22 +41,24 @@ static struct vasclient *loop_busy;	/* the client the thread processes */
 static bool loop_running, loop_stop;
 static pthread_t loop_thread;
 static int loop_wake = -1;
-/* the thread's poll set: here, not on its stack, so that a child of fork()
- * (where the thread is not) still reaches it */
-static struct pollfd *loop_polls;
-static struct watch {
-	struct vasclient *c;
-	uint64_t deadline;
-} *loop_watches;
-static size_t loop_polls_size;
+static int loop_epoll = -1;
+/* On the thread: a client changed from within its own loop (a callback), so
+ * every client is looked at again before the next wait, without the eventfd. */
+static __thread bool on_loop_thread, loop_rescan;
 
 /* With c->lock held. The eventfd outlives every client that may write it. */
 void vasclient_wake(struct vasclient *c)
 {
 	uint64_t one = 1;
 
+	if (!c->threaded)
+		return;
+	if (on_loop_thread) {
+		loop_rescan = true;
+		return;
+	}
 	/* a full counter wakes the thread as well */
-	if (c->threaded && c->wake_fd >= 0 && write(c->wake_fd, &one, sizeof(one)) < 0)
+	if (c->wake_fd >= 0 && write(c->wake_fd, &one, sizeof(one)) < 0)
 		return;
 }
 
@@ -79,90 +90,149 @@ static bool loop_has(const struct vasclient *c)
 	return false;
 }
 
+/*
+ * With c->lock held, on the thread or with loop_lock held: the bus's fd out
+ * of the epoll set while it is still open (closed, it could be another
+ * client's by now; a forked child's copy would keep it in the set).
+ */
+void vasclient_thread_unwatch(struct vasclient *c)
+{
+	if (c->watched_fd < 0)
+		return;
+	epoll_ctl(loop_epoll, EPOLL_CTL_DEL, c->watched_fd, NULL);
+	c->watched_fd = -1;
+}
+
+/* With c->lock held, on the thread: what to wait for on c's behalf. */
+static void watch(struct vasclient *c)
+{
+	struct epoll_event ev = { .data.ptr = c };
+	uint64_t t = UINT64_MAX;
+	int fd = c->bus ? sd_bus_get_fd(c->bus) : -1;
+	int events, op;
+
+	if (fd != c->watched_fd)
+		vasclient_thread_unwatch(c);
+	if (fd < 0) {
+		c->due = UINT64_MAX;
+		return;
+	}
+	events = sd_bus_get_events(c->bus);
+	/* POLLIN and POLLOUT are EPOLLIN and EPOLLOUT */
+	ev.events = events > 0 ? (uint32_t)events : 0;
+	if (sd_bus_get_timeout(c->bus, &t) < 0)
+		t = UINT64_MAX;
+	if (c->retry_at && c->retry_at < t)
+		t = c->retry_at;
+	c->due = t;
+	if (c->watched_fd >= 0 && ev.events == c->watched_events)
+		return;
+	op = c->watched_fd >= 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(loop_epoll, op, fd, &ev) < 0) {
+		/* no memory for the entry: come back to it soon */
+		uint64_t soon = now_usec() + 10 * 1000;
+
+		if (soon < c->due)
+			c->due = soon;
+		return;
+	}
+	c->watched_fd = fd;
+	c->watched_events = ev.events;
+}
+
+/* On the thread, without a lock: process c unless it left meanwhile. */
+static void run_client(struct vasclient *c)
+{
+	pthread_mutex_lock(&loop_lock);
+	if (loop_stop || !loop_has(c)) {
+		pthread_mutex_unlock(&loop_lock);
+		return;
+	}
+	loop_busy = c;
+	pthread_mutex_unlock(&loop_lock);
+
+	vasclient_process(c);
+	pthread_mutex_lock(&c->lock);
+	watch(c);
+	pthread_mutex_unlock(&c->lock);
+
+	pthread_mutex_lock(&loop_lock);
+	loop_busy = NULL;
+	pthread_cond_broadcast(&loop_idle);
+	pthread_mutex_unlock(&loop_lock);
+}
+
 static void *run(void *userdata)
 {
-	struct pollfd *p;
-	struct watch *w;
-	size_t n;
-	uint64_t count;
+	struct epoll_event events[64];
+	uint64_t count, now;
 
+	on_loop_thread = true;
+	loop_rescan = true;
 	for (;;) {
 		uint64_t deadline = UINT64_MAX;
+		int n;
 
 		pthread_mutex_lock(&loop_lock);
 		if (loop_stop) {
 			pthread_mutex_unlock(&loop_lock);
 			break;
 		}
-		if (loop_polls_size < n_loop_clients + 1) {
-			size_t want = n_loop_clients + 1;
-			struct pollfd *np = realloc(loop_polls, want * sizeof(*np));
-			struct watch *nw = np ? realloc(loop_watches, want * sizeof(*nw)) : NULL;
+		if (loop_rescan) {
+			loop_rescan = false;
+			for (size_t i = 0; i < n_loop_clients; i++) {
+				struct vasclient *c = loop_clients[i];
 
-			if (np)
-				loop_polls = np;
-			if (nw) {
-				loop_watches = nw;
-				loop_polls_size = want;
+				pthread_mutex_lock(&c->lock);
+				watch(c);
+				pthread_mutex_unlock(&c->lock);
 			}
 		}
-		if (loop_polls_size == 0) {
-			/* no memory for even the eventfd's entry: try again soon */
-			struct timespec soon = { 0, 10 * 1000 * 1000 };
-
-			pthread_mutex_unlock(&loop_lock);
-			nanosleep(&soon, NULL);
-			continue;
-		}
-		p = loop_polls;
-		w = loop_watches;
-		p[0] = (struct pollfd){ .fd = loop_wake, .events = POLLIN };
-		n = 1;
-		for (size_t i = 0; i < n_loop_clients && n < loop_polls_size; i++) {
-			struct vasclient *c = loop_clients[i];
-			uint64_t t = UINT64_MAX;
-
-			pthread_mutex_lock(&c->lock);
-			if (c->bus) {
-				p[n] = (struct pollfd){ .fd = sd_bus_get_fd(c->bus),
-							.events = (short)sd_bus_get_events(c->bus) };
-				if (sd_bus_get_timeout(c->bus, &t) < 0)
-					t = UINT64_MAX;
-				if (c->retry_at && c->retry_at < t)
-					t = c->retry_at;
-				w[n] = (struct watch){ .c = c, .deadline = t };
-				if (t < deadline)
-					deadline = t;
-				n++;
-			}
-			pthread_mutex_unlock(&c->lock);
-		}
+		for (size_t i = 0; i < n_loop_clients; i++)
+			if (loop_clients[i]->due < deadline)
+				deadline = loop_clients[i]->due;
 		pthread_mutex_unlock(&loop_lock);
 
-		if (poll(p, n, timeout_ms(deadline, now_usec())) < 0 && errno != EINTR)
-			continue;
-		if (p[0].revents & POLLIN && read(loop_wake, &count, sizeof(count)) < 0)
-			continue;
-
-		/* the clients whose connection is ready, or whose time came */
-		uint64_t now = now_usec();
-		for (size_t i = 1; i < n; i++) {
-			if (!p[i].revents && w[i].deadline > now)
-				continue;
-			pthread_mutex_lock(&loop_lock);
-			if (loop_stop || !loop_has(w[i].c)) {
-				pthread_mutex_unlock(&loop_lock);
-				continue;
+		n = epoll_wait(loop_epoll, events, sizeof(events) / sizeof(events[0]),
+			       timeout_ms(deadline, now_usec()));
+		/*
+		 * Closed: this is a fork child's copy of the thread (a callback
+		 * forked), whose clients are dead. It waits for nothing, for
+		 * ever, as it did on an empty poll set, rather than spin.
+		 */
+		if (n < 0 && errno == EBADF)
+			for (;;)
+				pause();
+		if (n < 0)
+			n = 0;
+		for (int i = 0; i < n; i++) {
+			if (events[i].data.ptr) {
+				run_client(events[i].data.ptr);
+			} else {
+				loop_rescan = true;
+				if (read(loop_wake, &count, sizeof(count)) < 0)
+					continue;
 			}
-			loop_busy = w[i].c;
-			pthread_mutex_unlock(&loop_lock);
+		}
 
-			vasclient_process(w[i].c);
+		/* the clients whose time came; the list may change meanwhile */
+		now = now_usec();
+		if (deadline > now)
+			continue;
+		for (size_t i = 0;; i++) {
+			struct vasclient *c;
+
+			bool due;
 
 			pthread_mutex_lock(&loop_lock);
-			loop_busy = NULL;
-			pthread_cond_broadcast(&loop_idle);
+			c = i < n_loop_clients ? loop_clients[i] : NULL;
+			/* c->due is the thread's own; c is not freed while listed */
+			due = c && c->due <= now;
 			pthread_mutex_unlock(&loop_lock);
+			if (!c)
+				break;
+			if (due)
+				run_client(c);
 		}
 	}
 	return NULL;
@@ -190,32 +260,42 @@ int vasclient_thread_start(struct vasclient *c)
 		loop_clients_size = size;
 	}
 	if (!loop_running) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
 		loop_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (loop_wake < 0) {
+		loop_epoll = epoll_create1(EPOLL_CLOEXEC);
+		if (loop_wake < 0 || loop_epoll < 0 ||
+		    epoll_ctl(loop_epoll, EPOLL_CTL_ADD, loop_wake, &ev) < 0) {
 			r = -errno;
-			goto out;
+			goto fail;
 		}
 		loop_stop = false;
 		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &old);
 		r = -pthread_create(&loop_thread, NULL, run, NULL);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (r < 0) {
-			close(loop_wake);
-			loop_wake = -1;
-			goto out;
-		}
+		if (r < 0)
+			goto fail;
 		loop_running = true;
 	}
 	loop_clients[n_loop_clients++] = c;
 	pthread_mutex_lock(&c->lock);
 	c->threaded = true;
 	c->wake_fd = loop_wake;
+	c->watched_fd = -1;
+	c->due = UINT64_MAX;
 	vasclient_wake(c);
 	pthread_mutex_unlock(&c->lock);
 out:
 	pthread_mutex_unlock(&loop_lock);
 	return r;
+fail:
+	if (loop_wake >= 0)
+		close(loop_wake);
+	if (loop_epoll >= 0)
+		close(loop_epoll);
+	loop_wake = loop_epoll = -1;
+	goto out;
 }
 
 /* Not from the thread itself (a callback): it would wait for itself. */
@@ -236,6 +316,7 @@ void vasclient_thread_stop(struct vasclient *c)
 	while (loop_busy == c)
 		pthread_cond_wait(&loop_idle, &loop_lock);
 	pthread_mutex_lock(&c->lock);
+	vasclient_thread_unwatch(c);
 	c->threaded = false;
 	c->wake_fd = -1;
 	pthread_mutex_unlock(&c->lock);
@@ -253,17 +334,13 @@ void vasclient_thread_stop(struct vasclient *c)
 	pthread_join(loop_thread, NULL);
 	pthread_mutex_lock(&loop_lock);
 	close(loop_wake);
-	loop_wake = -1;
+	close(loop_epoll);
+	loop_wake = loop_epoll = -1;
 	loop_running = false;
 	loop_stop = false;
 	free(loop_clients);
 	loop_clients = NULL;
 	loop_clients_size = 0;
-	free(loop_polls);
-	free(loop_watches);
-	loop_polls = NULL;
-	loop_watches = NULL;
-	loop_polls_size = 0;
 	/* a client started meanwhile waited for this: it makes a new thread */
 	pthread_cond_broadcast(&loop_idle);
 	pthread_mutex_unlock(&loop_lock);
@@ -286,9 +363,11 @@ void vasclient_thread_after_fork_child(void)
 	n_loop_clients = 0;
 	loop_busy = NULL;
 	loop_running = false;
-	if (loop_wake >= 0) {
+	/* the epoll set is the parent's as well: the child only lets go of it */
+	if (loop_wake >= 0)
 		close(loop_wake);
-		loop_wake = -1;
-	}
+	if (loop_epoll >= 0)
+		close(loop_epoll);
+	loop_wake = loop_epoll = -1;
 	pthread_mutex_unlock(&loop_lock);
 }

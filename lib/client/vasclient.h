@@ -45,7 +45,9 @@
  * lock of your own that a callback takes: the callback would wait for it.
  *
  * After fork(), the child's copy of a client holds no lock and no
- * connection: every call but vasclient_unref() returns -ECHILD there. A
+ * connection: every call but vasclient_unref() returns -ECHILD there (the
+ * library's fork handler marks it; a child of _Fork() or a bare clone(),
+ * which runs no handler, may not call the library at all). A
  * child that goes on using the accelerator (libnxz reopens its window
  * after a fork) unrefs that copy and makes a client of its own.
  *

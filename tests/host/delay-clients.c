@@ -4,7 +4,13 @@
  * system bus ($DBUS_SYSTEM_BUS_ADDRESS) holding one delay inhibitor lock of
  * org.vasd1; for the 1000-client migration test and bench/quiesce.
  *
- *   delay-clients N
+ *   delay-clients N [T JOB_US GAP_US]
+ *
+ * T: each client has T worker threads of an application's (bench/
+ * client-drain's floor: the same application load as vasclient-test's),
+ * each in a loop of a job JOB_US in flight and a pause of GAP_US, that stop
+ * at PrepareForMigration(true) and go on at (false). They take no part in
+ * the release: the client closes its lock at once, in flight or not.
  *
  * Each client behaves as a migration wants it (bus-client follow with no
  * delay): on PrepareForMigration(true) it closes its lock at once, on
@@ -31,6 +37,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,7 +67,49 @@ struct client {
 	struct crowd *cr;
 	int fd;			/* the lock; -1 while none is held */
 	bool never;		/* does not release */
+
+	/* the application's worker threads (T), as vasclient-test's */
+	pthread_mutex_t lock;
+	pthread_cond_t resumed;
+	bool stopped;		/* between (true) and (false): no new job */
+	bool quit;
+	pthread_t *workers;
 };
+
+static unsigned long n_threads, job_usec, gap_usec;
+
+static void set_stopped(struct client *c, bool stopped)
+{
+	if (!n_threads)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stopped = stopped;
+	pthread_cond_broadcast(&c->resumed);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* vasclient-test's worker without the library: a job, then a pause. */
+static void *worker(void *userdata)
+{
+	struct client *c = userdata;
+	struct timespec job = { job_usec / 1000000, job_usec % 1000000 * 1000 };
+	struct timespec gap = { gap_usec / 1000000, gap_usec % 1000000 * 1000 };
+
+	for (;;) {
+		pthread_mutex_lock(&c->lock);
+		while (c->stopped && !c->quit)
+			pthread_cond_wait(&c->resumed, &c->lock);
+		if (c->quit) {
+			pthread_mutex_unlock(&c->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&c->lock);
+		if (job_usec)
+			nanosleep(&job, NULL);
+		if (gap_usec)
+			nanosleep(&gap, NULL);
+	}
+}
 
 enum step {
 	STEP_IDLE,
@@ -170,6 +219,7 @@ static int on_prepare(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	if (r < 0)
 		die("PrepareForMigration", r);
 	snprintf(cr->name, sizeof(cr->name), "%s", name);
+	set_stopped(c, active);
 	if (!active) {
 		cr->n_false++;
 		if (c->fd < 0)
@@ -429,11 +479,16 @@ int main(int argc, char **argv)
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct rlimit rl;
 
-	if (argc != 2) {
-		fprintf(stderr, "Usage: delay-clients N\n");
+	if (argc != 2 && argc != 5) {
+		fprintf(stderr, "Usage: delay-clients N [T JOB_US GAP_US]\n");
 		return 2;
 	}
 	cr.n = strtoul(argv[1], NULL, 10);
+	if (argc == 5) {
+		n_threads = strtoul(argv[2], NULL, 10);
+		job_usec = strtoul(argv[3], NULL, 10);
+		gap_usec = strtoul(argv[4], NULL, 10);
+	}
 	if (cr.n < 1) {
 		fprintf(stderr, "delay-clients: N is 1 or more\n");
 		return 2;
@@ -458,11 +513,34 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < cr.n; i++)
 		connect_client(&cr, &cr.clients[i], true);
 	for (size_t i = 0; i < cr.n; i++) {
-		inhibit(&cr.clients[i]);
-		rearm(&cr, &cr.clients[i]);
+		struct client *c = &cr.clients[i];
+
+		inhibit(c);
+		rearm(&cr, c);
+		if (!n_threads)
+			continue;
+		pthread_mutex_init(&c->lock, NULL);
+		pthread_cond_init(&c->resumed, NULL);
+		c->workers = calloc(n_threads, sizeof(*c->workers));
+		if (!c->workers)
+			die("workers", -ENOMEM);
+		for (unsigned long j = 0; j < n_threads; j++)
+			if (pthread_create(&c->workers[j], NULL, worker, c) != 0)
+				die("workers", -EAGAIN);
 	}
 	run(&cr);
 
+	for (size_t i = 0; i < cr.n && n_threads; i++) {
+		struct client *c = &cr.clients[i];
+
+		pthread_mutex_lock(&c->lock);
+		c->quit = true;
+		pthread_cond_broadcast(&c->resumed);
+		pthread_mutex_unlock(&c->lock);
+		for (unsigned long j = 0; j < n_threads; j++)
+			pthread_join(c->workers[j], NULL);
+		free(c->workers);
+	}
 	for (size_t i = 0; i < cr.n; i++) {
 		if (cr.clients[i].fd >= 0)
 			close(cr.clients[i].fd);
