@@ -541,7 +541,7 @@ static int print_uncoordinated(const struct migration_status *r, bool color)
 			ret = table_add(t, at(a, r, ev->timestamp), NULL);
 	}
 	if (ret >= 0)
-		ret = print_table("Uncoordinated (windows held without a lock: their pastes failed):",
+		ret = print_table("Uncoordinated (holding windows but no lock at the hook: a migration fails their pastes):",
 				  t, color);
 	return ret;
 }
@@ -614,9 +614,6 @@ static void print_summary(const struct migration_status *r)
 		line("Blackout:", "so far %" PRIu32 " window%s suspended, %" PRIu32 " resumed",
 		     b.suspended, b.suspended == 1 ? "" : "s", b.resumed);
 	line("Anomalies:", "%zu", r->anomalies.n);
-	if (r->uncoordinated.n)
-		line("Uncoordinated:", "%zu record%s of processes holding windows without a lock",
-		     r->uncoordinated.n, r->uncoordinated.n == 1 ? "" : "s");
 	for (size_t i = 0; i < r->errors.n; i++)
 		line(i ? "" : "Errors:", "%s at %s", what(&r->errors.v[i]),
 		     at(a, r, r->errors.v[i].timestamp));

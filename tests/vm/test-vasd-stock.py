@@ -177,7 +177,7 @@ with TempDir() as d:
         check(got == want_u, "the report's uncoordinated: %r, not %r" % (got, want_u))
         human = subprocess.run([VASCTL, "migration", "status", "-d", v.db], capture_output=True,
                                text=True, check=True).stdout
-        check("Uncoordinated (windows held without a lock" in human, "vasctl migration status:\n%s"
+        check("Uncoordinated (holding windows but no lock" in human, "vasctl migration status:\n%s"
               % human)
 
         # a restart adopts the ledger's windows: nothing recorded
