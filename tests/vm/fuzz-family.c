@@ -115,6 +115,8 @@ struct fz_shared {
 	atomic_ulong migrations_busy;
 	atomic_ulong coord_registered;
 	atomic_ulong coord_acked;
+	atomic_ulong coord_prepares;	/* PREPAREs seen while registered */
+	atomic_ulong coord_late;	/* their ack came too late: ENOENT */
 	atomic_ulong coord_died;
 };
 
@@ -414,8 +416,32 @@ static bool fsock_drain(struct fsock *s, unsigned int max, size_t cap)
 	return done;
 }
 
-static void fsock_send(struct fsock *s, const void *buf, size_t len)
+/*
+ * Every message of the datagram that netlink_rcv_skb() would hand on goes
+ * to the family (or is a control message, which it skips): a mutated
+ * nlmsg_len turns the rest of a datagram into a next message, whose type
+ * would otherwise be attribute bytes - another family, which is not ours
+ * to fuzz.
+ */
+static void aim_at_family(uint8_t *buf, size_t len)
 {
+	struct nlmsghdr *nlh;
+	size_t off = 0, step;
+
+	while (len - off >= NLMSG_HDRLEN) {
+		nlh = (struct nlmsghdr *)(buf + off);
+		if (nlh->nlmsg_len < NLMSG_HDRLEN || nlh->nlmsg_len > len - off)
+			return;
+		if (nlh->nlmsg_type >= NLMSG_MIN_TYPE)
+			nlh->nlmsg_type = family;
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		off += step < len - off ? step : len - off;
+	}
+}
+
+static void fsock_send(struct fsock *s, void *buf, size_t len)
+{
+	aim_at_family(buf, len);
 	if (mnl_socket_sendto(s->sock, buf, len) < 0) {
 		/* EMSGSIZE, ENOBUFS, EAGAIN: the message was refused whole */
 		FZ_CHECK(errno != EFAULT && errno != EBADF, "send: %s",
@@ -1063,7 +1089,7 @@ static void coordinator(uint64_t seed, unsigned int idx)
 	struct vt_msg m;
 	struct rng r;
 	uint64_t token;
-	int err, status, w;
+	int err, status, w, tmo;
 	pid_t pid;
 
 	FZ_CHECK(rep, "out of memory");
@@ -1134,14 +1160,24 @@ static void coordinator(uint64_t seed, unsigned int idx)
 				 "ack of a random token (registered %d): %s",
 				 registered, strerror(-err));
 		} else {
-			err = vt_event_wait(ev, &m, 50);
-			if (err == -ENOBUFS)
+			/*
+			 * Everything queued, as a daemon reads: the window
+			 * events of a migration would otherwise hold the
+			 * PREPARE back past coord_timeout_ms.
+			 */
+			token = 0;
+			for (tmo = 50; (err = vt_event_wait(ev, &m, tmo)); tmo = 0) {
+				if (err == -ENOBUFS)
+					continue;
+				FZ_CHECK(err > 0, "events: %s", strerror(-err));
+				if (m.cmd == VAS_CMD_MIGRATION_CHANGE_NTF &&
+				    m.mig.phase == VAS_MIGRATION_PHASE_PREPARE)
+					token = m.mig.token;
+			}
+			if (!token)
 				continue;
-			FZ_CHECK(err >= 0, "events: %s", strerror(-err));
-			if (!err || m.cmd != VAS_CMD_MIGRATION_CHANGE_NTF ||
-			    m.mig.phase != VAS_MIGRATION_PHASE_PREPARE)
-				continue;
-			token = m.mig.token;
+			if (registered)
+				atomic_fetch_add(&shm->coord_prepares, 1);
 			switch (rnd_below(&r, 5)) {
 			case 0:	/* not acked: the migration times out */
 				break;
@@ -1164,6 +1200,8 @@ static void coordinator(uint64_t seed, unsigned int idx)
 					 registered, strerror(-err));
 				if (!err)
 					atomic_fetch_add(&shm->coord_acked, 1);
+				if (err == -ENOENT)
+					atomic_fetch_add(&shm->coord_late, 1);
 				if (err || chance(&r, 50))
 					break;
 				/* twice: the migration no longer waits */
@@ -1549,12 +1587,15 @@ static void report(double secs)
 	       atomic_load(&shm->win_opened), atomic_load(&shm->win_refused),
 	       atomic_load(&shm->win_orphaned),
 	       atomic_load(&shm->credit_changes));
-	printf("fuzz: migrations: %lu completed, %lu aborted, %lu busy; coordinator: %lu registrations, %lu acks, %lu died registered\n",
+	printf("fuzz: migrations: %lu completed, %lu aborted, %lu busy\n",
 	       atomic_load(&shm->migrations),
 	       atomic_load(&shm->migrations_aborted),
-	       atomic_load(&shm->migrations_busy),
+	       atomic_load(&shm->migrations_busy));
+	printf("fuzz: coordinator processes: %lu registrations, %lu PREPAREs seen registered, %lu acked, %lu acks too late, %lu died registered\n",
 	       atomic_load(&shm->coord_registered),
-	       atomic_load(&shm->coord_acked), atomic_load(&shm->coord_died));
+	       atomic_load(&shm->coord_prepares),
+	       atomic_load(&shm->coord_acked), atomic_load(&shm->coord_late),
+	       atomic_load(&shm->coord_died));
 }
 
 static noreturn void usage(int status)
