@@ -831,6 +831,11 @@ uint16_t vt_nl_family(const struct vt_nl *nl)
 	return nl->family;
 }
 
+uint32_t vt_nl_group(const struct vt_nl *nl)
+{
+	return nl->group;
+}
+
 int vt_nl_fd(const struct vt_nl *nl)
 {
 	return mnl_socket_get_fd(nl->sock);

@@ -134,6 +134,8 @@ void vt_nl_free(struct vt_nl *nl);
 /* Whether the controller knows the family (vas_sim's family parameter). */
 bool vt_family_present(void);
 uint16_t vt_nl_family(const struct vt_nl *nl);
+/* The id of the events group, for a socket of one's own. */
+uint32_t vt_nl_group(const struct vt_nl *nl);
 /* Join the events group: 0 or a negative errno (-EPERM unprivileged). */
 int vt_nl_join(struct vt_nl *nl);
 void vt_nl_ext_ack(struct vt_nl *nl);
