@@ -649,8 +649,12 @@ typedef void (*nl_msg_fn)(struct vt_nl *nl, const struct nlmsghdr *nlh,
  * Sends @req and hands each message of its answer to @fn until the ack (a
  * do) or NLMSG_DONE (a dump). Returns the kernel's error.
  */
+/*
+ * @tolerate: a send or receive error is returned as a negative errno
+ * instead of failing the test (fault injection makes them expected).
+ */
 static int nl_exchange(struct vt_nl *nl, struct nlmsghdr *req, nl_msg_fn fn,
-		       void *data, struct vt_reply *info)
+		       void *data, struct vt_reply *info, bool tolerate)
 {
 	char *buf = malloc(VT_RBUF);
 	const struct nlmsghdr *nlh;
@@ -659,11 +663,19 @@ static int nl_exchange(struct vt_nl *nl, struct nlmsghdr *req, nl_msg_fn fn,
 	ssize_t n;
 
 	TEST_ASSERT(buf);
-	TEST_ASSERTF(mnl_socket_sendto(nl->sock, req, req->nlmsg_len) ==
-		     (ssize_t)req->nlmsg_len, "netlink send: %s",
+	n = mnl_socket_sendto(nl->sock, req, req->nlmsg_len);
+	if (n < 0 && tolerate) {
+		err = -errno;
+		goto out;
+	}
+	TEST_ASSERTF(n == (ssize_t)req->nlmsg_len, "netlink send: %s",
 		     strerror(errno));
 	while (!done) {
 		n = mnl_socket_recvfrom(nl->sock, buf, VT_RBUF);
+		if (n < 0 && tolerate) {
+			err = -errno;
+			break;
+		}
 		TEST_ASSERTF(n > 0, "netlink receive: %s",
 			     n < 0 ? strerror(errno) : "end of file");
 		len = (int)n;
@@ -683,6 +695,7 @@ static int nl_exchange(struct vt_nl *nl, struct nlmsghdr *req, nl_msg_fn fn,
 			fn(nl, nlh, data);
 		}
 	}
+out:
 	free(buf);
 	return err;
 }
@@ -749,7 +762,7 @@ static int ctrl_getfamily(struct vt_nl *nl, struct ctrl_parse *c)
 	genl->cmd = CTRL_CMD_GETFAMILY;
 	genl->version = 1;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VAS_FAMILY_NAME);
-	return nl_exchange(nl, nlh, ctrl_msg, c, NULL);
+	return nl_exchange(nl, nlh, ctrl_msg, c, NULL, false);
 }
 
 /* The controller's answer for "vas": family id, version and group. */
@@ -884,7 +897,15 @@ static void reply_msg(struct vt_nl *nl, const struct nlmsghdr *nlh,
 int vt_transact(struct vt_nl *nl, struct nlmsghdr *req, struct vt_reply *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->err = nl_exchange(nl, req, reply_msg, ret, ret);
+	ret->err = nl_exchange(nl, req, reply_msg, ret, ret, false);
+	return ret->err;
+}
+
+int vt_transact_try(struct vt_nl *nl, struct nlmsghdr *req,
+		    struct vt_reply *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->err = nl_exchange(nl, req, reply_msg, ret, ret, true);
 	return ret->err;
 }
 

@@ -149,6 +149,12 @@ int vt_nl_fd(const struct vt_nl *nl);
 struct nlmsghdr *vt_req(struct vt_nl *nl, void *buf, uint8_t cmd, bool dump);
 int vt_transact(struct vt_nl *nl, struct nlmsghdr *req,
 		struct vt_reply *ret);
+/*
+ * vt_transact(), but an error of send() or recv() (ENOMEM, ENOBUFS: what
+ * fault injection causes) is returned as a negative errno, not a failure.
+ */
+int vt_transact_try(struct vt_nl *nl, struct nlmsghdr *req,
+		    struct vt_reply *ret);
 /* A do or dump without attributes. */
 int vt_simple(struct vt_nl *nl, uint8_t cmd, bool dump, struct vt_reply *ret);
 /* WINDOW_GET do by id. */
