@@ -30,71 +30,8 @@
 
 #include "vmtest.h"
 
-#define FAILSLAB "/sys/kernel/debug/failslab/"
 /* far more than any path allocates: a walk that gets here never ends */
 #define NTH_MAX 64
-
-static void write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	TEST_ASSERTF(fd >= 0, "open %s: %s", path, strerror(errno));
-	n = write(fd, val, strlen(val));
-	TEST_ASSERTF(n == (ssize_t)strlen(val), "write %s to %s: %s", val,
-		     path, strerror(errno));
-	close(fd);
-}
-
-/* vas_sim's text: its base and size in /proc/modules cover it. */
-static void aim_at_module(void)
-{
-	unsigned long long base = 0, size = 0;
-	char line[256], name[64], val[32];
-	FILE *f = fopen("/proc/modules", "re");
-
-	TEST_ASSERT(f);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %llu %*d %*s %*s %llx", name, &size,
-			   &base) == 3 && !strcmp(name, "vas_sim"))
-			break;
-		base = 0;
-	}
-	fclose(f);
-	TEST_ASSERTF(base && size, "vas_sim's address not in /proc/modules");
-
-	/* GFP_KERNEL allocations fail too; no stack dump in the log */
-	write_file(FAILSLAB "ignore-gfp-wait", "N");
-	write_file(FAILSLAB "verbose", "0");
-	snprintf(val, sizeof(val), "%llu", base);
-	write_file(FAILSLAB "require-start", val);
-	snprintf(val, sizeof(val), "%llu", base + size);
-	write_file(FAILSLAB "require-end", val);
-}
-
-static int nth_fd = -1;
-
-static void nth_arm(unsigned int n)
-{
-	char val[16];
-	int len = snprintf(val, sizeof(val), "%u", n);
-
-	TEST_ASSERTF(pwrite(nth_fd, val, (size_t)len, 0) == len,
-		     "fail-nth: %s", strerror(errno));
-}
-
-/* Whether the armed failure happened; disarms. */
-static bool nth_fired(void)
-{
-	char val[16] = "";
-	ssize_t n = pread(nth_fd, val, sizeof(val) - 1, 0);
-
-	TEST_ASSERTF(n > 0, "fail-nth: %s", strerror(errno));
-	if (atoi(val) == 0)
-		return true;
-	nth_arm(0);
-	return false;
-}
 
 static bool is_nomem(int err)
 {
@@ -194,9 +131,9 @@ static void walk_window_open(void)
 	int fd;
 
 	for (n = 1; n <= NTH_MAX; n++) {
-		nth_arm(n);
+		vt_fail_nth(n);
 		fd = window_open();
-		fired = nth_fired();
+		fired = vt_fail_nth_fired();
 		if (fd >= 0) {
 			close(fd);
 		} else {
@@ -237,9 +174,9 @@ static void walk_request(const char *what, uint8_t cmd, bool dump,
 	for (n = 1; n <= NTH_MAX; n++) {
 		nl = vt_nl_new();
 		vt_req(nl, buf, cmd, dump);
-		nth_arm(n);
+		vt_fail_nth(n);
 		err = vt_transact_try(nl, (struct nlmsghdr *)buf, r);
-		fired = nth_fired();
+		fired = vt_fail_nth_fired();
 		vt_nl_free(nl);
 		if (!err) {
 			TEST_ASSERT_EQ(expect_msgs, r->n);
@@ -272,9 +209,9 @@ static void walk_coord_register(void)
 		a = vt_nl_new();
 		b = vt_nl_new();
 		vt_req(a, buf, VAS_CMD_COORD_REGISTER, false);
-		nth_arm(n);
+		vt_fail_nth(n);
 		err = vt_transact_try(a, (struct nlmsghdr *)buf, r);
-		fired = nth_fired();
+		fired = vt_fail_nth_fired();
 		if (err) {
 			TEST_ASSERTF(fired, "register failed unforced: %s",
 				     strerror(-err));
@@ -353,9 +290,9 @@ static void walk_coord_ack(void)
 		token = prepare_token(mon, mig.stream);
 		nlh = vt_req(coord, buf, VAS_CMD_COORD_ACK, false);
 		mnl_attr_put_u64(nlh, VAS_A_TOKEN, token);
-		nth_arm(n);
+		vt_fail_nth(n);
 		err = vt_transact_try(coord, nlh, r);
-		fired = nth_fired();
+		fired = vt_fail_nth_fired();
 		if (err) {
 			TEST_ASSERTF(fired, "ack failed unforced: %s",
 				     strerror(-err));
@@ -396,9 +333,9 @@ static void walk_migration(void)
 		TEST_ASSERTF(fds[i] >= 0, "window open: %s", strerror(-fds[i]));
 	}
 	for (n = 1; n <= NTH_MAX; n++) {
-		nth_arm(n);
+		vt_fail_nth(n);
 		err = vt_migrate(2000 + n);
-		fired = nth_fired();
+		fired = vt_fail_nth_fired();
 		TEST_ASSERTF(!err || (fired && is_nomem(err)),
 			     "migration, allocation %u failed: %s", n,
 			     strerror(-err));
@@ -417,14 +354,12 @@ static void walk_migration(void)
 
 int main(void)
 {
-	if (access(FAILSLAB, F_OK)) {
-		printf("SKIP: no %s: this kernel has no failslab\n", FAILSLAB);
+	if (!vt_failslab_present()) {
+		printf("SKIP: this kernel has no failslab\n");
 		return 77;
 	}
 	vt_setup(NULL);
-	aim_at_module();
-	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	TEST_ASSERTF(nth_fd >= 0, "fail-nth: %s", strerror(errno));
+	vt_failslab_aim();
 
 	ev = vt_nl_new();
 	TEST_ASSERT_ERR(0, vt_nl_join(ev));
@@ -450,7 +385,6 @@ int main(void)
 	walk_migration();
 
 	vt_nl_free(ev);
-	close(nth_fd);
 	vt_teardown();
 	printf("failslab: every path failed cleanly\n");
 	return 0;

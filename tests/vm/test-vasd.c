@@ -6,7 +6,8 @@
  * sent after vasd's first resync is in the ledger, in order, once. The
  * ledger is read with SQLite directly, not through vasd's code. Then a
  * burst into a tiny receive buffer: the loss is recorded and the ledger
- * converges to the dump.
+ * converges to the dump. On the debug kernel, a notification lost to a
+ * failed allocation: vasd resyncs.
  */
 
 #include <errno.h>
@@ -221,6 +222,50 @@ static void overrun(struct vt_nl *nl)
 	TEST_ASSERT_EQ(0, vt_daemon_stop(&d));
 }
 
+/*
+ * A notification the kernel could not allocate (failslab on the debug
+ * kernel): the window opens, its event is lost, and vasd, told by ENOBUFS
+ * and the gap in the numbering, resyncs instead of missing the window.
+ */
+static void lost_notification(struct vt_nl *nl)
+{
+	struct vt_daemon d;
+	uint64_t generation, seq;
+	unsigned int n;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	bool lost = false;
+	int fd = -1;
+
+	vt_failslab_aim();
+	vt_daemon_start(&d, 30000, NULL);
+	/* the n-th allocation that leaves the window open is its event's */
+	for (n = 1; n <= 16 && !lost; n++) {
+		vt_fail_nth(n);
+		fd = vt_win_open(0);
+		lost = vt_fail_nth_fired() && fd >= 0;
+		TEST_ASSERTF(fd >= 0 || fd == -ENOMEM, "open: %s", strerror(-fd));
+		if (fd >= 0 && !lost)
+			close(fd);
+	}
+	TEST_ASSERTF(lost, "no allocation of the open path lost its event");
+	catch_up(&d, nl, &generation, &seq);
+
+	db = ledger_open_ro(d.db);
+	compare_windows(nl, db);
+	TEST_ASSERTF(check_seqs(db, generation, seq) > 0,
+		     "no resync after a lost notification");
+	st = prepare(db, "SELECT reason FROM events WHERE kind = 'resync-begin' "
+			 "ORDER BY position DESC LIMIT 1");
+	TEST_ASSERT(sqlite3_step(st) == SQLITE_ROW);
+	printf("lost notification (allocation %u of the open): vasd resynced"
+	       " (%s)\n", n - 1, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	TEST_ASSERT_EQ(0, vt_daemon_stop(&d));
+	close(fd);
+}
+
 int main(void)
 {
 	struct vt_daemon d;
@@ -275,6 +320,8 @@ int main(void)
 	close(fds[1]);
 
 	overrun(nl);
+	if (vt_failslab_present())
+		lost_notification(nl);
 	vt_nl_free(nl);
 	vt_teardown();
 	printf("ok\n");

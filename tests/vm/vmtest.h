@@ -68,6 +68,18 @@ void vt_stats_read(struct vt_stats *ret);
 /* Runs a migration through debugfs: 0, or -EAGAIN (aborted), -EBUSY. */
 int vt_migrate(uint64_t stream_id);
 
+/*
+ * failslab (the debug kernel): whether the kernel has it; aim it at
+ * vas_sim's own allocations (an allocation counts when the module is on
+ * the stack; GFP_KERNEL ones included; no stack dump in the log); fail
+ * the calling thread's @n-th such allocation from now (0: none); whether
+ * that happened (disarming it when not).
+ */
+bool vt_failslab_present(void);
+void vt_failslab_aim(void);
+void vt_fail_nth(unsigned int n);
+bool vt_fail_nth_fired(void);
+
 /* Windows through the real uapi. */
 int vt_win_open(uint64_t flags);
 int vt_win_ioctl(int fd, const struct vas_tx_win_open_attr *attr);
