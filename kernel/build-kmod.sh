@@ -7,7 +7,9 @@
 # OUTDIR/kmod, so the source tree stays clean, and puts it in OUTDIR. KDIR
 # defaults to the build directory of tools/vm/kernel-release's default
 # release: the one Debian's linux-headers-amd64 depends on, else the newest
-# installed 6.1 (meson's vm_kernel option passes another as KDIR).
+# installed 6.1 (meson's vm_kernel option passes another as KDIR). KDIR
+# "debug" is the build directory of the debug kernel, which
+# tools/vm/debug-kernel builds first if its cache does not hold it.
 # Any compiler warning fails the build.
 set -eu
 
@@ -28,6 +30,8 @@ default_kdir() {
 
 if [ -z "$kdir" ]; then
 	kdir=$(default_kdir)
+elif [ "$kdir" = debug ]; then
+	kdir=$("$srcdir/tools/vm/debug-kernel")/build || exit 1
 fi
 if [ -z "$kdir" ] || [ ! -f "$kdir/Makefile" ]; then
 	echo "error: no kernel headers found${kdir:+ in $kdir}." >&2

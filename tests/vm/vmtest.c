@@ -280,6 +280,77 @@ int vt_migrate(uint64_t stream_id)
 	return vt_debugfs_write("migrate", "%" PRIu64, stream_id);
 }
 
+/* failslab. */
+
+#define VT_FAILSLAB "/sys/kernel/debug/failslab/"
+
+bool vt_failslab_present(void)
+{
+	return access(VT_FAILSLAB, F_OK) == 0;
+}
+
+static void write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	TEST_ASSERTF(fd >= 0, "open %s: %s", path, strerror(errno));
+	n = write(fd, val, strlen(val));
+	TEST_ASSERTF(n == (ssize_t)strlen(val), "write %s to %s: %s", val,
+		     path, strerror(errno));
+	close(fd);
+}
+
+void vt_failslab_aim(void)
+{
+	unsigned long long base = 0, size = 0;
+	char line[256], name[64], val[32];
+	FILE *f = fopen("/proc/modules", "re");
+
+	/* vas_sim's base and size in /proc/modules cover its text */
+	TEST_ASSERT(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %llu %*d %*s %*s %llx", name, &size,
+			   &base) == 3 && !strcmp(name, VT_MODULE))
+			break;
+		base = 0;
+	}
+	fclose(f);
+	TEST_ASSERTF(base && size, VT_MODULE "'s address not in /proc/modules");
+
+	/* GFP_KERNEL allocations fail too; no stack dump in the log */
+	write_file(VT_FAILSLAB "ignore-gfp-wait", "N");
+	write_file(VT_FAILSLAB "verbose", "0");
+	snprintf(val, sizeof(val), "%llu", base);
+	write_file(VT_FAILSLAB "require-start", val);
+	snprintf(val, sizeof(val), "%llu", base + size);
+	write_file(VT_FAILSLAB "require-end", val);
+}
+
+void vt_fail_nth(unsigned int n)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%u", n);
+	write_file("/proc/thread-self/fail-nth", val);
+}
+
+bool vt_fail_nth_fired(void)
+{
+	int fd = open("/proc/thread-self/fail-nth", O_RDONLY | O_CLOEXEC);
+	char val[16] = "";
+	ssize_t n;
+
+	TEST_ASSERTF(fd >= 0, "fail-nth: %s", strerror(errno));
+	n = read(fd, val, sizeof(val) - 1);
+	TEST_ASSERTF(n > 0, "fail-nth: %s", strerror(errno));
+	close(fd);
+	if (atoi(val) == 0)
+		return true;
+	vt_fail_nth(0);
+	return false;
+}
+
 /* Windows. */
 
 int vt_win_ioctl(int fd, const struct vas_tx_win_open_attr *attr)
@@ -652,8 +723,12 @@ typedef void (*nl_msg_fn)(struct vt_nl *nl, const struct nlmsghdr *nlh,
  * Sends @req and hands each message of its answer to @fn until the ack (a
  * do) or NLMSG_DONE (a dump). Returns the kernel's error.
  */
+/*
+ * @tolerate: a send or receive error is returned as a negative errno
+ * instead of failing the test (fault injection makes them expected).
+ */
 static int nl_exchange(struct vt_nl *nl, struct nlmsghdr *req, nl_msg_fn fn,
-		       void *data, struct vt_reply *info)
+		       void *data, struct vt_reply *info, bool tolerate)
 {
 	char *buf = malloc(VT_RBUF);
 	const struct nlmsghdr *nlh;
@@ -662,11 +737,19 @@ static int nl_exchange(struct vt_nl *nl, struct nlmsghdr *req, nl_msg_fn fn,
 	ssize_t n;
 
 	TEST_ASSERT(buf);
-	TEST_ASSERTF(mnl_socket_sendto(nl->sock, req, req->nlmsg_len) ==
-		     (ssize_t)req->nlmsg_len, "netlink send: %s",
+	n = mnl_socket_sendto(nl->sock, req, req->nlmsg_len);
+	if (n < 0 && tolerate) {
+		err = -errno;
+		goto out;
+	}
+	TEST_ASSERTF(n == (ssize_t)req->nlmsg_len, "netlink send: %s",
 		     strerror(errno));
 	while (!done) {
 		n = mnl_socket_recvfrom(nl->sock, buf, VT_RBUF);
+		if (n < 0 && tolerate) {
+			err = -errno;
+			break;
+		}
 		TEST_ASSERTF(n > 0, "netlink receive: %s",
 			     n < 0 ? strerror(errno) : "end of file");
 		len = (int)n;
@@ -686,6 +769,7 @@ static int nl_exchange(struct vt_nl *nl, struct nlmsghdr *req, nl_msg_fn fn,
 			fn(nl, nlh, data);
 		}
 	}
+out:
 	free(buf);
 	return err;
 }
@@ -752,7 +836,7 @@ static int ctrl_getfamily(struct vt_nl *nl, struct ctrl_parse *c)
 	genl->cmd = CTRL_CMD_GETFAMILY;
 	genl->version = 1;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VAS_FAMILY_NAME);
-	return nl_exchange(nl, nlh, ctrl_msg, c, NULL);
+	return nl_exchange(nl, nlh, ctrl_msg, c, NULL, false);
 }
 
 /* The controller's answer for "vas": family id, version and group. */
@@ -892,7 +976,15 @@ static void reply_msg(struct vt_nl *nl, const struct nlmsghdr *nlh,
 int vt_transact(struct vt_nl *nl, struct nlmsghdr *req, struct vt_reply *ret)
 {
 	memset(ret, 0, sizeof(*ret));
-	ret->err = nl_exchange(nl, req, reply_msg, ret, ret);
+	ret->err = nl_exchange(nl, req, reply_msg, ret, ret, false);
+	return ret->err;
+}
+
+int vt_transact_try(struct vt_nl *nl, struct nlmsghdr *req,
+		    struct vt_reply *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->err = nl_exchange(nl, req, reply_msg, ret, ret, true);
 	return ret->err;
 }
 

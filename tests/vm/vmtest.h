@@ -68,6 +68,18 @@ void vt_stats_read(struct vt_stats *ret);
 /* Runs a migration through debugfs: 0, or -EAGAIN (aborted), -EBUSY. */
 int vt_migrate(uint64_t stream_id);
 
+/*
+ * failslab (the debug kernel): whether the kernel has it; aim it at
+ * vas_sim's own allocations (an allocation counts when the module is on
+ * the stack; GFP_KERNEL ones included; no stack dump in the log); fail
+ * the calling thread's @n-th such allocation from now (0: none); whether
+ * that happened (disarming it when not).
+ */
+bool vt_failslab_present(void);
+void vt_failslab_aim(void);
+void vt_fail_nth(unsigned int n);
+bool vt_fail_nth_fired(void);
+
 /* Windows through the real uapi. */
 int vt_win_open(uint64_t flags);
 int vt_win_ioctl(int fd, const struct vas_tx_win_open_attr *attr);
@@ -152,6 +164,12 @@ int vt_nl_fd(const struct vt_nl *nl);
 struct nlmsghdr *vt_req(struct vt_nl *nl, void *buf, uint8_t cmd, bool dump);
 int vt_transact(struct vt_nl *nl, struct nlmsghdr *req,
 		struct vt_reply *ret);
+/*
+ * vt_transact(), but an error of send() or recv() (ENOMEM, ENOBUFS: what
+ * fault injection causes) is returned as a negative errno, not a failure.
+ */
+int vt_transact_try(struct vt_nl *nl, struct nlmsghdr *req,
+		    struct vt_reply *ret);
 /* A do or dump without attributes. */
 int vt_simple(struct vt_nl *nl, uint8_t cmd, bool dump, struct vt_reply *ret);
 /* WINDOW_GET do by id. */
