@@ -283,18 +283,6 @@ static char *hook_message(struct coordinator *c, uint64_t migration,
 	return s;
 }
 
-static char *post_message(struct coordinator *c, const char *message)
-{
-	char *s;
-
-	if (!c->anomalies)
-		return strdup(message);
-	if (asprintf(&s, "%s; warning: %u window%s stayed active when the kernel suspended the windows (the race of an open during the suspend): see the ledger's migration-anomaly events",
-		     message, c->anomalies, c->anomalies == 1 ? "" : "s") < 0)
-		return NULL;
-	return s;
-}
-
 /* comm as the machine takes it: at most VAS_COMM_MAX - 1 bytes, NUL-filled */
 static void copy_comm(char dst[static VAS_COMM_MAX], const char *comm)
 {
@@ -365,12 +353,8 @@ static int take(struct coordinator *c, const struct migration_effect *effects,
 			/* a pre answered later names the migration it waited for */
 			if (c->hooking && a->call == c->hook_call) {
 				name_of(hook_migration, a->name);
-				if (c->hook_phase == VASD_HOOK_POST &&
-				    a->result == MIGRATION_REPLY_OK)
-					a->message = post_message(c, e->reply.message);
-				else
-					a->message = hook_message(c, hook_migration,
-								  e->reply.message, &r);
+				a->message = hook_message(c, hook_migration,
+							  e->reply.message, &r);
 			} else {
 				name_of(last_migration, a->name);
 				a->message = strdup(e->reply.message);

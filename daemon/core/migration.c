@@ -50,6 +50,8 @@ struct migration {
 	bool ack_pending;		/* the kernel waits in prepare */
 	uint64_t acked_token;
 	uint64_t post_deadline;		/* the kernel ended it; post is due */
+	uint64_t post_call;		/* post came first: it waits for the kernel's end */
+	uint64_t post_settle_deadline;
 	uint64_t *calls;		/* pre hooks waiting for the quiesce */
 	size_t n_calls, n_calls_alloc;
 	struct migration_report *report;
@@ -453,10 +455,31 @@ static void close_migration(struct migration_machine *m, uint32_t outcome,
 	m->open = false;
 }
 
+/* Answer post with the kernel's outcome as last seen, and close. */
+static void finish_post(struct migration_machine *m, uint64_t call)
+{
+	const struct migration *g = &m->mig;
+	uint32_t outcome = kernel_outcome(m);
+	const char *what = vasd_coord_what_to_string(VASD_EVENT_MIGRATION_CLOSE,
+						     outcome);
+	const char *message;
+
+	if (g->n_anomalies)
+		message = format(m, "vasd: migration %s closed: %s; warning: %u window%s stayed active when the kernel suspended the windows (the race of an open during the suspend): see the ledger's migration-anomaly events",
+				 g->name, what, g->n_anomalies,
+				 g->n_anomalies == 1 ? "" : "s");
+	else
+		message = format(m, "vasd: migration %s closed: %s", g->name, what);
+	close_migration(m, outcome, true);
+	reply(m, call, MIGRATION_REPLY_OK, message);
+}
+
 /* The kernel ended its migration: a hook-driven one still waits for post. */
 static void kernel_ended(struct migration_machine *m, uint32_t outcome)
 {
-	if (m->mig.hook)
+	if (m->mig.post_call)
+		finish_post(m, m->mig.post_call);
+	else if (m->mig.hook)
 		m->mig.post_deadline = m->now + m->config.post_wait;
 	else
 		close_migration(m, outcome, false);
@@ -611,9 +634,8 @@ static uint64_t hook_pre(struct migration_machine *m, uint64_t call)
 
 static uint64_t hook_post(struct migration_machine *m, uint64_t call)
 {
-	uint64_t id = m->mig.id;
-	const char *message;
-	uint32_t outcome;
+	struct migration *g = &m->mig;
+	uint64_t id = g->id;
 
 	if (!m->open) {
 		record_error(m, VASD_COORD_ERROR_NO_MIGRATION, NULL);
@@ -621,16 +643,24 @@ static uint64_t hook_post(struct migration_machine *m, uint64_t call)
 		      format(m, "vasd: no migration is open: post has nothing to close"));
 		return 0;
 	}
-	m->mig.hook = true;
-	/* drmgr runs post once the kernel's write returned: it should be over */
-	if (kernel_busy(m))
-		record_error(m, VASD_COORD_ERROR_OUT_OF_ORDER, &m->mig.kernel);
-	outcome = kernel_outcome(m);
-	message = format(m, "vasd: migration %s closed: %s", m->mig.name,
-			 vasd_coord_what_to_string(VASD_EVENT_MIGRATION_CLOSE,
-						   outcome));
-	close_migration(m, outcome, true);
-	reply(m, call, MIGRATION_REPLY_OK, message);
+	g->hook = true;
+	/*
+	 * drmgr runs post once the kernel's write returned, but the kernel's
+	 * last notification is sent by its worker after that, and vasd may
+	 * read the bus first: post waits for it, a bounded while.
+	 */
+	if (kernel_busy(m)) {
+		if (g->post_call) {
+			reply(m, call, MIGRATION_REPLY_ERROR,
+			      format(m, "vasd: migration %s: another post already waits for the kernel's end",
+				     g->name));
+			return id;
+		}
+		g->post_call = call;
+		g->post_settle_deadline = m->now + MIGRATION_POST_SETTLE;
+		return id;
+	}
+	finish_post(m, call);
 	return id;
 }
 
@@ -944,10 +974,15 @@ static void on_timer(struct migration_machine *m)
 		}
 		finish_quiesce(m, VASD_QUIESCE_TIMEOUT);
 	}
-	if (g->state == MIGRATION_CHECKED && m->now >= g->check_deadline)
+	if (g->state == MIGRATION_CHECKED && m->now >= g->check_deadline) {
 		close_migration(m, VASD_OUTCOME_EXPIRED, false);
-	else if (g->post_deadline && m->now >= g->post_deadline)
+	} else if (g->post_call && m->now >= g->post_settle_deadline) {
+		/* the kernel said nothing more: out of order, closed all the same */
+		record_error(m, VASD_COORD_ERROR_OUT_OF_ORDER, &g->kernel);
+		finish_post(m, g->post_call);
+	} else if (g->post_deadline && m->now >= g->post_deadline) {
 		close_migration(m, kernel_outcome(m), false);
+	}
 }
 
 static int on_ledger(struct migration_machine *m, bool healthy,
@@ -992,6 +1027,8 @@ static uint64_t next_deadline(const struct migration_machine *m)
 		d = g->quiesce_deadline;
 	if (g->post_deadline && (!d || g->post_deadline < d))
 		d = g->post_deadline;
+	if (g->post_call && (!d || g->post_settle_deadline < d))
+		d = g->post_settle_deadline;
 	return d;
 }
 

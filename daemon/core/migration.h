@@ -34,6 +34,8 @@
 /* Bounds vasd uses unless told otherwise (docs/migration.md says why). */
 #define MIGRATION_CHECK_EXPIRY_DEFAULT	(15 * 60 * 1000000000ULL)
 #define MIGRATION_POST_WAIT_DEFAULT	(120 * 1000000000ULL)
+/* How long a post that came before the kernel's end waits for it */
+#define MIGRATION_POST_SETTLE		(5 * 1000000000ULL)
 
 struct migration_config {
 	/* InhibitDelayMaxUSec, in ns: how long pre and prepare wait for delay locks */

@@ -336,6 +336,15 @@ static const struct migration_effect *effect(const struct run *r,
 	TEST_FAIL("no effect of type %d", type);
 }
 
+static bool has_reply(const struct run *r, uint64_t call)
+{
+	for (size_t j = 0; j < r->n; j++)
+		if (r->e[j].type == MIGRATION_EFFECT_REPLY &&
+		    r->e[j].reply.call == call)
+			return true;
+	return false;
+}
+
 static const char *reply_to(const struct run *r, uint64_t call)
 {
 	for (size_t j = 0; j < r->n; j++)
@@ -647,6 +656,46 @@ static void test_pre_repeated(void)
 	run_done(&r);
 }
 
+/*
+ * drmgr runs post once the kernel's write returned; the kernel's last
+ * notification may come after it (its worker sends it): post waits for it
+ * and answers with its outcome. A second post meanwhile is refused.
+ */
+static void test_post_before_end(void)
+{
+	struct run r;
+
+	run_init(&r);
+	hook(&r, VASD_HOOK_PRE);
+	kernel_phase(&r, VAS_MIGRATION_PHASE_PREPARE);
+	kernel_phase(&r, VAS_MIGRATION_PHASE_SUSPENDING);
+	kernel_phase(&r, VAS_MIGRATION_PHASE_SUSPENDED);
+	kernel_phase(&r, VAS_MIGRATION_PHASE_RESUMED);
+	hook_as(&r, VASD_HOOK_POST, 1);
+	expect(&r, "migration-hook(post) timer");
+	expect_state(&r, MIGRATION_QUIESCED, 1);
+	hook_as(&r, VASD_HOOK_POST, 2);
+	expect(&r, "migration-hook(post) reply(error)");
+	ASSERT_STR_EQ(reply_to(&r, 2),
+		      "vasd: migration 1: another post already waits for the kernel's end");
+	tick(&r, SEC);
+	expect(&r, "");
+	kernel_phase(&r, VAS_MIGRATION_PHASE_COMPLETED);
+	expect(&r, "migration-close(completed) signal(false) reply(ok) timer(off)");
+	ASSERT_STR_EQ(reply_to(&r, 1), "vasd: migration 1 closed: completed");
+	expect_state(&r, MIGRATION_IDLE, 0);
+
+	/* the same for an abort */
+	hook(&r, VASD_HOOK_PRE);
+	kernel_phase_of(&r, VAS_MIGRATION_PHASE_PREPARE, STREAM, TOKEN2);
+	hook_as(&r, VASD_HOOK_POST, 3);
+	expect(&r, "migration-hook(post) timer");
+	kernel_phase_of(&r, VAS_MIGRATION_PHASE_ABORTED, STREAM, TOKEN2);
+	expect(&r, "migration-close(aborted) signal(false) reply(ok) timer(off)");
+	ASSERT_STR_EQ(reply_to(&r, 3), "vasd: migration 2 closed: aborted");
+	run_done(&r);
+}
+
 /* post without pre closes what check opened; post always tells clients. */
 static void test_post_without_pre(void)
 {
@@ -892,6 +941,7 @@ static void test_prepare_during_quiesce(void)
 	expect(&r, "");
 	release(&r, 1);
 	expect(&r, "inhibitor-release(delay) migration-quiesced(released) reply(ok) ack migration-ack timer(off)");
+	kernel_phase(&r, VAS_MIGRATION_PHASE_COMPLETED);
 	hook(&r, VASD_HOOK_POST);
 
 	lock(&r, 2, VASD_LOCK_DELAY);
@@ -949,9 +999,14 @@ static void test_mismatch(void)
 	ASSERT_UINT_EQ(rec(&r, VASD_EVENT_MIGRATION_ERROR, 0)->migration.stream_id,
 		       STREAM + 1);
 	hook(&r, VASD_HOOK_POST);
-	/* the kernel still in it: out of order, recorded, closed all the same */
-	expect(&r, "migration-hook(post) migration-error(out-of-order) migration-close(unknown) "
-		   "signal(false) reply(ok)");
+	/* the kernel still in it: post waits for its end, a bounded while */
+	expect(&r, "migration-hook(post) timer");
+	tick(&r, MIGRATION_POST_SETTLE - 1);
+	expect(&r, "");
+	tick(&r, 1);
+	/* none came: out of order, recorded, closed all the same */
+	expect(&r, "migration-error(out-of-order) migration-close(unknown) "
+		   "signal(false) reply(ok) timer(off)");
 
 	/* suspending with no prepare seen: opened late, clients told */
 	kernel_phase_of(&r, VAS_MIGRATION_PHASE_SUSPENDING, STREAM, TOKEN);
@@ -1107,6 +1162,7 @@ static void test_blackout(void)
 	kernel_phase_of(&r, VAS_MIGRATION_PHASE_PREPARE, STREAM, TOKEN2);
 	window_suspend(&r, 1);
 	tick(&r, SEC);
+	kernel_phase_of(&r, VAS_MIGRATION_PHASE_ABORTED, STREAM, TOKEN2);
 	hook(&r, VASD_HOOK_POST);
 	ev = rec(&r, VASD_EVENT_MIGRATION_BLACKOUT, 0);
 	ASSERT_UINT_EQ(ev->coord.count, 0);
@@ -1364,6 +1420,7 @@ static void test_random(uint64_t seed, int steps)
 {
 	uint64_t token = 1, next_call = 1, next_lock = 1;
 	uint64_t locks[32], pending[4096];
+	uint32_t pending_phase[4096];
 	size_t n_locks = 0, n_pending = 0;
 	unsigned int seen[_VASD_EVENT_KIND_MAX][8] = { { 0 } };
 	unsigned int acks = 0;
@@ -1380,6 +1437,7 @@ static void test_random(uint64_t seed, int steps)
 		case 0:
 			hook_as(&r, (uint32_t)(x >> 8) % _VASD_HOOK_PHASE_MAX, next_call);
 			ASSERT(n_pending < ELEMENTSOF(pending));
+			pending_phase[n_pending] = (uint32_t)(x >> 8) % _VASD_HOOK_PHASE_MAX;
 			pending[n_pending++] = next_call++;
 			break;
 		case 1:
@@ -1431,11 +1489,27 @@ static void test_random(uint64_t seed, int steps)
 						break;
 				ASSERT(k < n_pending);
 				pending[k] = pending[--n_pending];
+				pending_phase[k] = pending_phase[n_pending];
 			}
 		}
-		/* only pre waits, and only while quiescing */
-		if (migration_machine_state(r.m) != MIGRATION_QUIESCING)
-			ASSERT_UINT_EQ(n_pending, 0);
+		/*
+		 * pre waits only while quiescing; one post at most waits, only
+		 * while a migration is open (for the kernel's end)
+		 */
+		{
+			size_t posts = 0;
+
+			for (size_t k = 0; k < n_pending; k++) {
+				if (pending_phase[k] == VASD_HOOK_POST)
+					posts++;
+				else
+					ASSERT_INT_EQ(migration_machine_state(r.m),
+						      MIGRATION_QUIESCING);
+			}
+			ASSERT(posts <= 1);
+			if (posts)
+				ASSERT(migration_machine_state(r.m) >= MIGRATION_QUIESCING);
+		}
 		ASSERT_INT_EQ(told, migration_machine_state(r.m) >= MIGRATION_QUIESCING);
 	}
 
@@ -1464,9 +1538,16 @@ static void test_random(uint64_t seed, int steps)
 	       seen[VASD_EVENT_MIGRATION_CLOSE][VASD_OUTCOME_COMPLETED],
 	       seen[VASD_EVENT_MIGRATION_CLOSE][VASD_OUTCOME_ABORTED]);
 
+	/* a post the kernel's end keeps waiting is answered at its bound */
+	if (n_pending) {
+		ASSERT_UINT_EQ(n_pending, 1);
+		tick(&r, MIGRATION_POST_SETTLE);
+		reply_to(&r, pending[0]);
+	}
 	hook_as(&r, VASD_HOOK_POST, next_call);
+	if (!has_reply(&r, next_call))
+		tick(&r, MIGRATION_POST_SETTLE);
 	reply_to(&r, next_call);
-	ASSERT_UINT_EQ(n_pending, 0);
 	tick(&r, POST_WAIT + CHECK_EXPIRY);
 	expect_state(&r, MIGRATION_IDLE, 0);
 	ASSERT_UINT_EQ(r.timer, 0);
@@ -1482,6 +1563,7 @@ int main(void)
 	test_pre_without_check();
 	test_pre_repeated();
 	test_post_without_pre();
+	test_post_before_end();
 	test_post_after_failure();
 	test_back_to_back();
 	test_delay_locks();
