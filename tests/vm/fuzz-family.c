@@ -23,7 +23,6 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1441,22 +1440,6 @@ static void kmsg_check(void)
 
 /* The family after the fuzzing. */
 
-struct final_migration {
-	pthread_t thread;
-	int err;
-	double took_ms;
-};
-
-static void *final_migrate(void *arg)
-{
-	struct final_migration *fm = arg;
-	double start = vt_now_ms();
-
-	fm->err = vt_migrate(1);
-	fm->took_ms = vt_now_ms() - start;
-	return NULL;
-}
-
 /* The next event of @cmd (others skipped), within 5 s. */
 static void event_until(struct vt_nl *ev, uint8_t cmd, uint32_t phase,
 			struct vt_msg *m)
@@ -1485,7 +1468,8 @@ static void final_check(void)
 	struct vt_reply *r = calloc(1, sizeof(*r));
 	uint32_t ids[FINAL_WINDOWS];
 	int fds[FINAL_WINDOWS];
-	struct final_migration fm;
+	struct vt_migration fm;
+	double took_ms;
 	struct vt_nl *nl, *ev, *coord;
 	struct vt_msg m;
 	size_t i, j;
@@ -1527,23 +1511,21 @@ static void final_check(void)
 	/* the dead coordinators left the place free; an ack lets it go on */
 	vt_param_write("coord_timeout_ms", "10000");
 	TEST_ASSERT_ERR(0, vt_simple(coord, VAS_CMD_COORD_REGISTER, false, r));
-	TEST_ASSERT(pthread_create(&fm.thread, NULL, final_migrate, &fm) == 0);
+	vt_migrate_start(&fm, 1);
 	event_until(ev, VAS_CMD_MIGRATION_CHANGE_NTF,
 		    VAS_MIGRATION_PHASE_PREPARE, &m);
 	TEST_ASSERT_EQ(1, m.mig.stream_id);
 	TEST_ASSERT_ERR(0, vt_coord_ack(coord, m.mig.token, r));
 	event_until(ev, VAS_CMD_MIGRATION_CHANGE_NTF,
 		    VAS_MIGRATION_PHASE_COMPLETED, &m);
-	TEST_ASSERT(pthread_join(fm.thread, NULL) == 0);
-	TEST_ASSERT_ERR(0, fm.err);
-	TEST_ASSERTF(fm.took_ms < 5000, "acked migration took %.0f ms",
-		     fm.took_ms);
+	took_ms = vt_migrate_join(&fm);
+	TEST_ASSERTF(took_ms < 5000, "acked migration took %.0f ms", took_ms);
 	TEST_ASSERT_ERR(0, vt_simple(nl, VAS_CMD_MIGRATION_GET, false, r));
 	TEST_ASSERT_EQ(VAS_MIGRATION_PHASE_COMPLETED, r->msgs[0].mig.phase);
 	TEST_ASSERT_ERR(0, vt_simple(coord, VAS_CMD_COORD_UNREGISTER, false,
 				     r));
 	printf("fuzz: after: a migration acked by a new coordinator completed in %.0f ms\n",
-	       fm.took_ms);
+	       took_ms);
 
 	for (i = 0; i < FINAL_WINDOWS; i++)
 		close(fds[i]);

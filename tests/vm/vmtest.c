@@ -280,6 +280,32 @@ int vt_migrate(uint64_t stream_id)
 	return vt_debugfs_write("migrate", "%" PRIu64, stream_id);
 }
 
+static void *migrate_thread(void *arg)
+{
+	struct vt_migration *mig = arg;
+
+	mig->err = vt_migrate(mig->stream);
+	mig->end_ms = vt_now_ms();
+	return NULL;
+}
+
+void vt_migrate_start(struct vt_migration *mig, uint64_t stream_id)
+{
+	mig->stream = stream_id;
+	mig->err = 0;
+	mig->start_ms = vt_now_ms();
+	mig->end_ms = 0;
+	TEST_ASSERT(pthread_create(&mig->thread, NULL, migrate_thread, mig) ==
+		    0);
+}
+
+double vt_migrate_join(struct vt_migration *mig)
+{
+	TEST_ASSERT(pthread_join(mig->thread, NULL) == 0);
+	TEST_ASSERT_ERR(0, mig->err);
+	return mig->end_ms - mig->start_ms;
+}
+
 /* failslab. */
 
 #define VT_FAILSLAB "/sys/kernel/debug/failslab/"

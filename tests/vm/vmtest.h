@@ -8,6 +8,7 @@
 #ifndef VMTEST_H
 #define VMTEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,6 +68,22 @@ void vt_stats_read(struct vt_stats *ret);
 
 /* Runs a migration through debugfs: 0, or -EAGAIN (aborted), -EBUSY. */
 int vt_migrate(uint64_t stream_id);
+
+/*
+ * A migration in a thread of its own, so that the test can watch and
+ * answer its events meanwhile. vt_migrate_join() waits for it, fails the
+ * test unless it returned 0, and returns how long it took, in ms.
+ */
+struct vt_migration {
+	pthread_t thread;
+	uint64_t stream;
+	int err;
+	double start_ms;
+	double end_ms;
+};
+
+void vt_migrate_start(struct vt_migration *mig, uint64_t stream_id);
+double vt_migrate_join(struct vt_migration *mig);
 
 /*
  * failslab (the debug kernel): whether the kernel has it; aim it at
