@@ -106,36 +106,29 @@ static int window_read(sd_bus_message *reply, void *item)
 	return r;
 }
 
-/* The Id and Uid of one window's a{sv}; 0 when it has no Uid (an older vasd). */
+/*
+ * The Id and Uid of one window's a{sv}, read through the window's property
+ * table as every other a{sv} of properties is (vasctl-bus.h); 0 when it
+ * has no Uid (an older vasd) or its Uid is not known.
+ */
 static int read_window_props(sd_bus_message *m, struct window_uid *ret)
 {
-	bool has_id = false, has_uid = false;
+	struct json_object *o = json_object_new_object(), *id, *uid;
 	int r;
 
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key;
-
-		r = sd_bus_message_read(m, "s", &key);
-		if (r >= 0 && (strcmp(key, "Id") == 0 || strcmp(key, "Uid") == 0)) {
-			bool id = strcmp(key, "Id") == 0;
-
-			r = sd_bus_message_read(m, "v", "u", id ? &ret->id : &ret->uid);
-			if (r >= 0 && id)
-				has_id = true;
-			else if (r >= 0)
-				has_uid = true;
-		} else if (r >= 0) {
-			r = sd_bus_message_skip(m, "v");
+	if (!o)
+		return -ENOMEM;
+	r = vasctl_bus_read_props(m, vasctl_window_props, vasctl_n_window_props, o);
+	if (r >= 0) {
+		r = json_object_object_get_ex(o, "id", &id) &&
+		    json_object_object_get_ex(o, "uid", &uid);
+		if (r) {
+			ret->id = (uint32_t)json_object_get_int64(id);
+			ret->uid = (uint32_t)json_object_get_int64(uid);
 		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
 	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
-	if (r < 0)
-		return r;
-	return has_id && has_uid;
+	json_object_put(o);
+	return r;
 }
 
 /*
