@@ -51,6 +51,13 @@ void vt_teardown(void);
 void vt_kmod_load(const char *params);
 void vt_kmod_unload(void);
 void vt_dmesg_check(void);
+/*
+ * Prints on stderr ("kernel log: LINE") each line of the kernel log that
+ * holds one of the @n strings of @bad, of the lines after the first that
+ * holds @mark (every line when @mark is NULL). Returns how many; -1 when
+ * no line holds @mark.
+ */
+int vt_klog_scan(const char *mark, const char *const *bad, size_t n);
 int vt_debugfs_write(const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 uint64_t vt_debugfs_read_u64(const char *name);
@@ -179,6 +186,12 @@ int vt_nl_fd(const struct vt_nl *nl);
  */
 #define VT_BUF 8192
 struct nlmsghdr *vt_req(struct vt_nl *nl, void *buf, uint8_t cmd, bool dump);
+/*
+ * The headers alone, for any generic netlink family and with any flags
+ * and version (a fuzzer's requests): a message in @buf without attributes.
+ */
+struct nlmsghdr *vt_genl_put(void *buf, uint16_t type, uint16_t flags,
+			     uint32_t seq, uint8_t cmd, uint8_t version);
 int vt_transact(struct vt_nl *nl, struct nlmsghdr *req,
 		struct vt_reply *ret);
 /*
@@ -213,6 +226,13 @@ void vt_event_none(struct vt_nl *nl, int timeout_ms);
 
 const char *vt_cmd_name(uint8_t cmd);
 const char *vt_phase_name(uint32_t phase);
+
+/*
+ * Becomes nobody (uid and gid VT_NOBODY, no supplementary groups, so no
+ * capability), or fails the test.
+ */
+#define VT_NOBODY	65534
+void vt_drop_to_nobody(void);
 
 /*
  * Runs @fn in a child process as nobody (uid and gid 65534, no
