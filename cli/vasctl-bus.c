@@ -397,6 +397,30 @@ int vasctl_bus_read_props(sd_bus_message *m, const struct vasctl_prop *props,
 	return sd_bus_message_exit_container(m);
 }
 
+int vasctl_bus_read_window(sd_bus_message *m, struct json_object *o)
+{
+	const char *interface;
+	bool window = false;
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+		r = sd_bus_message_read(m, "s", &interface);
+		if (r >= 0 && strcmp(interface, VASD_BUS_WINDOW_INTERFACE) == 0) {
+			r = vasctl_bus_read_props(m, vasctl_window_props,
+						  vasctl_n_window_props, o);
+			window = true;
+		} else if (r >= 0) {
+			r = sd_bus_message_skip(m, "a{sv}");
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	return r < 0 ? r : window;
+}
+
 static int read_dict(sd_bus_message *m, const char *object,
 		     struct json_object **ret);
 

@@ -104,6 +104,14 @@ int vasctl_bus_read_props(sd_bus_message *m, const struct vasctl_prop *props,
 			  size_t n, struct json_object *o);
 
 /*
+ * Read one object's interfaces at m, an a{sa{sv}} (InterfacesAdded, an
+ * element of GetManagedObjects), org.vasd1.Window's properties into o as
+ * vasctl_bus_read_props() reads them, the other interfaces skipped. 1 when
+ * the object has org.vasd1.Window, 0 when not, or -errno.
+ */
+int vasctl_bus_read_window(sd_bus_message *m, struct json_object *o);
+
+/*
  * Read an event's a{sv} at m (ReadEvents), its values of basic types and
  * its objects' a{sv}, into a new object; a field the table of an event's
  * fields (core/event-fields.h) calls an identifier becomes 16 hex digits,

@@ -206,7 +206,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata,
 {
 	struct monitor *mon = userdata;
 	struct json_object *w = NULL;
-	const char *path, *interface;
+	const char *path;
 	int r;
 
 	r = sd_bus_message_read(m, "o", &path);
@@ -214,17 +214,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata,
 		w = window_new(path);
 	if (!w)
 		return 0;
-	r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-		r = sd_bus_message_read(m, "s", &interface);
-		if (r >= 0 && strcmp(interface, VASD_BUS_WINDOW_INTERFACE) == 0)
-			r = vasctl_bus_read_props(m, vasctl_window_props,
-						  vasctl_n_window_props, w);
-		else if (r >= 0)
-			r = sd_bus_message_skip(m, "a{sv}");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
+	r = vasctl_bus_read_window(m, w);
 	if (r < 0) {
 		json_object_put(w);
 		return 0;

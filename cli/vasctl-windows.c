@@ -106,42 +106,11 @@ static int window_read(sd_bus_message *reply, void *item)
 	return r;
 }
 
-/* The Id and Uid of one window's a{sv}; 0 when it has no Uid (an older vasd). */
-static int read_window_props(sd_bus_message *m, struct window_uid *ret)
-{
-	bool has_id = false, has_uid = false;
-	int r;
-
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key;
-
-		r = sd_bus_message_read(m, "s", &key);
-		if (r >= 0 && (strcmp(key, "Id") == 0 || strcmp(key, "Uid") == 0)) {
-			bool id = strcmp(key, "Id") == 0;
-
-			r = sd_bus_message_read(m, "v", "u", id ? &ret->id : &ret->uid);
-			if (r >= 0 && id)
-				has_id = true;
-			else if (r >= 0)
-				has_uid = true;
-		} else if (r >= 0) {
-			r = sd_bus_message_skip(m, "v");
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
-	if (r < 0)
-		return r;
-	return has_id && has_uid;
-}
-
 /*
  * The windows' uids, from GetManagedObjects: one call for all. A window
- * added between the two calls has none; one that fails leaves every uid
- * not known, as from a vasd before them.
+ * added between the two calls has none, and so has each from a vasd
+ * before them (no Uid) or whose uid is not known; one that fails leaves
+ * every uid not known.
  */
 static int read_uids(sd_bus_message *m, struct windows *ws)
 {
@@ -149,33 +118,29 @@ static int read_uids(sd_bus_message *m, struct windows *ws)
 
 	r = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}");
 	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "oa{sa{sv}}")) > 0) {
+		struct json_object *o = json_object_new_object(), *id, *uid;
+
+		if (!o)
+			return -ENOMEM;
 		r = sd_bus_message_skip(m, "o");
 		if (r >= 0)
-			r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-		while (r >= 0 &&
-		       (r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-			struct window_uid u = { 0 };
-			const char *interface;
+			r = vasctl_bus_read_window(m, o);
+		if (r > 0 && json_object_object_get_ex(o, "id", &id) &&
+		    json_object_object_get_ex(o, "uid", &uid)) {
+			struct window_uid *v = realloc(ws->uids, (ws->n_uids + 1) *
+							   sizeof(*v));
 
-			r = sd_bus_message_read(m, "s", &interface);
-			if (r >= 0 && strcmp(interface, VASD_BUS_WINDOW_INTERFACE) == 0)
-				r = read_window_props(m, &u);
-			else if (r >= 0)
-				r = sd_bus_message_skip(m, "a{sv}");
-			if (r > 0 && strcmp(interface, VASD_BUS_WINDOW_INTERFACE) == 0) {
-				struct window_uid *v = realloc(ws->uids, (ws->n_uids + 1) *
-								   sizeof(*v));
-
-				if (!v)
-					return -ENOMEM;
-				ws->uids = v;
-				ws->uids[ws->n_uids++] = u;
+			if (!v) {
+				json_object_put(o);
+				return -ENOMEM;
 			}
-			if (r >= 0)
-				r = sd_bus_message_exit_container(m);
+			ws->uids = v;
+			ws->uids[ws->n_uids++] = (struct window_uid) {
+				.id = (uint32_t)json_object_get_int64(id),
+				.uid = (uint32_t)json_object_get_int64(uid),
+			};
 		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
+		json_object_put(o);
 		if (r >= 0)
 			r = sd_bus_message_exit_container(m);
 	}

@@ -246,39 +246,53 @@ static int record_uncoordinated(struct coordinator *c, uint64_t migration,
 /*
  * On a kernel without the family, check and pre name the processes that
  * hold windows but no lock: they will see failed pastes. Reported, not
- * vetoed; recorded for the report. Elsewhere (netlink: the kernel's own
- * windows, with the race's anomalies) the message stays the machine's.
- * NULL with *ret_error set when the records could not be made.
+ * vetoed; recorded for the report when the hook waits for @migration, and
+ * logged. *ret_line names them; NULL when nobody, and elsewhere (netlink:
+ * the kernel's own windows, with the race's anomalies) where the hook's
+ * message stays the machine's.
  */
-static char *hook_message(struct coordinator *c, uint64_t migration,
-			  const char *message, int *ret_error)
+static int hook_uncoordinated(struct coordinator *c, uint64_t migration,
+			      char **ret_line)
 {
 	struct kernel_source *ks = ingest_kernel_source(c->ingest);
 	const struct observe_holder *h;
 	_cleanup_(freep) uint32_t *pids = NULL;
 	_cleanup_(freep) char *line = NULL;
 	size_t n;
-	char *s;
+	int r;
 
+	*ret_line = NULL;
 	if ((c->hook_phase != VASD_HOOK_CHECK && c->hook_phase != VASD_HOOK_PRE) ||
 	    !ks || !kernel_source_is_observe(ks))
-		return strdup(message);
+		return 0;
 	h = kernel_source_observe_holders(ks, &n);
 	pids = calloc(c->n_locks ? c->n_locks : 1, sizeof(*pids));
 	if (!pids)
-		return NULL;
+		return -ENOMEM;
 	for (size_t i = 0; i < c->n_locks; i++)
 		pids[i] = c->locks[i].pid;
-	if (observe_uncoordinated(h, n, pids, c->n_locks, &line) < 0)
-		return NULL;
-	if (!line)
-		return strdup(message);
-	if (migration)
-		*ret_error = record_uncoordinated(c, migration, h, n, pids);
-	if (*ret_error < 0)
-		return NULL;
+	r = observe_uncoordinated(h, n, pids, c->n_locks, &line);
+	if (r < 0 || !line)
+		return r;
+	if (migration) {
+		r = record_uncoordinated(c, migration, h, n, pids);
+		if (r < 0)
+			return r;
+	}
 	log_notice("Migration hook %s: %s", c->hook_phase == VASD_HOOK_CHECK ? "check" : "pre", line);
-	if (asprintf(&s, "%s; %s", message, line) < 0)
+	*ret_line = line;
+	line = NULL;
+	return 0;
+}
+
+/* A check's or pre's answer: the machine's message, then who is uncoordinated. */
+static char *hook_message(const char *message, const char *uncoordinated)
+{
+	char *s;
+
+	if (!uncoordinated)
+		return strdup(message);
+	if (asprintf(&s, "%s; %s", message, uncoordinated) < 0)
 		return NULL;
 	return s;
 }
@@ -353,14 +367,18 @@ static int take(struct coordinator *c, const struct migration_effect *effects,
 			/* a pre answered later names the migration it waited for */
 			if (c->hooking && a->call == c->hook_call) {
 				name_of(hook_migration, a->name);
-				a->message = hook_message(c, hook_migration,
-							  e->reply.message, &r);
+				_cleanup_(freep) char *line = NULL;
+
+				r = hook_uncoordinated(c, hook_migration, &line);
+				if (r < 0)
+					return r;
+				a->message = hook_message(e->reply.message, line);
 			} else {
 				name_of(last_migration, a->name);
 				a->message = strdup(e->reply.message);
 			}
 			if (!a->message)
-				return r < 0 ? r : -ENOMEM;
+				return -ENOMEM;
 			break;
 		}
 	}

@@ -20,17 +20,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -42,7 +39,6 @@
 
 #include "vmtest.h"
 
-#define NOBODY		65534
 #define MSG_MAX		(72 * 1024)
 #define RBUF		(96 * 1024)
 #define POOL		4
@@ -455,17 +451,8 @@ static void fsock_send(struct fsock *s, void *buf, size_t len)
 static struct nlmsghdr *msg_start(struct rng *r, void *buf, struct fsock *s,
 				  uint8_t cmd, uint16_t flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *genl;
-
-	nlh->nlmsg_type = family;
-	nlh->nlmsg_flags = flags;
-	nlh->nlmsg_seq = ++s->seq;
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
-	genl->cmd = cmd;
-	genl->version = chance(r, 90) ? VAS_FAMILY_VERSION :
-					(uint8_t)rnd(r);
-	return nlh;
+	return vt_genl_put(buf, family, flags, ++s->seq, cmd,
+			   chance(r, 90) ? VAS_FAMILY_VERSION : (uint8_t)rnd(r));
 }
 
 static const uint8_t request_cmds[] = {
@@ -1063,10 +1050,7 @@ static void fuzzer_nobody(uint64_t seed, unsigned int idx)
 	fsock_open(&inherited[0], &r, true, false);
 	fsock_open(&inherited[1], &r, true, false);
 
-	FZ_CHECK(setgroups(0, NULL) == 0 && setgid(NOBODY) == 0 &&
-		 setuid(NOBODY) == 0, "dropping to nobody: %s",
-		 strerror(errno));
-	FZ_CHECK(geteuid() == NOBODY, "still root");
+	vt_drop_to_nobody();
 	err = setsockopt(inherited[0].fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
 			 &events_group, sizeof(events_group)) ? errno : 0;
 	FZ_CHECK(err == EPERM, "nobody joining with root's socket: %s",
@@ -1408,54 +1392,13 @@ static void kmsg_check(void)
 		"rcu_sched self-detected stall", "refcount_t",
 		"unreferenced object",
 	};
-	char *buf, *line, *save = NULL;
-	bool after = false, clean = true;
-	int size, len;
-	size_t i;
+	int found = vt_klog_scan(KMSG_MARK, bad, sizeof(bad) / sizeof(bad[0]));
 
-	size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	TEST_ASSERTF(size > 0, "klogctl: %s", strerror(errno));
-	buf = calloc(1, (size_t)size + 1);
-	TEST_ASSERT(buf);
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, size);
-	TEST_ASSERTF(len >= 0, "klogctl: %s", strerror(errno));
-	buf[len] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (strstr(line, KMSG_MARK)) {
-			after = true;
-			continue;
-		}
-		for (i = 0; after && i < sizeof(bad) / sizeof(bad[0]); i++) {
-			if (strstr(line, bad[i])) {
-				fprintf(stderr, "kernel log: %s\n", line);
-				clean = false;
-				break;
-			}
-		}
-	}
-	free(buf);
-	TEST_ASSERTF(after, "the kernel log lost our mark");
-	TEST_ASSERTF(clean, "the kernel log has a report since the fuzzing began");
+	TEST_ASSERTF(found >= 0, "the kernel log lost our mark");
+	TEST_ASSERTF(!found, "the kernel log has a report since the fuzzing began");
 }
 
 /* The family after the fuzzing. */
-
-struct final_migration {
-	pthread_t thread;
-	int err;
-	double took_ms;
-};
-
-static void *final_migrate(void *arg)
-{
-	struct final_migration *fm = arg;
-	double start = vt_now_ms();
-
-	fm->err = vt_migrate(1);
-	fm->took_ms = vt_now_ms() - start;
-	return NULL;
-}
 
 /* The next event of @cmd (others skipped), within 5 s. */
 static void event_until(struct vt_nl *ev, uint8_t cmd, uint32_t phase,
@@ -1485,7 +1428,8 @@ static void final_check(void)
 	struct vt_reply *r = calloc(1, sizeof(*r));
 	uint32_t ids[FINAL_WINDOWS];
 	int fds[FINAL_WINDOWS];
-	struct final_migration fm;
+	struct vt_migration fm;
+	double took_ms;
 	struct vt_nl *nl, *ev, *coord;
 	struct vt_msg m;
 	size_t i, j;
@@ -1527,23 +1471,21 @@ static void final_check(void)
 	/* the dead coordinators left the place free; an ack lets it go on */
 	vt_param_write("coord_timeout_ms", "10000");
 	TEST_ASSERT_ERR(0, vt_simple(coord, VAS_CMD_COORD_REGISTER, false, r));
-	TEST_ASSERT(pthread_create(&fm.thread, NULL, final_migrate, &fm) == 0);
+	vt_migrate_start(&fm, 1);
 	event_until(ev, VAS_CMD_MIGRATION_CHANGE_NTF,
 		    VAS_MIGRATION_PHASE_PREPARE, &m);
 	TEST_ASSERT_EQ(1, m.mig.stream_id);
 	TEST_ASSERT_ERR(0, vt_coord_ack(coord, m.mig.token, r));
 	event_until(ev, VAS_CMD_MIGRATION_CHANGE_NTF,
 		    VAS_MIGRATION_PHASE_COMPLETED, &m);
-	TEST_ASSERT(pthread_join(fm.thread, NULL) == 0);
-	TEST_ASSERT_ERR(0, fm.err);
-	TEST_ASSERTF(fm.took_ms < 5000, "acked migration took %.0f ms",
-		     fm.took_ms);
+	took_ms = vt_migrate_join(&fm);
+	TEST_ASSERTF(took_ms < 5000, "acked migration took %.0f ms", took_ms);
 	TEST_ASSERT_ERR(0, vt_simple(nl, VAS_CMD_MIGRATION_GET, false, r));
 	TEST_ASSERT_EQ(VAS_MIGRATION_PHASE_COMPLETED, r->msgs[0].mig.phase);
 	TEST_ASSERT_ERR(0, vt_simple(coord, VAS_CMD_COORD_UNREGISTER, false,
 				     r));
 	printf("fuzz: after: a migration acked by a new coordinator completed in %.0f ms\n",
-	       fm.took_ms);
+	       took_ms);
 
 	for (i = 0; i < FINAL_WINDOWS; i++)
 		close(fds[i]);

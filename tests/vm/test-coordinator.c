@@ -8,46 +8,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "vmtest.h"
 
 static struct vt_nl *ev;
-
-struct migration {
-	pthread_t thread;
-	uint64_t stream;
-	int err;
-	double start_ms;
-	double end_ms;
-};
-
-static void *migrate_thread(void *arg)
-{
-	struct migration *mig = arg;
-
-	mig->err = vt_migrate(mig->stream);
-	mig->end_ms = vt_now_ms();
-	return NULL;
-}
-
-static void migration_start(struct migration *mig, uint64_t stream)
-{
-	mig->stream = stream;
-	mig->start_ms = vt_now_ms();
-	TEST_ASSERT(pthread_create(&mig->thread, NULL, migrate_thread, mig) ==
-		    0);
-}
-
-/* Returns how long the migration took, in ms. */
-static double migration_join(struct migration *mig)
-{
-	TEST_ASSERT(pthread_join(mig->thread, NULL) == 0);
-	TEST_ASSERT_ERR(0, mig->err);
-	return mig->end_ms - mig->start_ms;
-}
 
 static uint64_t expect_prepare(uint64_t stream)
 {
@@ -86,7 +52,7 @@ int main(void)
 {
 	struct vt_reply *r = calloc(1, sizeof(*r));
 	struct vt_nl *a, *b;
-	struct migration mig;
+	struct vt_migration mig;
 	double took, closed_ms;
 	uint64_t token;
 
@@ -110,7 +76,7 @@ int main(void)
 
 	/* Acked: waits for the ack, then goes on at once. */
 	vt_param_write("coord_timeout_ms", "3000");
-	migration_start(&mig, 100);
+	vt_migrate_start(&mig, 100);
 	token = expect_prepare(mig.stream);
 	vt_event_none(ev, 300);
 	TEST_ASSERT_ERR(-ESTALE, vt_coord_ack(a, token + 1, r));
@@ -118,7 +84,7 @@ int main(void)
 	TEST_ASSERT_ERR(0, vt_coord_ack(a, token, r));
 	TEST_ASSERT_ERR(-ENOENT, vt_coord_ack(a, token, r));
 	expect_rest(mig.stream);
-	took = migration_join(&mig);
+	took = vt_migrate_join(&mig);
 	TEST_ASSERTF(took < 1500, "acked migration took %.0f ms (timeout 3000)",
 		     took);
 	printf("coordinator: wrong token ESTALE; acked migration took %.0f ms (timeout 3000 ms)\n",
@@ -126,10 +92,10 @@ int main(void)
 
 	/* Not acked: proceeds when the bound passes. */
 	vt_param_write("coord_timeout_ms", "500");
-	migration_start(&mig, 101);
+	vt_migrate_start(&mig, 101);
 	token = expect_prepare(mig.stream);
 	expect_rest(mig.stream);
-	took = migration_join(&mig);
+	took = vt_migrate_join(&mig);
 	TEST_ASSERTF(took >= 490 && took < 3000,
 		     "unacked migration took %.0f ms (timeout 500)", took);
 	TEST_ASSERT_ERR(-ENOENT, vt_coord_ack(a, token, r));
@@ -138,13 +104,13 @@ int main(void)
 
 	/* The coordinator's socket closes while a migration waits. */
 	vt_param_write("coord_timeout_ms", "10000");
-	migration_start(&mig, 102);
+	vt_migrate_start(&mig, 102);
 	expect_prepare(mig.stream);
 	vt_event_none(ev, 100);
 	closed_ms = vt_now_ms();
 	vt_nl_free(a);
 	expect_rest(mig.stream);
-	took = migration_join(&mig);
+	took = vt_migrate_join(&mig);
 	TEST_ASSERTF(mig.end_ms - closed_ms < 1000,
 		     "migration went on %.0f ms after the coordinator closed",
 		     mig.end_ms - closed_ms);
@@ -156,10 +122,10 @@ int main(void)
 	TEST_ASSERT_ERR(0, vt_simple(b, VAS_CMD_COORD_UNREGISTER, false, r));
 	TEST_ASSERT_ERR(-ENOENT,
 			vt_simple(b, VAS_CMD_COORD_UNREGISTER, false, r));
-	migration_start(&mig, 103);
+	vt_migrate_start(&mig, 103);
 	expect_prepare(mig.stream);
 	expect_rest(mig.stream);
-	took = migration_join(&mig);
+	took = vt_migrate_join(&mig);
 	TEST_ASSERTF(took < 5000, "migration without coordinator: %.0f ms",
 		     took);
 	vt_param_write("coord_timeout_ms", "5000");

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,20 +235,6 @@ static void walk_coord_register(void)
 	free(r);
 }
 
-struct migration {
-	pthread_t thread;
-	uint64_t stream;
-	int err;
-};
-
-static void *migrate_thread(void *arg)
-{
-	struct migration *mig = arg;
-
-	mig->err = vt_migrate(mig->stream);
-	return NULL;
-}
-
 /* A migration's PREPARE token, read off a socket of its own. */
 static uint64_t prepare_token(struct vt_nl *mon, uint64_t stream)
 {
@@ -271,7 +256,7 @@ static void walk_coord_ack(void)
 {
 	struct vt_reply *r = calloc(1, sizeof(*r));
 	struct vt_nl *coord, *mon;
-	struct migration mig;
+	struct vt_migration mig;
 	char buf[VT_BUF];
 	struct nlmsghdr *nlh;
 	unsigned int n;
@@ -288,9 +273,7 @@ static void walk_coord_ack(void)
 		TEST_ASSERT_ERR(0, vt_nl_join(mon));
 		TEST_ASSERT_ERR(0, vt_simple(coord, VAS_CMD_COORD_REGISTER,
 					     false, r));
-		mig.stream = 1000 + n;
-		TEST_ASSERT(pthread_create(&mig.thread, NULL, migrate_thread,
-					   &mig) == 0);
+		vt_migrate_start(&mig, 1000 + n);
 		token = prepare_token(mon, mig.stream);
 		nlh = vt_req(coord, buf, VAS_CMD_COORD_ACK, false);
 		mnl_attr_put_u64(nlh, VAS_A_TOKEN, token);
@@ -305,8 +288,7 @@ static void walk_coord_ack(void)
 			/* not taken: the same token is still awaited */
 			TEST_ASSERT_ERR(0, vt_coord_ack(coord, token, r));
 		}
-		TEST_ASSERT(pthread_join(mig.thread, NULL) == 0);
-		TEST_ASSERT_ERR(0, mig.err);
+		vt_migrate_join(&mig);
 		vt_nl_free(mon);
 		vt_nl_free(coord);
 		if (!fired)

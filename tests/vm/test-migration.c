@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -70,20 +69,6 @@ static void expect_changes(uint32_t state, uint32_t reason)
 	}
 }
 
-struct migration {
-	pthread_t thread;
-	uint64_t stream;
-	int err;
-};
-
-static void *migrate_thread(void *arg)
-{
-	struct migration *mig = arg;
-
-	mig->err = vt_migrate(mig->stream);
-	return NULL;
-}
-
 /* PREPARE starts the sequence; returns its token. */
 static uint64_t expect_prepare(uint64_t stream)
 {
@@ -99,7 +84,7 @@ static uint64_t expect_prepare(uint64_t stream)
 int main(void)
 {
 	struct vt_reply *r = calloc(1, sizeof(*r));
-	struct migration mig = { .stream = 42 };
+	struct vt_migration mig = { .stream = 42 };
 	struct vt_stats st;
 	struct vt_nl *nl;
 	uint64_t token, token2;
@@ -148,9 +133,7 @@ int main(void)
 
 	/* In the middle of a long one: faults, EBUSY opens and migrations. */
 	TEST_ASSERT_ERR(0, vt_debugfs_write("pause_ms", "300"));
-	mig.stream = 43;
-	TEST_ASSERT(pthread_create(&mig.thread, NULL, migrate_thread, &mig) ==
-		    0);
+	vt_migrate_start(&mig, 43);
 	token2 = expect_prepare(mig.stream);
 	TEST_ASSERT(token2 != token);
 	expect_phase(VAS_MIGRATION_PHASE_SUSPENDING, mig.stream, token2);
@@ -168,8 +151,7 @@ int main(void)
 	expect_changes(VAS_WIN_STATE_ACTIVE, VAS_SUSPEND_REASON_NONE);
 	expect_phase(VAS_MIGRATION_PHASE_RESUMED, mig.stream, token2);
 	expect_phase(VAS_MIGRATION_PHASE_COMPLETED, mig.stream, token2);
-	TEST_ASSERT(pthread_join(mig.thread, NULL) == 0);
-	TEST_ASSERT_ERR(0, mig.err);
+	vt_migrate_join(&mig);
 	for (i = 0; i < NWIN; i++)
 		TEST_ASSERT(vt_paste(wins[i].paste));
 	vt_event_none(ev, 50);

@@ -3,15 +3,20 @@
 """vasd on a stock-like kernel: vas_sim.ko loaded with family=N has the
 device and the real sysfs credits and no "vas" family. vasd (--kernel=auto,
 the default) observes: windows opened and closed by clients of several
-users appear in the ledger within BOUND_S of the open or close, with the
-owner's tgid and comm, although the interval between pictures is 30 s: the
-notifications of the device node drive the pictures. A client that opens
-and closes windows faster than pictures are taken has each of them either
-seen (added and deleted) or counted as missed. A restart adopts the
-ledger's windows (nothing recorded); DLPAR credit changes appear within an
-interval, which rides on the watchdog's pings when there is one. drmgr's check and pre name the processes holding windows but no
-lock. When the family is registered, vasd switches to it with a resync
-and follows the kernel's numbered events; when it goes, back to observing.
+users appear in the ledger, with the owner's tgid and comm, although the
+interval between pictures is 30 s: the notifications of the device node
+drive the pictures. A client that opens and closes windows faster than
+pictures are taken has each of them either seen (added and deleted) or
+counted as missed. A restart adopts the ledger's windows (nothing
+recorded); DLPAR credit changes appear at a picture of the interval, which
+rides on the watchdog's pings when there is one. drmgr's check and pre
+name the processes holding windows but no lock. When the family is
+registered, vasd switches to it with a resync and follows the kernel's
+numbered events; when it goes, back to observing.
+
+How soon is bench/observe's to measure (`meson test --benchmark
+observe`): here every wait is for its condition, with HANG_S as the guard
+against a hang, not as a bound of speed; the times are logged only.
 """
 
 import ctypes
@@ -27,9 +32,8 @@ from bustest import PrivateBus, prop
 from migtest import phase, wait_prop
 from vmmig import NX_GZIP_DEV, window_open, sim_load, sim_set, sim_unload
 
-# open or close to its row in the ledger: the settle (20 ms) and one
-# picture, on two shared cores under TCG; the interval is 30 s
-BOUND_S = 2.0
+# what a wait gives up after: a hang, not a slow vasd (bench/observe times them)
+HANG_S = 60
 FAMILY = "/sys/module/vas_sim/parameters/family"
 QOS_UPDATE = "/sys/devices/virtual/misc/vas/vas0/gzip/qos_capabilities/update_total_credits"
 RAPID = 5
@@ -81,12 +85,11 @@ def want(clients):
     return sorted((c.pid, c.pid, c.name, c.uid) for c, n in clients for _ in range(n))
 
 
-def within(db, clients, since, what):
+def appear(db, clients, since, what):
+    """Waits until the ledger's windows are the clients'."""
     got = wait_until(what, lambda: windows(db) == want(clients) or None,
-                     timeout=30)
-    took = time.monotonic() - since
-    check(took <= BOUND_S, "%s took %.2f s (bound %.1f s)" % (what, took, BOUND_S))
-    log("%s: in the ledger after %.0f ms" % (what, took * 1000))
+                     timeout=HANG_S)
+    log("%s: in the ledger after %.0f ms" % (what, (time.monotonic() - since) * 1000))
     return got
 
 
@@ -131,10 +134,10 @@ with TempDir() as d:
             c = Client(uid, name, n)
             clients.append((c, n))
             uids.append((c, uid))
-            within(db, clients, c.opened, "%s's %d window(s)" % (name, n))
+            appear(db, clients, c.opened, "%s's %d window(s)" % (name, n))
         bob = clients.pop(1)[0]
         bob.stop()
-        within(db, clients, bob.closed, "nx-bob's close")
+        appear(db, clients, bob.closed, "nx-bob's close")
 
         # faster than pictures: each window seen, or counted as missed
         pid = os.fork()
@@ -148,10 +151,10 @@ with TempDir() as d:
         wait_until("the rapid windows accounted for", lambda: (
             db.execute("SELECT count(*) FROM events WHERE kind = 'resync-window-add' "
                        "AND window_comm = 'nx-rapid'").fetchone()[0] + missed(v) == RAPID),
-                   timeout=30)
+                   timeout=HANG_S)
         seen = db.execute("SELECT count(*) FROM events WHERE kind = 'resync-window-add' "
                           "AND window_comm = 'nx-rapid'").fetchone()[0]
-        within(db, clients, rapid, "the rapid client's windows accounted for")
+        appear(db, clients, rapid, "the rapid client's windows accounted for")
         check(prop("ObservedMissed") == missed(v), "ObservedMissed %r, log %d"
               % (prop("ObservedMissed"), missed(v)))
         log("%d windows opened and closed at once: %d seen, %d missed" % (RAPID, seen, missed(v)))
@@ -203,21 +206,19 @@ with TempDir() as d:
         with open(QOS_UPDATE, "w") as f:
             f.write("3")
         wait_until("the new credits", lambda: caps_total(db, 0) == 6 and caps_total(db, 1) == 3,
-                   timeout=30)
-        took = time.monotonic() - t0
-        check(took <= 1.25 + BOUND_S, "DLPAR took %.2f s" % took)
+                   timeout=HANG_S)
         log("DLPAR credits in the ledger after %.0f ms (interval 1 s at pings 0.5 s apart)"
-            % (took * 1000))
+            % ((time.monotonic() - t0) * 1000))
 
         # the family registered later: netlink, with a resync
         t0 = time.monotonic()
         family("Y")
-        wait_prop("KernelSource", "netlink", timeout=30)
-        wait_until("the resync on the family", lambda: reasons(db)[-1] == "start", timeout=30)
-        within(db, clients, t0, "the family's windows")
+        wait_prop("KernelSource", "netlink", timeout=HANG_S)
+        wait_until("the resync on the family", lambda: reasons(db)[-1] == "start", timeout=HANG_S)
+        appear(db, clients, t0, "the family's windows")
         carol = Client(1003, "nx-carol", 1)
         clients.append((carol, 1))
-        within(db, clients, carol.opened, "nx-carol's window, from the family")
+        appear(db, clients, carol.opened, "nx-carol's window, from the family")
         row = db.execute("SELECT seq, window_tgid, window_uid FROM events "
                          "WHERE kind = 'window-add' ORDER BY position DESC LIMIT 1").fetchone()
         check(row is not None and row[0] > 0 and row[1] == carol.pid and row[2] == 1003,
@@ -225,10 +226,10 @@ with TempDir() as d:
 
         # and back when it goes
         family("N")
-        wait_prop("KernelSource", "observe", timeout=30)
-        wait_until("the observed resync", lambda: reasons(db)[-1] == "observed", timeout=30)
+        wait_prop("KernelSource", "observe", timeout=HANG_S)
+        wait_until("the observed resync", lambda: reasons(db)[-1] == "observed", timeout=HANG_S)
         clients.pop()[0].stop()
-        within(db, clients, carol.closed, "nx-carol's close, observed again")
+        appear(db, clients, carol.closed, "nx-carol's close, observed again")
         log("family: picked up when registered, left when unregistered")
     finally:
         for c, _ in clients:

@@ -36,7 +36,6 @@
 #define VT_DEVICE	"/dev/crypto/nx-gzip"
 #define VT_MODULE	"vas_sim"
 #define VT_RBUF		(64 * 1024)
-#define VT_NOBODY	65534
 
 struct vt_nl {
 	struct mnl_socket *sock;
@@ -129,15 +128,11 @@ void vt_kmod_unload(void)
 	}
 }
 
-void vt_dmesg_check(void)
+int vt_klog_scan(const char *mark, const char *const *bad, size_t n)
 {
-	static const char *const bad[] = {
-		"BUG:", "WARNING:", "Oops", "KASAN", "UBSAN",
-		"general protection fault", "Call Trace:",
-	};
 	char *buf, *line, *save = NULL;
-	int size, len;
-	bool clean = true;
+	bool after = !mark;
+	int size, len, found = 0;
 	size_t i;
 
 	size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
@@ -150,16 +145,31 @@ void vt_dmesg_check(void)
 
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (!after && strstr(line, mark)) {
+			after = true;
+			continue;
+		}
+		for (i = 0; after && i < n; i++) {
 			if (strstr(line, bad[i])) {
 				fprintf(stderr, "kernel log: %s\n", line);
-				clean = false;
+				found++;
 				break;
 			}
 		}
 	}
 	free(buf);
-	TEST_ASSERTF(clean, "the kernel log has a BUG/WARNING/Oops report");
+	return after ? found : -1;
+}
+
+void vt_dmesg_check(void)
+{
+	static const char *const bad[] = {
+		"BUG:", "WARNING:", "Oops", "KASAN", "UBSAN",
+		"general protection fault", "Call Trace:",
+	};
+
+	TEST_ASSERTF(vt_klog_scan(NULL, bad, sizeof(bad) / sizeof(bad[0])) == 0,
+		     "the kernel log has a BUG/WARNING/Oops report");
 }
 
 void vt_setup(const char *params)
@@ -278,6 +288,32 @@ void vt_stats_read(struct vt_stats *ret)
 int vt_migrate(uint64_t stream_id)
 {
 	return vt_debugfs_write("migrate", "%" PRIu64, stream_id);
+}
+
+static void *migrate_thread(void *arg)
+{
+	struct vt_migration *mig = arg;
+
+	mig->err = vt_migrate(mig->stream);
+	mig->end_ms = vt_now_ms();
+	return NULL;
+}
+
+void vt_migrate_start(struct vt_migration *mig, uint64_t stream_id)
+{
+	mig->stream = stream_id;
+	mig->err = 0;
+	mig->start_ms = vt_now_ms();
+	mig->end_ms = 0;
+	TEST_ASSERT(pthread_create(&mig->thread, NULL, migrate_thread, mig) ==
+		    0);
+}
+
+double vt_migrate_join(struct vt_migration *mig)
+{
+	TEST_ASSERT(pthread_join(mig->thread, NULL) == 0);
+	TEST_ASSERT_ERR(0, mig->err);
+	return mig->end_ms - mig->start_ms;
 }
 
 /* failslab. */
@@ -826,15 +862,9 @@ static int ctrl_getfamily(struct vt_nl *nl, struct ctrl_parse *c)
 {
 	char buf[VT_BUF];
 	struct nlmsghdr *nlh;
-	struct genlmsghdr *genl;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = GENL_ID_CTRL;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nlh->nlmsg_seq = ++nl->seq;
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
-	genl->cmd = CTRL_CMD_GETFAMILY;
-	genl->version = 1;
+	nlh = vt_genl_put(buf, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK,
+			  ++nl->seq, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VAS_FAMILY_NAME);
 	return nl_exchange(nl, nlh, ctrl_msg, c, NULL, false);
 }
@@ -949,18 +979,26 @@ void vt_nl_rcvbuf(struct vt_nl *nl, int bytes)
 		     "SO_RCVBUFFORCE: %s", strerror(errno));
 }
 
-struct nlmsghdr *vt_req(struct vt_nl *nl, void *buf, uint8_t cmd, bool dump)
+struct nlmsghdr *vt_genl_put(void *buf, uint16_t type, uint16_t flags,
+			     uint32_t seq, uint8_t cmd, uint8_t version)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct genlmsghdr *genl;
 
-	nlh->nlmsg_type = nl->family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK);
-	nlh->nlmsg_seq = ++nl->seq;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
 	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
 	genl->cmd = cmd;
-	genl->version = VAS_FAMILY_VERSION;
+	genl->version = version;
 	return nlh;
+}
+
+struct nlmsghdr *vt_req(struct vt_nl *nl, void *buf, uint8_t cmd, bool dump)
+{
+	return vt_genl_put(buf, nl->family,
+			   NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK),
+			   ++nl->seq, cmd, VAS_FAMILY_VERSION);
 }
 
 static void reply_msg(struct vt_nl *nl, const struct nlmsghdr *nlh,
@@ -1103,6 +1141,14 @@ void vt_event_none(struct vt_nl *nl, int timeout_ms)
 		     r > 0 ? vt_cmd_name(m.cmd) : strerror(-r), r);
 }
 
+void vt_drop_to_nobody(void)
+{
+	TEST_ASSERTF(setgroups(0, NULL) == 0 && setgid(VT_NOBODY) == 0 &&
+		     setuid(VT_NOBODY) == 0, "dropping to nobody: %s",
+		     strerror(errno));
+	TEST_ASSERT(geteuid() == VT_NOBODY && getegid() == VT_NOBODY);
+}
+
 void vt_run_unprivileged(void (*fn)(void *arg), void *arg)
 {
 	int status;
@@ -1113,10 +1159,7 @@ void vt_run_unprivileged(void (*fn)(void *arg), void *arg)
 	pid = fork();
 	TEST_ASSERTF(pid >= 0, "fork: %s", strerror(errno));
 	if (!pid) {
-		TEST_ASSERTF(setgroups(0, NULL) == 0 &&
-			     setgid(VT_NOBODY) == 0 && setuid(VT_NOBODY) == 0,
-			     "dropping to nobody: %s", strerror(errno));
-		TEST_ASSERT(geteuid() == VT_NOBODY && getegid() == VT_NOBODY);
+		vt_drop_to_nobody();
 		fn(arg);
 		fflush(stdout);
 		_exit(0);

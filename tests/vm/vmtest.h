@@ -8,6 +8,7 @@
 #ifndef VMTEST_H
 #define VMTEST_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,13 @@ void vt_teardown(void);
 void vt_kmod_load(const char *params);
 void vt_kmod_unload(void);
 void vt_dmesg_check(void);
+/*
+ * Prints on stderr ("kernel log: LINE") each line of the kernel log that
+ * holds one of the @n strings of @bad, of the lines after the first that
+ * holds @mark (every line when @mark is NULL). Returns how many; -1 when
+ * no line holds @mark.
+ */
+int vt_klog_scan(const char *mark, const char *const *bad, size_t n);
 int vt_debugfs_write(const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 uint64_t vt_debugfs_read_u64(const char *name);
@@ -67,6 +75,22 @@ void vt_stats_read(struct vt_stats *ret);
 
 /* Runs a migration through debugfs: 0, or -EAGAIN (aborted), -EBUSY. */
 int vt_migrate(uint64_t stream_id);
+
+/*
+ * A migration in a thread of its own, so that the test can watch and
+ * answer its events meanwhile. vt_migrate_join() waits for it, fails the
+ * test unless it returned 0, and returns how long it took, in ms.
+ */
+struct vt_migration {
+	pthread_t thread;
+	uint64_t stream;
+	int err;
+	double start_ms;
+	double end_ms;
+};
+
+void vt_migrate_start(struct vt_migration *mig, uint64_t stream_id);
+double vt_migrate_join(struct vt_migration *mig);
 
 /*
  * failslab (the debug kernel): whether the kernel has it; aim it at
@@ -162,6 +186,12 @@ int vt_nl_fd(const struct vt_nl *nl);
  */
 #define VT_BUF 8192
 struct nlmsghdr *vt_req(struct vt_nl *nl, void *buf, uint8_t cmd, bool dump);
+/*
+ * The headers alone, for any generic netlink family and with any flags
+ * and version (a fuzzer's requests): a message in @buf without attributes.
+ */
+struct nlmsghdr *vt_genl_put(void *buf, uint16_t type, uint16_t flags,
+			     uint32_t seq, uint8_t cmd, uint8_t version);
 int vt_transact(struct vt_nl *nl, struct nlmsghdr *req,
 		struct vt_reply *ret);
 /*
@@ -196,6 +226,13 @@ void vt_event_none(struct vt_nl *nl, int timeout_ms);
 
 const char *vt_cmd_name(uint8_t cmd);
 const char *vt_phase_name(uint32_t phase);
+
+/*
+ * Becomes nobody (uid and gid VT_NOBODY, no supplementary groups, so no
+ * capability), or fails the test.
+ */
+#define VT_NOBODY	65534
+void vt_drop_to_nobody(void);
 
 /*
  * Runs @fn in a child process as nobody (uid and gid 65534, no
