@@ -328,8 +328,7 @@ static int vas_ntf_put_obj(struct sk_buff *skb, const struct vas_ntf *n)
  * events go only to sockets whose opener had CAP_NET_ADMIN, the test
  * netlink_capable() makes of a request's socket. The filter runs under the
  * netlink table lock, which a socket's release takes to leave the group
- * before its file goes (netlink_remove()). Kernels before v6.8 have no
- * filtered multicast: there the gap is genetlink's to close.
+ * before its file goes (netlink_remove()).
  *
  * Return: non-zero when @dsk must not get the message.
  */
@@ -347,12 +346,16 @@ static void vas_ntf_multicast(struct sk_buff *skb)
 					 VAS_NLGRP_EVENTS, GFP_KERNEL,
 					 vas_ntf_filter, NULL);
 }
-#else
+#else /* LINUX_VERSION_CODE */
+/*
+ * Kernels before v6.8 have no filtered multicast: there the gap is
+ * genetlink's to close.
+ */
 static void vas_ntf_multicast(struct sk_buff *skb)
 {
 	genlmsg_multicast(&vas_nl_family, skb, 0, VAS_NLGRP_EVENTS, GFP_KERNEL);
 }
-#endif
+#endif /* LINUX_VERSION_CODE */
 
 /*
  * The worker runs in process context, so allocations may sleep: a burst of
