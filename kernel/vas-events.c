@@ -12,10 +12,12 @@
 #include <linux/atomic.h>
 #include <linux/bug.h>
 #include <linux/build_bug.h>
+#include <linux/capability.h>
 #include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/net.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
 #include <linux/random.h>
@@ -23,10 +25,13 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/user_namespace.h>
+#include <linux/version.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
 #include "vas-events.h"
 
@@ -313,6 +318,45 @@ static int vas_ntf_put_obj(struct sk_buff *skb, const struct vas_ntf *n)
 	}
 }
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+/*
+ * genetlink checks GENL_MCAST_CAP_NET_ADMIN when a socket joins, against
+ * the family that owns the group at that moment. A socket that joined the
+ * group's number while no family owned it (before the module was loaded,
+ * or while the family parameter was N) passed no check, and is still a
+ * member when the family registers and gets the same number again. So the
+ * events go only to sockets whose opener had CAP_NET_ADMIN, the test
+ * netlink_capable() makes of a request's socket. The filter runs under the
+ * netlink table lock, which a socket's release takes to leave the group
+ * before its file goes (netlink_remove()).
+ *
+ * Return: non-zero when @dsk must not get the message.
+ */
+static int vas_ntf_filter(struct sock *dsk, struct sk_buff *skb, void *data)
+{
+	const struct socket *sock = dsk->sk_socket;
+
+	return !sock || !sock->file ||
+	       !file_ns_capable(sock->file, &init_user_ns, CAP_NET_ADMIN);
+}
+
+static void vas_ntf_multicast(struct sk_buff *skb)
+{
+	genlmsg_multicast_netns_filtered(&vas_nl_family, &init_net, skb, 0,
+					 VAS_NLGRP_EVENTS, GFP_KERNEL,
+					 vas_ntf_filter, NULL);
+}
+#else /* LINUX_VERSION_CODE */
+/*
+ * Kernels before v6.8 have no filtered multicast: there the gap is
+ * genetlink's to close.
+ */
+static void vas_ntf_multicast(struct sk_buff *skb)
+{
+	genlmsg_multicast(&vas_nl_family, skb, 0, VAS_NLGRP_EVENTS, GFP_KERNEL);
+}
+#endif /* LINUX_VERSION_CODE */
+
 /*
  * The worker runs in process context, so allocations may sleep: a burst of
  * events does not turn into lost notifications for want of atomic memory.
@@ -333,7 +377,7 @@ static void vas_ntf_send(const struct vas_ntf *n)
 		goto free;
 	genlmsg_end(skb, hdr);
 	/* netlink_broadcast() itself flags the sockets it could not reach */
-	genlmsg_multicast(&vas_nl_family, skb, 0, VAS_NLGRP_EVENTS, GFP_KERNEL);
+	vas_ntf_multicast(skb);
 	return;
 
 free:

@@ -294,9 +294,13 @@ def compare_kernel(spec, table, text, errors):
     nested_of = {a["name"]: a.get("nested-attributes")
                  for a in table_sets["vas"]["attributes"]}
 
-    # what the kernel builds: notifications in the function that multicasts,
-    # replies in the doit and dumpit of each genl_ops entry
-    senders = [n for n, (_, body) in funcs.items() if "genlmsg_multicast" in body]
+    # what the kernel builds: notifications in the function that builds a
+    # message and multicasts it, itself or through a wrapper that only sends
+    # (vas_ntf_multicast(): filtered on v6.8+), replies in the doit and
+    # dumpit of each genl_ops entry
+    mcast = {n for n, (_, body) in funcs.items() if "genlmsg_multicast" in body}
+    senders = [n for n, (_, body) in funcs.items() if "genlmsg_put" in body and
+               any(re.search(r"\b%s\s*\(" % w, body) for w in mcast | {"genlmsg_multicast"})]
     if len(senders) != 1:
         raise SystemExit("kernel: %d functions multicast, expected one" % len(senders))
     built = []
