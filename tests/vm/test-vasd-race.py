@@ -27,14 +27,19 @@ from vmmig import (
     window_open
 )
 
-MIGRATIONS = 200
-OPENERS = 3
 # An open spends OPEN_DELAY_US between its allocation and its listing;
 # an opener rests as long between two: at a suspend about half of them are
 # in that gap, and vasd, which records every open and close under TCG,
-# keeps up with them.
+# keeps up with them. On the debug kernel (VAS_VM_SLOW > 1: KASAN and
+# lockdep under TCG) vasd records about 100 events a second, fewer than
+# three openers make at that pace: it fell minutes behind the kernel. There
+# an opener rests ten times as long (a tenth of them in the gap at a
+# suspend, a tenth of the events) and a quarter of the migrations run.
+SLOW = int(os.environ.get("VAS_VM_SLOW", "1")) > 1
+MIGRATIONS = 50 if SLOW else 200
+OPENERS = 3
 OPEN_DELAY_US = 10000
-REST_S = 0.01
+REST_S = 0.1 if SLOW else 0.01
 
 
 def opener(stop, counts):
