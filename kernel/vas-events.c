@@ -322,9 +322,9 @@ static int vas_ntf_put_obj(struct sk_buff *skb, const struct vas_ntf *n)
 /*
  * genetlink checks GENL_MCAST_CAP_NET_ADMIN when a socket joins, against
  * the family that owns the group at that moment. A socket that joined the
- * group's number while no family owned it (before the module was loaded,
- * or while the family parameter was N) passed no check, and is still a
- * member when the family registers and gets the same number again. So the
+ * group's number while no family owned it (before this family registered,
+ * or after it unregistered) passed no check, and is still a member when
+ * the family registers and gets the same number again. So the
  * events go only to sockets whose opener had CAP_NET_ADMIN, the test
  * netlink_capable() makes of a request's socket. The filter runs under the
  * netlink table lock, which a socket's release takes to leave the group
