@@ -366,9 +366,9 @@ static int take(struct coordinator *c, const struct migration_effect *effects,
 			a->result = e->reply.result;
 			/* a pre answered later names the migration it waited for */
 			if (c->hooking && a->call == c->hook_call) {
-				name_of(hook_migration, a->name);
 				_cleanup_(freep) char *line = NULL;
 
+				name_of(hook_migration, a->name);
 				r = hook_uncoordinated(c, hook_migration, &line);
 				if (r < 0)
 					return r;
